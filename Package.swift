@@ -1,0 +1,74 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "GmailCapture",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "MIMEKit", targets: ["MIMEKit"]),
+        .library(name: "GmailCapture", targets: ["GmailCapture"]),
+        .library(name: "FakeGmail", targets: ["FakeGmail"]),
+        .executable(name: "fakegmail-server", targets: ["fakegmail-server"]),
+        .executable(name: "gmail-capture", targets: ["gmail-capture"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // traits: [] avoids a SwiftPM bug that rebuilds Hummingbird at random (SWIFT_STACK_NOTES pitfall 1)
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // Shared MIME module: RFC 5322/2045-2047/2231 codecs, charsets, multipart structure, HTML to text.
+        .target(name: "MIMEKit"),
+        .target(name: "GmailCapture", dependencies: [
+            "MIMEKit",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], resources: [.copy("Migrations")]),
+        .target(name: "FakeGmail", dependencies: [
+            "MIMEKit",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "fakegmail-server", dependencies: [
+            "FakeGmail",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "gmail-capture", dependencies: [
+            "GmailCapture", "FakeGmail", "MIMEKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // Test helpers shared by the test targets (fixture paths, golden files, seeded randomness).
+        .target(name: "TestSupport"),
+        .testTarget(name: "MIMETests", dependencies: ["MIMEKit", "TestSupport"]),
+        .testTarget(name: "ParserTests", dependencies: ["GmailCapture", "MIMEKit", "TestSupport"]),
+        .testTarget(name: "MatcherTests", dependencies: ["GmailCapture", "TestSupport"]),
+        .testTarget(name: "ThreadTests", dependencies: ["GmailCapture", "TestSupport"]),
+        .testTarget(name: "FakeGmailTests", dependencies: [
+            "FakeGmail", "MIMEKit", "TestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
+        .testTarget(name: "ClientTests", dependencies: ["GmailCapture", "FakeGmail", "TestSupport"]),
+        .testTarget(name: "SyncIntegrationTests", dependencies: ["GmailCapture", "FakeGmail", "TestSupport"]),
+    ]
+)
+
+// libFuzzer harness: only declared on demand (it has no main; libFuzzer supplies one).
+if Context.environment["FUZZ"] != nil {
+    package.targets.append(.executableTarget(name: "fuzz-mime", dependencies: ["MIMEKit", "GmailCapture"], path: "Fuzz/fuzz-mime"))
+}

@@ -1,0 +1,162 @@
+/// Base64 (RFC 4648 §4) and base64url (§5) codecs.
+///
+/// The decoder is lenient in the ways real mail needs: it accepts both alphabets in one input,
+/// skips whitespace and line noise, tolerates missing padding, and treats `=` as the end of a
+/// quantum (so concatenated padded chunks decode correctly). Anything it had to skip is reported.
+public enum Base64 {
+    /// What the lenient decoder had to tolerate.
+    public struct DecodeReport: Sendable, Equatable {
+        /// Characters outside both alphabets that were not whitespace (line noise).
+        public var invalidCharacters = 0
+        /// True when the input ended with a partial quantum that could not carry a whole byte.
+        public var truncatedQuantum = false
+        /// True when a quantum was closed without `=` padding.
+        public var missingPadding = false
+        public var isClean: Bool { invalidCharacters == 0 && !truncatedQuantum }
+        public init() {}
+    }
+
+    // 0...63 = value, 64 = whitespace (skip silently), 65 = '=' padding, 255 = invalid.
+    private static let table: [UInt8] = {
+        var t = [UInt8](repeating: 255, count: 256)
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        for (i, c) in alphabet.enumerated() { t[Int(c)] = UInt8(i) }
+        t[Int(UInt8(ascii: "-"))] = 62
+        t[Int(UInt8(ascii: "_"))] = 63
+        for c in [UInt8(ascii: " "), 9, 10, 13, 11, 12] { t[Int(c)] = 64 }
+        t[Int(UInt8(ascii: "="))] = 65
+        return t
+    }()
+
+    /// Decodes standard or URL-safe base64, leniently.
+    public static func decode(_ input: some Collection<UInt8>) -> [UInt8] {
+        var report = DecodeReport()
+        return decode(input, report: &report)
+    }
+
+    /// Decodes standard or URL-safe base64, leniently, and says what it tolerated.
+    public static func decode(_ input: some Collection<UInt8>, report: inout DecodeReport) -> [UInt8] {
+        if let fast = input.withContiguousStorageIfAvailable({ decode(buffer: $0, report: &report) }) {
+            return fast
+        }
+        let copy = Array(input)
+        return copy.withUnsafeBufferPointer { decode(buffer: $0, report: &report) }
+    }
+
+    /// Decodes a base64 string (either alphabet).
+    public static func decode(_ string: String) -> [UInt8] {
+        decode(Array(string.utf8))
+    }
+
+    private static func decode(buffer: UnsafeBufferPointer<UInt8>, report: inout DecodeReport) -> [UInt8] {
+        let capacity = buffer.count / 4 * 3 + 3
+        var localReport = report
+        let result = [UInt8](unsafeUninitializedCapacity: capacity) { outBuf, initialized in
+            table.withUnsafeBufferPointer { t in
+                var o = 0
+                var acc: UInt32 = 0
+                var n = 0
+                var i = 0
+                let count = buffer.count
+                let out = outBuf.baseAddress!
+                while i < count {
+                    // Fast path: four valid symbols in a row.
+                    if n == 0 {
+                        while i + 4 <= count {
+                            let a = t[Int(buffer[i])], b = t[Int(buffer[i + 1])]
+                            let c = t[Int(buffer[i + 2])], d = t[Int(buffer[i + 3])]
+                            if (a | b | c | d) >= 64 { break }
+                            let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                            out[o] = UInt8(truncatingIfNeeded: v >> 16)
+                            out[o + 1] = UInt8(truncatingIfNeeded: v >> 8)
+                            out[o + 2] = UInt8(truncatingIfNeeded: v)
+                            o += 3
+                            i += 4
+                        }
+                        if i >= count { break }
+                    }
+                    let v = t[Int(buffer[i])]
+                    i += 1
+                    if v < 64 {
+                        acc = acc << 6 | UInt32(v)
+                        n += 1
+                        if n == 4 {
+                            out[o] = UInt8(truncatingIfNeeded: acc >> 16)
+                            out[o + 1] = UInt8(truncatingIfNeeded: acc >> 8)
+                            out[o + 2] = UInt8(truncatingIfNeeded: acc)
+                            o += 3
+                            acc = 0; n = 0
+                        }
+                    } else if v == 64 {
+                        continue
+                    } else if v == 65 {
+                        flush(&acc, &n, out: out, o: &o, report: &localReport, padded: true)
+                    } else {
+                        localReport.invalidCharacters += 1
+                    }
+                }
+                flush(&acc, &n, out: out, o: &o, report: &localReport, padded: false)
+                initialized = o
+            }
+        }
+        report = localReport
+        return result
+    }
+
+    @inline(__always)
+    private static func flush(_ acc: inout UInt32, _ n: inout Int, out: UnsafeMutablePointer<UInt8>, o: inout Int,
+                              report: inout DecodeReport, padded: Bool) {
+        switch n {
+        case 2:
+            out[o] = UInt8(truncatingIfNeeded: acc >> 4); o += 1
+            if !padded { report.missingPadding = true }
+        case 3:
+            out[o] = UInt8(truncatingIfNeeded: acc >> 10)
+            out[o + 1] = UInt8(truncatingIfNeeded: acc >> 2)
+            o += 2
+            if !padded { report.missingPadding = true }
+        case 1:
+            report.truncatedQuantum = true
+        default:
+            break
+        }
+        acc = 0; n = 0
+    }
+
+    /// Encodes bytes as base64.
+    /// - Parameters:
+    ///   - urlSafe: use the URL alphabet (`-`, `_`) as Gmail does for `raw` and `body.data`.
+    ///   - padded: append `=` padding (Gmail pads).
+    ///   - lineLength: insert CRLF after this many characters (76 for MIME bodies); nil for none.
+    public static func encode(_ bytes: some Collection<UInt8>, urlSafe: Bool = false, padded: Bool = true, lineLength: Int? = nil) -> String {
+        let alphabet = Array((urlSafe
+            ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+            : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/").utf8)
+        let input = Array(bytes)
+        var out = [UInt8]()
+        out.reserveCapacity((input.count + 2) / 3 * 4 + (lineLength.map { input.count / max($0, 1) * 2 } ?? 0) + 4)
+        var col = 0
+        func put(_ c: UInt8) {
+            if let l = lineLength, col == l { out.append(13); out.append(10); col = 0 }
+            out.append(c); col += 1
+        }
+        var i = 0
+        while i + 3 <= input.count {
+            let v = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
+            put(alphabet[Int(v >> 18 & 63)]); put(alphabet[Int(v >> 12 & 63)])
+            put(alphabet[Int(v >> 6 & 63)]); put(alphabet[Int(v & 63)])
+            i += 3
+        }
+        let rest = input.count - i
+        if rest == 1 {
+            let v = UInt32(input[i]) << 16
+            put(alphabet[Int(v >> 18 & 63)]); put(alphabet[Int(v >> 12 & 63)])
+            if padded { put(UInt8(ascii: "=")); put(UInt8(ascii: "=")) }
+        } else if rest == 2 {
+            let v = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8
+            put(alphabet[Int(v >> 18 & 63)]); put(alphabet[Int(v >> 12 & 63)]); put(alphabet[Int(v >> 6 & 63)])
+            if padded { put(UInt8(ascii: "=")) }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

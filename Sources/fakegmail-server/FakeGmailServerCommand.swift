@@ -1,0 +1,3 @@
+import ArgumentParser
+import FakeGmail
+@main struct FakeGmailServerCommand: AsyncParsableCommand { func run() async throws {} }

@@ -1,0 +1,12 @@
+import ArgumentParser
+import Foundation
+import GmailCapture
+
+@main
+struct GmailCaptureCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gmail-capture",
+        abstract: "Capture a venture firm's Gmail into its CRM.",
+        subcommands: [DemoCommand.self, ParseCommand.self, BenchCommand.self]
+    )
+}
