@@ -165,7 +165,8 @@ for impl in impls:
         mps=statistics.median(r["messagesPerSec"] for r in rs),
         secs=statistics.median(r["seconds"] for r in rs),
         rss=max(r["peakRSSBytes"] for r in rs),
-        errors=max(r.get("errors", 0) for r in rs),
+        # Swift reports "problems" (parse defects), not "errors"; show "-" when absent.
+        errors=max((r["errors"] for r in rs if "errors" in r), default=None),
     )
 
 corpus = {(s["messages"], s["bytes"]) for s in summary.values()}
@@ -180,8 +181,8 @@ print(hdr)
 print("-" * len(hdr))
 for impl in impls:
     s = summary[impl]
-    print("%-20s %5d %12.2f %14.1f %11.3f %14.1f %7d" % (
-        impl, s["runs"], s["mbps"], s["mps"], s["secs"], s["rss"] / 1e6, s["errors"]))
+    print("%-20s %5d %12.2f %14.1f %11.3f %14.1f %7s" % (
+        impl, s["runs"], s["mbps"], s["mps"], s["secs"], s["rss"] / 1e6, "-" if s["errors"] is None else s["errors"]))
 print()
 sw = summary.get("swift-gmailcapture")
 if sw:
