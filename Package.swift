@@ -24,8 +24,14 @@ let package = Package(
     targets: [
         // Shared MIME module: RFC 5322/2045-2047/2231 codecs, charsets, multipart structure, HTML to text.
         .target(name: "MIMEKit"),
-        .target(name: "GmailCapture", dependencies: [
+        // The pure parsing core: Gmail message wire types, the canonical message and its two front ends.
+        // No I/O dependencies, so the fuzzer builds it alone.
+        .target(name: "CaptureParsing", dependencies: [
             "MIMEKit",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "GmailCapture", dependencies: [
+            "MIMEKit", "CaptureParsing",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -70,5 +76,5 @@ let package = Package(
 
 // libFuzzer harness: only declared on demand (it has no main; libFuzzer supplies one).
 if Context.environment["FUZZ"] != nil {
-    package.targets.append(.executableTarget(name: "fuzz-mime", dependencies: ["MIMEKit", "GmailCapture"], path: "Fuzz/fuzz-mime"))
+    package.targets.append(.executableTarget(name: "fuzz-mime", dependencies: ["MIMEKit", "CaptureParsing"], path: "Fuzz/fuzz-mime"))
 }
