@@ -11,14 +11,14 @@ Scripts/mimefixtures/common.py.
 """
 
 import argparse
-import json
 import os
 import sys
 
+sys.dont_write_bytecode = True  # keep Scripts/ free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from mimefixtures import common  # noqa: E402
-from mimefixtures import rfc, charsets, structure, malformed, gmail  # noqa: E402,F401
+from mimefixtures import rfc, params, charsets, structure, malformed, gmail  # noqa: E402,F401
 from mimefixtures import readme  # noqa: E402
 
 LARGE = 5 * 1024 * 1024  # files above this are excluded from the "small corpus" budget
@@ -28,6 +28,7 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(here, "..", "Fixtures", "mime"))
+    ap.add_argument("--verify", action="store_true", help="cross-check with Python's email package afterwards")
     args = ap.parse_args()
     out = os.path.normpath(args.out)
 
@@ -47,7 +48,7 @@ def main():
         with open(base + ".eml", "wb") as fh:
             fh.write(data)
         with open(base + ".expect.json", "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(json.dumps(expect, ensure_ascii=False, indent=2) + "\n")
+            fh.write(readme.dump_expect(expect))
         ej = os.path.getsize(base + ".expect.json")
         stats[folder][0] += 1
         stats[folder][1] += len(data) + ej
@@ -65,6 +66,9 @@ def main():
     print(f"total excluding files > {LARGE // (1024 * 1024)} MB: {small_total:,} bytes")
     if small_total > 2 * 1024 * 1024:
         print("WARNING: small corpus exceeds 2 MB", file=sys.stderr)
+    if args.verify:
+        from mimefixtures import verify
+        verify.run(out)
 
 
 if __name__ == "__main__":

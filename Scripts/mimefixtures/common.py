@@ -335,7 +335,7 @@ def fake_pdf(title, pages=1, pad=0):
 
 
 def fake_png(w, h, seed):
-    """A valid RGB PNG with a deterministic gradient."""
+    """A valid RGB PNG with a deterministic colour pattern."""
     def chunk(t, d):
         return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
     salt = prng("png" + seed, 3)
@@ -343,7 +343,8 @@ def fake_png(w, h, seed):
     for y in range(h):
         raw.append(0)
         for x in range(w):
-            raw += bytes(((x * 7 + salt[0]) & 255, (y * 5 + salt[1]) & 255, ((x + y) * 3 + salt[2]) & 255))
+            k = (x // 8 + y // 8) % 4  # 8x8 checker of four colours: small after deflate
+            raw += bytes(((salt[0] + 60 * k) & 255, (salt[1] + 40 * k) & 255, (salt[2] + 90 * k) & 255))
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
             chunk(b"IDAT", zlib.compress(bytes(raw), 9)) + chunk(b"IEND", b""))
 
@@ -383,7 +384,7 @@ RCPT_NAME = "Alex Morgan"
 
 def gmail_headers(seed, date, frm, to, subject, *, sender_domain="example.org", cc=None,
                   pre=(), post=(), msgid=None, content_type=None, cte=None, rcpt=RCPT,
-                  from_gmail=True, date_hdr=None):
+                  from_gmail=True, date_hdr=None, mime_version="MIME-Version: 1.0"):
     """Headers as seen in a message fetched from Gmail: delivery trace, DKIM, MIME-Version,
     then the originator fields. `frm`, `to`, `subject` are raw header values (str or bytes; None
     omits the field). `pre` go after MIME-Version (References, In-Reply-To ...), `post` after To/Cc.
@@ -393,7 +394,8 @@ def gmail_headers(seed, date, frm, to, subject, *, sender_domain="example.org", 
         hs += gmail_sender_headers(sender_domain, date, seed)
     else:
         hs.append(dkim(sender_domain, "s1", seed))
-    hs.append("MIME-Version: 1.0")
+    if mime_version:
+        hs.append(mime_version)
     hs += list(pre)
     if frm is not None:
         hs.append(join("From: ", frm))
@@ -421,3 +423,68 @@ def base_expect(subject, frm, to, date, msgid, **more):
          "messageId": msgid}
     e.update(more)
     return e
+
+
+# --------------------------------------------------------------------------------------------
+# Outlook / Exchange Online and Apple Mail flavoured fields
+
+def outlook_msgid(seed):
+    h = hexid("ol" + seed, 32).upper()
+    return f"AM0PR07MB{h[:4]}{h[4:20]}@AM0PR07MB{h[:4]}.eurprd07.prod.outlook.com"
+
+
+def outlook_boundary(seed, n=1):
+    h = hexid("olb" + seed, 32)
+    return f"_{n:03d}_AM0PR07MB{h[:4].upper()}{h[4:16]}_"
+
+
+def thread_index(seed):
+    return base64.b64encode(prng("ti" + seed, 22)).decode()
+
+
+def outlook_fields(seed, topic, has_attach):
+    """Fields Outlook / Exchange add to an outgoing message (placed after To/Cc)."""
+    return [f"Thread-Topic: {topic}",
+            f"Thread-Index: {thread_index(seed)}",
+            "Accept-Language: en-US, de-DE",
+            "Content-Language: en-US",
+            f"X-MS-Has-Attach: {'yes' if has_attach else ''}",
+            "X-MS-TNEF-Correlator:",
+            "msip_labels:",
+            f"X-MS-Exchange-Organization-SCL: -1",
+            f"x-ms-publictraffictype: Email",
+            f"x-ms-traffictypediagnostic: AM0PR07MB{hexid('td' + seed, 4).upper()}:EE_",
+            f"x-ms-office365-filtering-correlation-id: {hexid('fc' + seed, 8)}-{hexid('fd' + seed, 4)}-"
+            f"{hexid('fe' + seed, 4)}-{hexid('ff' + seed, 4)}-{hexid('fg' + seed, 12)}"]
+
+
+def apple_boundary(seed):
+    h = hexid("ap" + seed, 32).upper()
+    return f"Apple-Mail=_{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
+
+def apple_msgid(seed):
+    h = hexid("am" + seed, 32).upper()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}@fjordpeak.example.org"
+
+
+ME = addr(RCPT_NAME, RCPT)
+TO_ME = f"{RCPT_NAME} <{RCPT}>"
+
+
+def emit(folder, num, slug, covers, seed, date, frm, frm_e, subject, ctype, body, *, subject_e=None, to=TO_ME,
+         to_e=None, crlf=False, msgid=None, more=None, cte=None, defaults=True, **kw):
+    """Register a message framed by `gmail_headers`; expect gets subject/from/to/date/messageId + `more`.
+    With defaults=True the keys attachments/attachmentCount/calendar default to none/0/false."""
+    mid = msgid or gmail_msgid(seed)
+    hs = gmail_headers(seed, date, frm, to, subject, msgid=mid, content_type=ctype, cte=cte, **kw)
+    exp = base_expect(subject if subject_e is None else subject_e, frm_e, [ME] if to_e is None else to_e,
+                      date, mid)
+    if kw.get("date_hdr") is not None:
+        exp["date"] = None
+    exp.update(more or {})
+    if defaults:
+        exp.setdefault("attachments", [])
+        exp["attachmentCount"] = len(exp["attachments"])
+        exp.setdefault("calendar", False)
+    register(folder, num, slug, covers, message(hs, body), exp, crlf=crlf)

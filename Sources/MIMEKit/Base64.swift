@@ -17,7 +17,7 @@ public enum Base64 {
     }
 
     // 0...63 = value, 64 = whitespace (skip silently), 65 = '=' padding, 255 = invalid.
-    private static let table: [UInt8] = {
+    static let table: [UInt8] = {
         var t = [UInt8](repeating: 255, count: 256)
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
         for (i, c) in alphabet.enumerated() { t[Int(c)] = UInt8(i) }
@@ -49,16 +49,55 @@ public enum Base64 {
     }
 
     private static func decode(buffer: UnsafeBufferPointer<UInt8>, report: inout DecodeReport) -> [UInt8] {
-        let capacity = buffer.count / 4 * 3 + 3
-        var localReport = report
-        let result = [UInt8](unsafeUninitializedCapacity: capacity) { outBuf, initialized in
-            table.withUnsafeBufferPointer { t in
+        var decoder = StreamDecoder()
+        let result = [UInt8](unsafeUninitializedCapacity: buffer.count / 4 * 3 + 3) { out, initialized in
+            var o = decoder.decode(buffer, into: out.baseAddress!)
+            o += decoder.finish(into: out.baseAddress! + o)
+            initialized = o
+        }
+        report.invalidCharacters += decoder.report.invalidCharacters
+        report.truncatedQuantum = report.truncatedQuantum || decoder.report.truncatedQuantum
+        report.missingPadding = report.missingPadding || decoder.report.missingPadding
+        return result
+    }
+
+    /// Decodes a long base64 input in chunks, without holding the whole decoded result, e.g. to hash
+    /// an attachment. `body` receives each decoded chunk; returns the decoded byte count.
+    public static func decodeChunked(_ input: UnsafeBufferPointer<UInt8>, chunkSize: Int = 1 << 16, report: inout DecodeReport,
+                                     _ body: (UnsafeRawBufferPointer) -> Void) -> Int {
+        var decoder = StreamDecoder()
+        var total = 0
+        let out = UnsafeMutablePointer<UInt8>.allocate(capacity: chunkSize / 4 * 3 + 8)
+        defer { out.deallocate() }
+        var start = 0
+        while start < input.count {
+            let end = min(input.count, start + chunkSize)
+            let n = decoder.decode(UnsafeBufferPointer(rebasing: input[start..<end]), into: out)
+            if n > 0 { body(UnsafeRawBufferPointer(start: out, count: n)) }
+            total += n
+            start = end
+        }
+        let n = decoder.finish(into: out)
+        if n > 0 { body(UnsafeRawBufferPointer(start: out, count: n)) }
+        total += n
+        report.invalidCharacters += decoder.report.invalidCharacters
+        report.truncatedQuantum = report.truncatedQuantum || decoder.report.truncatedQuantum
+        report.missingPadding = report.missingPadding || decoder.report.missingPadding
+        return total
+    }
+
+    /// Incremental lenient decoder: feed chunks with `decode`, then call `finish`. Each call writes at most
+    /// `input.count / 4 * 3 + 3` bytes.
+    struct StreamDecoder {
+        var acc: UInt32 = 0
+        var n = 0
+        var report = DecodeReport()
+
+        mutating func decode(_ buffer: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt8>) -> Int {
+            Base64.table.withUnsafeBufferPointer { t in
                 var o = 0
-                var acc: UInt32 = 0
-                var n = 0
                 var i = 0
                 let count = buffer.count
-                let out = outBuf.baseAddress!
                 while i < count {
                     // Fast path: four valid symbols in a row.
                     if n == 0 {
@@ -90,37 +129,38 @@ public enum Base64 {
                     } else if v == 64 {
                         continue
                     } else if v == 65 {
-                        flush(&acc, &n, out: out, o: &o, report: &localReport, padded: true)
+                        o += flush(into: out + o, padded: true)
                     } else {
-                        localReport.invalidCharacters += 1
+                        report.invalidCharacters += 1
                     }
                 }
-                flush(&acc, &n, out: out, o: &o, report: &localReport, padded: false)
-                initialized = o
+                return o
             }
         }
-        report = localReport
-        return result
-    }
 
-    @inline(__always)
-    private static func flush(_ acc: inout UInt32, _ n: inout Int, out: UnsafeMutablePointer<UInt8>, o: inout Int,
-                              report: inout DecodeReport, padded: Bool) {
-        switch n {
-        case 2:
-            out[o] = UInt8(truncatingIfNeeded: acc >> 4); o += 1
-            if !padded { report.missingPadding = true }
-        case 3:
-            out[o] = UInt8(truncatingIfNeeded: acc >> 10)
-            out[o + 1] = UInt8(truncatingIfNeeded: acc >> 2)
-            o += 2
-            if !padded { report.missingPadding = true }
-        case 1:
-            report.truncatedQuantum = true
-        default:
-            break
+        mutating func finish(into out: UnsafeMutablePointer<UInt8>) -> Int {
+            flush(into: out, padded: false)
         }
-        acc = 0; n = 0
+
+        mutating func flush(into out: UnsafeMutablePointer<UInt8>, padded: Bool) -> Int {
+            defer { acc = 0; n = 0 }
+            switch n {
+            case 2:
+                out[0] = UInt8(truncatingIfNeeded: acc >> 4)
+                if !padded { report.missingPadding = true }
+                return 1
+            case 3:
+                out[0] = UInt8(truncatingIfNeeded: acc >> 10)
+                out[1] = UInt8(truncatingIfNeeded: acc >> 2)
+                if !padded { report.missingPadding = true }
+                return 2
+            case 1:
+                report.truncatedQuantum = true
+                return 0
+            default:
+                return 0
+            }
+        }
     }
 
     /// Encodes bytes as base64.

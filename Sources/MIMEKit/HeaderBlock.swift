@@ -42,14 +42,12 @@ public struct HeaderBlock: Sendable, Hashable {
 
     /// The first field with this name (case-insensitive).
     public func first(_ name: String) -> HeaderField? {
-        let lower = name.lowercased()
-        return fields.first { $0.name.count == lower.count && $0.name.lowercased() == lower }
+        fields.first { $0.name.equalsIgnoringASCIICase(name) }
     }
 
     /// Every field with this name (case-insensitive), in order.
     public func all(_ name: String) -> [HeaderField] {
-        let lower = name.lowercased()
-        return fields.filter { $0.name.lowercased() == lower }
+        fields.filter { $0.name.equalsIgnoringASCIICase(name) }
     }
 
     /// The unfolded value of the first field with this name, encoded-words not decoded.
@@ -159,3 +157,22 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+extension String {
+    /// ASCII case-insensitive equality without allocating (header field names are ASCII).
+    public func equalsIgnoringASCIICase(_ other: String) -> Bool {
+        var a = self.utf8.makeIterator()
+        var b = other.utf8.makeIterator()
+        while true {
+            switch (a.next(), b.next()) {
+            case (nil, nil): return true
+            case let (x?, y?):
+                if x == y { continue }
+                let lx = x >= 65 && x <= 90 ? x | 0x20 : x
+                let ly = y >= 65 && y <= 90 ? y | 0x20 : y
+                if lx != ly { return false }
+            default: return false
+            }
+        }
+    }
+}

@@ -147,6 +147,27 @@ public struct MIMEMessage: Sendable {
         }
     }
 
+    /// Streams the transfer-decoded body to `body` in chunks (base64 is decoded incrementally, so a large
+    /// attachment is never held whole); returns the decoded size. Used to hash attachments.
+    public func forEachDecodedChunk(_ part: MIMEPart, problems: inout [String], _ body: (UnsafeRawBufferPointer) -> Void) -> Int {
+        if part.transferEncoding == "base64" {
+            var report = Base64.DecodeReport()
+            let count = bytes.withUnsafeBufferPointer { buf in
+                Base64.decodeChunked(UnsafeBufferPointer(rebasing: buf[part.bodyRange]), report: &report, body)
+            }
+            if report.invalidCharacters > 0 { problems.append("base64 body has \(report.invalidCharacters) invalid character(s); skipped") }
+            if report.truncatedQuantum { problems.append("base64 body ends with a truncated quantum") }
+            return count
+        }
+        if part.transferEncoding == nil || ["7bit", "8bit", "binary"].contains(part.transferEncoding!) || part.keptOpaque {
+            bytes.withUnsafeBufferPointer { buf in body(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: buf[part.bodyRange]))) }
+            return part.bodyRange.count
+        }
+        let decoded = part.keptOpaque ? Array(rawBody(part)) : decodedBody(part, problems: &problems)
+        decoded.withUnsafeBytes { body($0) }
+        return decoded.count
+    }
+
     /// Decoded body without problem collection.
     public func decodedBody(_ part: MIMEPart) -> [UInt8] {
         var p: [String] = []
@@ -287,7 +308,7 @@ public struct MIMEMessage: Sendable {
                     if q + 1 < end, buf[q] == UInt8(ascii: "-"), buf[q + 1] == UInt8(ascii: "-") { isClose = true; q += 2 }
                     var r = q
                     while r < end, buf[r] == 32 || buf[r] == 9 { r += 1 }
-                    let lineOK = r == end || buf[r] == 10 || (buf[r] == 13 && (r + 1 == end || buf[r + 1] == 10)) || isClose
+                    let lineOK = r == end || buf[r] == 10 || (buf[r] == 13 && (r + 1 == end || buf[r + 1] == 10))
                     if lineOK {
                         // Content before the delimiter ends before the line break that precedes it.
                         var contentEnd = p

@@ -6,52 +6,54 @@ public enum QuotedPrintable {
     /// in either case is decoded; a malformed `=` sequence is kept literally and counted in `malformed`;
     /// trailing spaces and tabs at the end of a line are dropped as RFC 2045 requires.
     public static func decode(_ input: some Collection<UInt8>, malformed: inout Int) -> [UInt8] {
-        let bytes = Array(input)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count)
-        var i = 0
-        let n = bytes.count
-        var pendingSpaces = 0  // whitespace held back until we know it is not trailing
-        var spaceBuffer = [UInt8]()
-        func flushSpaces() {
-            if pendingSpaces > 0 { out.append(contentsOf: spaceBuffer); spaceBuffer.removeAll(keepingCapacity: true); pendingSpaces = 0 }
-        }
-        while i < n {
-            let c = bytes[i]
-            if c == UInt8(ascii: " ") || c == 9 {
-                spaceBuffer.append(c); pendingSpaces += 1; i += 1
-                continue
-            }
-            if c == 13 && i + 1 < n && bytes[i + 1] == 10 {
-                spaceBuffer.removeAll(keepingCapacity: true); pendingSpaces = 0
-                out.append(13); out.append(10); i += 2
-                continue
-            }
-            if c == 10 {
-                spaceBuffer.removeAll(keepingCapacity: true); pendingSpaces = 0
-                out.append(10); i += 1
-                continue
-            }
-            flushSpaces()
-            if c == UInt8(ascii: "=") {
-                // Soft line break: '=' followed by optional whitespace then CRLF/LF.
-                var j = i + 1
-                while j < n && (bytes[j] == UInt8(ascii: " ") || bytes[j] == 9) { j += 1 }
-                if j < n && bytes[j] == 10 { i = j + 1; continue }
-                if j + 1 < n && bytes[j] == 13 && bytes[j + 1] == 10 { i = j + 2; continue }
-                if j == n { i = n; continue }  // '=' at the very end: soft break before EOF
-                if let h = hexValue(bytes[safe: i + 1]), let l = hexValue(bytes[safe: i + 2]) {
-                    out.append(h << 4 | l); i += 3
+        if let r = input.withContiguousStorageIfAvailable({ decode(buffer: $0, malformed: &malformed) }) { return r }
+        let copy = Array(input)
+        return copy.withUnsafeBufferPointer { decode(buffer: $0, malformed: &malformed) }
+    }
+
+    static func decode(buffer b: UnsafeBufferPointer<UInt8>, malformed: inout Int) -> [UInt8] {
+        let n = b.count
+        var bad = 0
+        let result = [UInt8](unsafeUninitializedCapacity: n) { out, initialized in
+            var o = 0
+            var i = 0
+            // Whitespace is written out immediately; `wsStart` remembers where a trailing run began so a
+            // hard line break can take it back (RFC 2045 §6.7 rule 3).
+            var wsStart = -1
+            while i < n {
+                let c = b[i]
+                if c == 32 || c == 9 {
+                    if wsStart < 0 { wsStart = o }
+                    out[o] = c; o += 1; i += 1
                     continue
                 }
-                malformed += 1
-                out.append(c); i += 1
-                continue
+                if c == 10 || (c == 13 && i + 1 < n && b[i + 1] == 10) {
+                    if wsStart >= 0 { o = wsStart }
+                    wsStart = -1
+                    if c == 13 { out[o] = 13; o += 1; i += 1 }
+                    out[o] = 10; o += 1; i += 1
+                    continue
+                }
+                wsStart = -1
+                if c == UInt8(ascii: "=") {
+                    // Soft line break: '=' followed by optional whitespace then CRLF/LF (or the end).
+                    var j = i + 1
+                    while j < n && (b[j] == 32 || b[j] == 9) { j += 1 }
+                    if j == n { i = n; continue }
+                    if b[j] == 10 { i = j + 1; continue }
+                    if b[j] == 13 && j + 1 < n && b[j + 1] == 10 { i = j + 2; continue }
+                    if i + 2 < n, let h = hexValue(b[i + 1]), let l = hexValue(b[i + 2]) {
+                        out[o] = h << 4 | l; o += 1; i += 3
+                        continue
+                    }
+                    bad += 1
+                }
+                out[o] = c; o += 1; i += 1
             }
-            out.append(c); i += 1
+            initialized = o
         }
-        flushSpaces()
-        return out
+        malformed += bad
+        return result
     }
 
     /// Decodes without reporting.
@@ -110,6 +112,11 @@ public enum QuotedPrintable {
     @inline(__always)
     static func hexValue(_ c: UInt8?) -> UInt8? {
         guard let c else { return nil }
+        return hexValue(c)
+    }
+
+    @inline(__always)
+    static func hexValue(_ c: UInt8) -> UInt8? {
         switch c {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
         case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10

@@ -42,7 +42,7 @@ struct BenchParseCommand: AsyncParsableCommand {
         if oneAtATime {
             let start = clock.now
             for p in paths {
-                let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: p)))
+                guard let data = readFileBytes(p) else { throw ValidationError("\(p): cannot be read") }
                 bytes += data.count
                 let m = parser.parse(raw: data)
                 attachments += m.attachments.count
@@ -50,7 +50,10 @@ struct BenchParseCommand: AsyncParsableCommand {
             }
             elapsed = clock.now - start
         } else {
-            let all = try paths.map { try [UInt8](Data(contentsOf: URL(fileURLWithPath: $0))) }
+            let all = try paths.map { p in
+                guard let d = readFileBytes(p) else { throw ValidationError("\(p): cannot be read") }
+                return d
+            }
             bytes = all.reduce(0) { $0 + $1.count }
             let start = clock.now
             for data in all {

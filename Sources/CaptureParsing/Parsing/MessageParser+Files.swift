@@ -21,24 +21,23 @@ extension MessageParser {
 
     /// Reads and parses one file. Malformed mail still parses (problems listed); unreadable files throw.
     public func parseFile(at path: String, input: InputKind = .auto) throws -> ParsedMessage {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
-        } catch {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file"
+        var isDir: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
+        guard let bytes = readFileBytes(path) else {
+            let reason = !exists ? "no such file" : isDir.boolValue ? "is a directory" : "cannot be read"
             throw FileError(path: path, reason: reason)
         }
         var kind = input
         if kind == .auto {
-            let first = data.first { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 }
+            let first = bytes.first { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 }
             kind = first == UInt8(ascii: "{") ? .gmailJSON : .raw
         }
         switch kind {
         case .raw, .auto:
-            return parse(raw: [UInt8](data))
+            return parse(raw: bytes)
         case .gmailJSON:
             do {
-                return try parseGmailExport(data)
+                return try parseGmailExport(Data(bytes))
             } catch let e as InputError {
                 throw FileError(path: path, reason: e.description)
             }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 public import MIMEKit
 import Crypto
 
@@ -213,26 +216,26 @@ enum Assembler {
     static func fillHeaders<S: PartContentSource>(_ m: inout ParsedMessage, source: S, problems: inout [String]) {
         let headers = source.rootHeaders(problems: &problems)
         m.headers = headers.map { ParsedMessage.Header(name: $0.name, value: collapseWhitespace($0.value)) }
+        let lower = headers.map { $0.name.lowercased() }
+        func indices(_ name: String) -> [Int] { lower.indices.filter { lower[$0] == name } }
         func first(_ name: String) -> (name: String, value: String, structuredBytes: [UInt8])? {
-            headers.first { $0.name.lowercased() == name }
+            lower.firstIndex(of: name).map { headers[$0] }
         }
         func addresses(_ name: String) -> [MailAddress] {
-            headers.filter { $0.name.lowercased() == name }.flatMap {
-                AddressParser.parseList($0.structuredBytes, problems: &problems)
-            }
+            indices(name).flatMap { AddressParser.parseList(headers[$0].structuredBytes, problems: &problems) }
         }
         if let s = first("subject") { m.subject = collapseWhitespace(s.value) }
         m.from = addresses("from").first
-        if headers.filter({ $0.name.lowercased() == "from" }).count > 1 { problems.append("more than one From field") }
+        if indices("from").count > 1 { problems.append("more than one From field") }
         m.sender = addresses("sender").first
         m.replyTo = addresses("reply-to")
         m.to = addresses("to")
         m.cc = addresses("cc")
         m.bcc = addresses("bcc")
         m.deliveredTo = addresses("delivered-to")
-        let ids = headers.filter { $0.name.lowercased() == "message-id" }
+        let ids = indices("message-id")
         if ids.count > 1 { problems.append("duplicate Message-ID field; the first is used") }
-        if let id = ids.first { m.messageId = MessageIDParser.parseList(id.value, limit: 1, problems: &problems).first }
+        if let id = ids.first { m.messageId = MessageIDParser.parseList(headers[id].value, limit: 1, problems: &problems).first }
         if let irt = first("in-reply-to") { m.inReplyTo = MessageIDParser.parseList(irt.value, problems: &problems).first }
         if let refs = first("references") { m.references = MessageIDParser.parseList(refs.value, problems: &problems) }
         if let d = first("date") {
@@ -243,37 +246,45 @@ enum Assembler {
     }
 
     static func normalizeLineEnds(_ s: String) -> String {
-        guard s.utf8.contains(13) else { return s }
-        var out = [UInt8]()
-        let u = Array(s.utf8)
-        out.reserveCapacity(u.count)
-        var i = 0
-        while i < u.count {
-            if u[i] == 13 {
-                out.append(10)
-                if i + 1 < u.count, u[i + 1] == 10 { i += 1 }
-            } else {
-                out.append(u[i])
+        var s = s
+        return s.withUTF8 { u -> String in
+            guard memchr(u.baseAddress!, 13, u.count) != nil else { return String(decoding: u, as: UTF8.self) }
+            return String(unsafeUninitializedCapacity: u.count) { out in
+                var o = 0
+                var i = 0
+                while i < u.count {
+                    if u[i] == 13 {
+                        out[o] = 10
+                        if i + 1 < u.count, u[i + 1] == 10 { i += 1 }
+                    } else {
+                        out[o] = u[i]
+                    }
+                    o += 1
+                    i += 1
+                }
+                return o
             }
-            i += 1
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     static func collapseWhitespace(_ s: String) -> String {
-        var out = [UInt8]()
-        let u = Array(s.utf8)
-        out.reserveCapacity(u.count)
-        var pending = false
-        for c in u {
-            if c == 32 || c == 9 || c == 10 || c == 13 {
-                pending = !out.isEmpty
-            } else {
-                if pending { out.append(32); pending = false }
-                out.append(c)
+        var s = s
+        return s.withUTF8 { u -> String in
+            if u.isEmpty { return "" }
+            return String(unsafeUninitializedCapacity: u.count) { out in
+                var o = 0
+                var pending = false
+                for c in u {
+                    if c == 32 || c == 9 || c == 10 || c == 13 {
+                        pending = o > 0
+                    } else {
+                        if pending { out[o] = 32; o += 1; pending = false }
+                        out[o] = c; o += 1
+                    }
+                }
+                return o
             }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 
@@ -284,6 +295,10 @@ func sha256Hex(_ bytes: some Collection<UInt8>) -> String {
     } else {
         digest = SHA256.hash(data: Array(bytes))
     }
+    return hex(digest)
+}
+
+func hex(_ digest: SHA256.Digest) -> String {
     let hex = Array("0123456789abcdef".utf8)
     var out = [UInt8]()
     out.reserveCapacity(64)
@@ -323,9 +338,16 @@ struct RawSource: PartContentSource {
     mutating func attachment(_ node: PartNode, problems: inout [String]) -> (size: Int, sha256: String?, attachmentId: String?) {
         guard let p = byPath[node.partId] else { return (0, nil, nil) }
         var local: [String] = []
-        let bytes = p.keptOpaque ? Array(message.rawBody(p)) : message.decodedBody(p, problems: &local)
+        var hasher = SHA256()
+        let count: Int
+        if p.keptOpaque {
+            count = p.bodyRange.count
+            message.bytes.withUnsafeBufferPointer { hasher.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: $0[p.bodyRange]))) }
+        } else {
+            count = message.forEachDecodedChunk(p, problems: &local) { hasher.update(bufferPointer: $0) }
+        }
         problems += local.map { "part \(node.partId): \($0)" }
-        return (bytes.count, sha256Hex(bytes), nil)
+        return (count, hex(hasher.finalize()), nil)
     }
 
     func rootHeaders(problems: inout [String]) -> [(name: String, value: String, structuredBytes: [UInt8])] {
