@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "FakeGmail", targets: ["FakeGmail"]),
         .executable(name: "fakegmail-server", targets: ["fakegmail-server"]),
         .executable(name: "gmail-capture", targets: ["gmail-capture"]),
+        .executable(name: "parse-bench", targets: ["parse-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -60,6 +61,8 @@ let package = Package(
         ]),
         // Test helpers shared by the test targets (fixture paths, golden files, seeded randomness).
         .target(name: "TestSupport"),
+        // The parse benchmark linked against the parser only (memory figures without the app's libraries).
+        .executableTarget(name: "parse-bench", dependencies: ["CaptureParsing"]),
         .testTarget(name: "MIMETests", dependencies: ["MIMEKit", "TestSupport"]),
         .testTarget(name: "ParserTests", dependencies: ["GmailCapture", "MIMEKit", "TestSupport"]),
         .testTarget(name: "MatcherTests", dependencies: ["GmailCapture", "TestSupport"]),
