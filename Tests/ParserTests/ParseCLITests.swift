@@ -1,0 +1,70 @@
+import Foundation
+import GmailCapture
+import TestSupport
+import Testing
+
+/// Runs the built `gmail-capture` binary (it sits beside the test bundle in the build folder).
+@Suite struct ParseCLITests {
+    static var binary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gmail-capture")
+    }
+
+    static func run(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        p.currentDirectoryURL = TestPaths.packageRoot
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func jsonLinesInArgumentOrderAndMissingFilesNamed() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "gmail-capture not built at \(Self.binary.path)")
+        let a = "Fixtures/mime/rfc/026-rfc2231-utf8-filename.eml"
+        let b = "Fixtures/mime/rfc/001-plain-ascii.eml"
+        let r = try Self.run(["parse", "--json", a, "missing-file.eml", b])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("missing-file.eml: no such file"))
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2)
+        let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
+        #expect(first?["file"] as? String == a)
+        let expectedKeys: Set = ["file", "subject", "from", "to", "cc", "bcc", "replyTo", "date", "messageId", "inReplyTo",
+                                 "references", "textBody", "htmlBody", "attachments", "problems"]
+        #expect(Set(first?.keys.map { $0 } ?? []) == expectedKeys)
+        let attachment = (first?["attachments"] as? [[String: Any]])?.first
+        #expect(attachment?["filename"] as? String == "Übersicht Q1 – Beteiligungen.pdf")
+        // The CLI prints exactly what the library computes.
+        let library = try MessageParser().parseFile(at: TestPaths.packageRoot.appendingPathComponent(a).path)
+        #expect(lines[0] == JSONValue.object([("file", .string(a))] + library.cliJSON).serialized())
+        let second = try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any]
+        #expect(second?["file"] as? String == b)
+    }
+
+    @Test func badInputKindIsAValidationError() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path))
+        let r = try Self.run(["parse", "--input", "mbox", "x.eml"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("--input must be one of"))
+    }
+
+    @Test func gmailJSONInputUsesThePayload() throws {
+        guard let shared = TestPaths.shared else {
+            print("SKIPPED: ../shared is absent")
+            return
+        }
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path))
+        let file = shared.appendingPathComponent("gmail-real/message-export-19647ca5dcfb932d.json").path
+        let r = try Self.run(["parse", "--json", "--input", "gmail-json", file])
+        #expect(r.status == 0)
+        let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let files = (obj?["attachments"] as? [[String: Any]])?.compactMap { $0["filename"] as? String }
+        #expect(files?.contains("XYZ A6-1.pdf") == true)
+    }
+}
