@@ -7,8 +7,12 @@
 /// whitespace collapse to one space, `pre` keeps its whitespace, and at most one blank line separates
 /// blocks.
 public enum HTMLText {
-    public static func text(fromHTML html: String) -> String {
+    /// - Parameter linkURLs: append ` (url)` after link text that differs from its target.
+    ///   - imageAlt: render an image's `alt` text in its place.
+    public static func text(fromHTML html: String, linkURLs: Bool = true, imageAlt: Bool = false) -> String {
         var r = Renderer(Array(html.utf8))
+        r.linkURLs = linkURLs
+        r.imageAlt = imageAlt
         r.run()
         return r.finish()
     }
@@ -30,6 +34,8 @@ public enum HTMLText {
         var lists: [(ordered: Bool, counter: Int)] = []
         var links: [(href: String, start: Int)] = []
         var cellInRow = 0
+        var linkURLs = true
+        var imageAlt = false
 
         init(_ b: [UInt8]) { self.b = b }
 
@@ -199,7 +205,11 @@ public enum HTMLText {
             case "a":
                 links.append((HTMLText.decodeEntities(attrs["href"] ?? ""), out.count))
             case "img":
-                break
+                if imageAlt, let alt = attrs["alt"], !alt.trimmingASCIIWhitespace().isEmpty {
+                    pendingSpace = pendingSpace || !atLineStart
+                    emitString(HTMLText.decodeEntities(alt))
+                    pendingSpace = true
+                }
             default:
                 if HTMLText.paragraphTags.contains(name) { lineBreak(2) }
                 else if HTMLText.lineTags.contains(name) { lineBreak(1) }
@@ -220,7 +230,7 @@ public enum HTMLText {
             case "pre":
                 pre = max(0, pre - 1); lineBreak(2)
             case "a":
-                guard let link = links.popLast() else { return }
+                guard let link = links.popLast(), linkURLs else { return }
                 let text = String(decoding: out[min(link.start, out.count)...], as: UTF8.self).trimmingASCIIWhitespace()
                 let href = link.href.trimmingASCIIWhitespace()
                 let lower = href.lowercased()

@@ -1,0 +1,161 @@
+import Foundation
+import MIMEKit
+
+/// Routing: parse the request, authenticate, apply scripted faults and quota, call the model, render.
+extension FakeGmail {
+    /// Serves one request (in-process front door; the HTTP server calls this too).
+    public func handle(_ request: FakeRequest) -> FakeResponse {
+        dispatch(request, batchPart: nil)
+    }
+
+    struct GmailCall {
+        var method: String          // Gmail method id
+        var user: String            // the mailbox (resolved from userId)
+        var params: [String]        // path ids after the user
+    }
+
+    func dispatch(_ request: FakeRequest, batchPart: Int?) -> FakeResponse {
+        let path = request.path
+        if path.hasPrefix("/__fake") { return control(request) }
+        if path == "/token" || path == "/o/oauth2/token" || path == "/oauth2/v4/token" {
+            return tokenEndpoint(request)
+        }
+        if path == "/o/oauth2/v2/auth" || path == "/o/oauth2/auth" { return consent(request) }
+        if path == "/batch" || path == "/batch/gmail/v1" || path == "/batch/gmail/v1/" {
+            guard batchPart == nil else { return FakeGmailError.badRequest("nested batch").response }
+            return batch(request)
+        }
+        guard path.hasPrefix("/gmail/v1/users/") else {
+            return FakeGmailError(code: 404, message: "Not Found: \(path)", reason: "notFound").response
+        }
+        let segments = path.dropFirst("/gmail/v1/users/".count).split(separator: "/", omittingEmptySubsequences: false).map {
+            String($0).removingPercentEncoding ?? String($0)
+        }
+        guard let userId = segments.first, !userId.isEmpty else { return FakeGmailError.badRequest("Missing userId").response }
+        let method: String
+        var ids: [String] = []
+        switch (request.method, Array(segments.dropFirst())) {
+        case ("GET", ["profile"]): method = "gmail.users.getProfile"
+        case ("GET", ["messages"]): method = "gmail.users.messages.list"
+        case ("GET", let s) where s.count == 2 && s[0] == "messages": method = "gmail.users.messages.get"; ids = [s[1]]
+        case ("GET", let s) where s.count == 4 && s[0] == "messages" && s[2] == "attachments":
+            method = "gmail.users.messages.attachments.get"; ids = [s[1], s[3]]
+        case ("GET", ["history"]): method = "gmail.users.history.list"
+        case ("GET", ["threads"]): method = "gmail.users.threads.list"
+        case ("GET", let s) where s.count == 2 && s[0] == "threads": method = "gmail.users.threads.get"; ids = [s[1]]
+        case ("GET", ["labels"]): method = "gmail.users.labels.list"
+        case ("GET", let s) where s.count == 2 && s[0] == "labels": method = "gmail.users.labels.get"; ids = [s[1]]
+        default:
+            let resource = segments.dropFirst().first ?? ""
+            count("gmail.users.\(resource).unsupported")
+            return record(request, method: "gmail.users.\(resource)", user: nil, batchPart: batchPart,
+                          response: FakeGmailError.notImplemented("\(request.method) \(path)").response, fault: nil)
+        }
+        count(method)
+
+        // Authentication: Bearer header or access_token parameter, valid on the virtual clock.
+        let bearer = request.header("Authorization").flatMap { h -> String? in
+            let parts = h.split(separator: " ", maxSplits: 1)
+            return parts.count == 2 && parts[0].lowercased() == "bearer" ? String(parts[1]) : nil
+        } ?? request.queryValue("access_token") ?? request.queryValue("oauth_token")
+        guard let token = bearer else {
+            return record(request, method: method, user: nil, batchPart: batchPart, response: FakeGmailError.loginRequired.response, fault: nil)
+        }
+        guard let grant = oauth.accessTokens[token], grant.expiresAtMillis > model.clock.nowMillis else {
+            return record(request, method: method, user: nil, batchPart: batchPart, response: FakeGmailError.invalidCredentials.response, fault: nil)
+        }
+        guard grant.scopes.contains(where: { OAuthServer.gmailReadScopes.contains($0) }) else {
+            return record(request, method: method, user: grant.email, batchPart: batchPart, response: FakeGmailError.insufficientScope.response, fault: nil)
+        }
+        let user = grant.email
+        if userId != "me" && userId.lowercased() != user.lowercased() {
+            return record(request, method: method, user: user, batchPart: batchPart,
+                          response: FakeGmailError.delegationDenied(userId).response, fault: nil)
+        }
+        guard model.mailbox(user) != nil else {
+            return record(request, method: method, user: user, batchPart: batchPart, response: FakeGmailError.mailServiceNotEnabled.response, fault: nil)
+        }
+
+        // Scripted faults come first: a faulted call is not charged.
+        let call = FaultPlan.Call(method: method, httpMethod: request.method, path: path, user: user, batchPart: batchPart)
+        var transport: TransportFault?
+        var malformed = false
+        var faultNote: String?
+        if let rule = faults.pick(call, random: &model.random) {
+            faultNote = describe(rule)
+            if let l = rule.latencyMs { model.advance(millis: Int64(l)) }
+            if let status = rule.status {
+                var e = FakeGmailError.fault(status: status, reason: rule.reason, message: rule.message)
+                if let t = rule.retryAfterText {
+                    e.message += "  Retry after \(rfc3339(model.clock.nowMillis + Int64(t) * 1000))"
+                }
+                if let ra = rule.retryAfter { e.extraHeaders["Retry-After"] = String(ra) }
+                var r = e.response
+                r.transportFault = rule.transport
+                if rule.malformedBody == true { r.body = Array("{\"error\": {\"code\": \(status), \"mess".utf8) }
+                return record(request, method: method, user: user, batchPart: batchPart, response: r, fault: faultNote)
+            }
+            transport = rule.transport
+            malformed = rule.malformedBody == true
+            if transport == .dropConnection {
+                return record(request, method: method, user: user, batchPart: batchPart,
+                              response: FakeResponse(status: 503, transportFault: .dropConnection), fault: faultNote)
+            }
+        }
+
+        // Quota, then the call itself.
+        switch quota.charge(method, user: user, now: model.clock.nowMillis) {
+        case .ok: break
+        case .userExhausted(let wait):
+            rateLimited[user.lowercased(), default: 0] += 1
+            let retry = rfc3339(model.clock.nowMillis + wait)
+            let e: FakeGmailError = quota.config.perUserStatus == 403
+                ? FakeGmailError(code: 403, message: "User-rate limit exceeded.  Retry after \(retry)", reason: "userRateLimitExceeded", domain: "usageLimits")
+                : FakeGmailError(code: 429, message: "User-rate limit exceeded.  Retry after \(retry)", reason: "rateLimitExceeded", domain: "usageLimits")
+            return record(request, method: method, user: user, batchPart: batchPart, response: e.response, fault: "quota: user")
+        case .projectExhausted(let wait):
+            rateLimited[user.lowercased(), default: 0] += 1
+            let e = FakeGmailError(code: 403, message: "Rate Limit Exceeded.  Retry after \(rfc3339(model.clock.nowMillis + wait))",
+                                   reason: "rateLimitExceeded", domain: "usageLimits")
+            return record(request, method: method, user: user, batchPart: batchPart, response: e.response, fault: "quota: project")
+        }
+        var response: FakeResponse
+        do {
+            let pretty = request.queryValue("prettyPrint").map { $0 != "false" } ?? true
+            response = FakeResponse.json(200, try gmail(GmailCall(method: method, user: user, params: ids), request), pretty: pretty)
+        } catch let e as FakeGmailError {
+            response = e.response
+        } catch {
+            response = FakeGmailError.fault(status: 500, reason: nil, message: nil).response
+        }
+        if malformed { response.body = Array(response.body.prefix(max(1, response.body.count / 2))) + Array("\u{0}garbage".utf8) }
+        response.transportFault = transport
+        return record(request, method: method, user: user, batchPart: batchPart, response: response, fault: faultNote)
+    }
+
+    func count(_ method: String) { requestCounts[method, default: 0] += 1 }
+
+    func record(_ request: FakeRequest, method: String, user: String?, batchPart: Int?, response: FakeResponse, fault: String?) -> FakeResponse {
+        journalEntries.append(JournalEntry(seq: journalEntries.count + 1, atMillis: model.clock.nowMillis, method: method,
+                                           httpMethod: request.method, path: request.path, user: user, batchPart: batchPart,
+                                           status: response.status, fault: fault ?? response.transportFault.map { "transport: \($0.rawValue)" }))
+        return response
+    }
+
+    func describe(_ r: FaultRule) -> String {
+        var parts: [String] = []
+        if let s = r.status { parts.append("status \(s)") }
+        if let reason = r.reason { parts.append(reason) }
+        if let t = r.transport { parts.append(t.rawValue) }
+        if r.malformedBody == true { parts.append("malformed body") }
+        if let l = r.latencyMs { parts.append("latency \(l) ms") }
+        return "fault: " + parts.joined(separator: ", ")
+    }
+
+    /// `2026-09-11T20:00:00.000Z`, as Google writes retry times.
+    func rfc3339(_ ms: Int64) -> String {
+        let iso = DateParser.iso8601(Date(timeIntervalSince1970: TimeInterval(ms / 1000)))
+        let frac = ms % 1000
+        return iso.replacingOccurrences(of: "Z", with: String(format: ".%03dZ", frac))
+    }
+}
