@@ -71,6 +71,9 @@ let package = Package(
         .testTarget(name: "ThreadTests", dependencies: ["GmailCapture", "TestSupport"]),
         .testTarget(name: "FakeGmailTests", dependencies: [
             "FakeGmail", "MIMEKit", "TestSupport",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),

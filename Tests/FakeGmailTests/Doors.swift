@@ -56,6 +56,8 @@ func withFake<T: Sendable>(_ fake: FakeGmail, door: Door, _ body: @Sendable (Fak
             continuation.yield(port)
         }
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+        // Never follow redirects: the consent step redirects to the CRM's (non-existent) host.
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             var it = ports.makeAsyncIterator()
@@ -67,17 +69,19 @@ func withFake<T: Sendable>(_ fake: FakeGmail, door: Door, _ body: @Sendable (Fak
                 req.method = .init(rawValue: request.method)
                 for (k, v) in request.headers { req.headers.add(name: k, value: v) }
                 if !request.body.isEmpty { req.body = .bytes(ByteBuffer(bytes: request.body)) }
-                let resp = try await HTTPClient.shared.execute(req, timeout: .seconds(10))
+                let resp = try await client.execute(req, timeout: .seconds(10))
                 let body = try await resp.body.collect(upTo: 64 << 20)
                 return FakeResponse(status: Int(resp.status.code), headers: resp.headers.map { ($0.name, $0.value) },
                                     body: Array(body.readableBytesView))
             }
             do {
                 let result = try await body(session)
+                try await client.shutdown()
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
                 return result
             } catch {
+                try? await client.shutdown()
                 await group.triggerGracefulShutdown()
                 try? await tasks.waitForAll()
                 throw error
