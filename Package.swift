@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Shared MIME module: RFC 5322/2045-2047/2231 codecs, charsets, multipart structure, HTML to text.
@@ -38,6 +39,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -50,6 +53,8 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Serves GmailCapture's transport seam from an in-process FakeGmail (tests and the demo).
+        .target(name: "FakeGmailBridge", dependencies: ["FakeGmail", "GmailCapture"]),
         .executableTarget(name: "fakegmail-server", dependencies: [
             "FakeGmail",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -57,7 +62,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "gmail-capture", dependencies: [
-            "GmailCapture", "FakeGmail", "MIMEKit",
+            "GmailCapture", "FakeGmail", "FakeGmailBridge", "MIMEKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -77,8 +82,12 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
-        .testTarget(name: "ClientTests", dependencies: ["GmailCapture", "FakeGmail", "TestSupport"]),
-        .testTarget(name: "SyncIntegrationTests", dependencies: ["GmailCapture", "FakeGmail", "TestSupport"]),
+        .testTarget(name: "ClientTests", dependencies: [
+            "GmailCapture", "FakeGmail", "FakeGmailBridge", "TestSupport",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "SyncIntegrationTests", dependencies: ["GmailCapture", "FakeGmail", "FakeGmailBridge", "TestSupport"]),
     ]
 )
 

@@ -1,0 +1,135 @@
+import Foundation
+import MIMEKit
+
+extension GmailClient {
+    /// Fetches many messages over the multipart batch endpoint, in batches of at most 50 that shrink
+    /// on rate errors and grow back on clean batches. Every part's status is read; only failed parts are
+    /// retried (each with its own retry budget); each part is charged its own quota before sending.
+    /// Results come back in request order: a message, or the typed error that ended its retries.
+    public func batchGetMessages(mailbox: String, ids: [String], format: Format = .full,
+                                 metadataHeaders: [String] = []) async throws -> [Result<GmailMessageResource, GmailAPIError>] {
+        let method = "gmail.users.messages.get"
+        var results = [Result<GmailMessageResource, GmailAPIError>?](repeating: nil, count: ids.count)
+        var machines: [Int: RetryStateMachine<SplitMix>] = [:]
+        var attempts: [Int: Int] = [:]
+        var pending = Array(ids.indices)
+        var outer = RetryStateMachine(policy: retry, random: random.fork())
+        var forceRefresh = false
+        let query = Self.getQuery(format, metadataHeaders).map { "\(Self.escape($0.0))=\(Self.escape($0.1))" }.joined(separator: "&")
+        while !pending.isEmpty {
+            let chunk = Array(pending.prefix(batchSize))
+            pending.removeFirst(chunk.count)
+            try await limiter.acquire(units: costs.cost(method) * chunk.count, mailbox: mailbox)
+            let token: String
+            do {
+                token = try await tokens.accessToken(for: mailbox, forceRefresh: forceRefresh)
+                forceRefresh = false
+            }
+            let boundary = "batch_gmailcapture_\(random.next() & 0xFFFF_FFFF)"
+            var body = ""
+            for i in chunk {
+                body += "--\(boundary)\r\nContent-Type: application/http\r\nContent-ID: <item-\(i)>\r\n\r\n"
+                body += "GET /gmail/v1/users/\(Self.escape(mailbox))/messages/\(Self.escape(ids[i]))?\(query) HTTP/1.1\r\n\r\n"
+            }
+            body += "--\(boundary)--\r\n"
+            let request = TransportRequest(method: "POST", url: "\(baseURL)/batch/gmail/v1",
+                                           headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "multipart/mixed; boundary=\(boundary)")],
+                                           body: Array(body.utf8), operation: "batch")
+            await limiter.enter(mailbox)
+            let sent: Result<TransportResponse, TransportError>
+            do { sent = .success(try await transport.send(request)) } catch let e as TransportError { sent = .failure(e) }
+            await limiter.leave(mailbox)
+
+            // The whole batch failed: retry the chunk as a unit.
+            var outerFailure: GmailAPIError?
+            var parts: [Int: (status: Int, headers: [(String, String)], body: [UInt8])] = [:]
+            switch sent {
+            case .failure(let e):
+                outerFailure = GmailAPIError(classification: .retryAfterBackoff, method: "batch", status: nil, reason: e.failure.rawValue, message: "transport failure")
+            case .success(let r) where !(200..<300).contains(r.status):
+                outerFailure = error(for: r, method: "batch", attempts: 1)
+            case .success(let r):
+                parts = Self.parseBatchResponse(r)
+            }
+            if let f = outerFailure {
+                switch outer.next(after: f.classification, hint: f.retryAfter.map { .fromSeconds($0.timeIntervalSince(clock.now())) }) {
+                case .retry(let after):
+                    pending.insert(contentsOf: chunk, at: 0)
+                    try await clock.sleep(for: after)
+                case .refreshCredentialsAndRetry:
+                    forceRefresh = true
+                    pending.insert(contentsOf: chunk, at: 0)
+                case .fail:
+                    for i in chunk { results[i] = .failure(f) }
+                }
+                continue
+            }
+
+            var retryNow: [Int] = []
+            var wait: Duration = .zero
+            var rateLimited = false
+            for i in chunk {
+                attempts[i, default: 0] += 1
+                let failure: GmailAPIError
+                if let p = parts[i], (200..<300).contains(p.status) {
+                    if let m = try? JSONDecoder().decode(GmailMessageResource.self, from: Data(p.body)) {
+                        results[i] = .success(m)
+                        continue
+                    }
+                    failure = GmailAPIError(classification: .retryAfterBackoff, method: method, status: p.status, reason: "malformedBody",
+                                            message: "batch part body is not a Message", attempts: attempts[i]!)
+                } else if let p = parts[i] {
+                    failure = error(for: TransportResponse(status: p.status, headers: p.headers, body: p.body), method: method, attempts: attempts[i]!)
+                    if p.status == 429 || (p.status == 403 && failure.classification == .retryAfterBackoff) { rateLimited = true }
+                } else {
+                    failure = GmailAPIError(classification: .retryAfterBackoff, method: method, status: nil, reason: TransportFailure.truncatedBody.rawValue,
+                                            message: "batch response has no part for this request", attempts: attempts[i]!)
+                }
+                var machine = machines[i] ?? RetryStateMachine(policy: retry, random: random.fork())
+                let hint = failure.retryAfter.map { Duration.fromSeconds($0.timeIntervalSince(clock.now())) }
+                switch machine.next(after: failure.classification, hint: hint) {
+                case .retry(let after):
+                    retryNow.append(i)
+                    wait = max(wait, after)
+                case .refreshCredentialsAndRetry:
+                    forceRefresh = true
+                    retryNow.append(i)
+                case .fail:
+                    var f = failure
+                    f.attempts = attempts[i]!
+                    results[i] = .failure(f)
+                }
+                machines[i] = machine
+            }
+            if rateLimited {
+                batchSize = max(1, batchSize / 2)
+            } else if retryNow.isEmpty {
+                batchSize = min(Self.maxBatchSize, batchSize * 2)
+            }
+            if !retryNow.isEmpty {
+                pending.insert(contentsOf: retryNow, at: 0)
+                if wait > .zero { try await clock.sleep(for: wait) }
+            }
+        }
+        return results.map { $0! }
+    }
+
+    /// Splits a multipart/mixed batch response into inner HTTP responses keyed by request index.
+    static func parseBatchResponse(_ r: TransportResponse) -> [Int: (status: Int, headers: [(String, String)], body: [UInt8])] {
+        guard let ct = r.header("Content-Type") else { return [:] }
+        let mime = MIMEMessage.parse(Array("Content-Type: \(ct)\r\n\r\n".utf8) + r.body, limits: MIMELimits(maxDepth: 2, maxParts: 1_000))
+        var out: [Int: (Int, [(String, String)], [UInt8])] = [:]
+        for part in mime.root.children {
+            guard let cid = part.contentID, let r = cid.range(of: "item-"), let index = Int(cid[r.upperBound...]) else { continue }
+            let bytes = Array(mime.rawBody(part))
+            guard let nl = bytes.firstIndex(of: 10) else { continue }
+            let statusLine = String(decoding: bytes[..<nl], as: UTF8.self).split(separator: " ")
+            guard statusLine.count >= 2, let status = Int(statusLine[1]) else { continue }
+            let rest = Array(bytes[(nl + 1)...])
+            let parsed = HeaderBlock.parse(rest)
+            let headers = parsed.block.fields.map { ($0.name, $0.unfoldedText) }
+            out[index] = (status, headers, Array(rest[min(parsed.bodyStart, rest.count)...]))
+        }
+        return out
+    }
+}

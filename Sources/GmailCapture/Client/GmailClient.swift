@@ -1,0 +1,185 @@
+import Foundation
+import Logging
+import MIMEKit
+
+/// The Gmail API as the capture pipeline uses it: every call is charged to the rate limiter before it
+/// is sent, retried per `RetryPolicy` (a value-type state machine), re-authenticated once on 401, and
+/// failed with a typed `GmailAPIError` carrying status and reason.
+///
+/// ```swift
+/// let client = GmailClient(baseURL: config.apiBaseURL, transport: AsyncHTTPClientTransport(), tokens: dwd,
+///                          limiter: limiter, costs: .classic, retry: RetryPolicy(maxRetries: 5), clock: SystemClock())
+/// let profile = try await client.getProfile(mailbox: "alice@firm.example")
+/// ```
+public actor GmailClient {
+    public enum Format: String, Sendable { case minimal, metadata, full, raw }
+
+    let baseURL: String
+    let transport: any HTTPTransport
+    let tokens: any AccessTokenProvider
+    let limiter: RateLimiter
+    let costs: QuotaCostTable
+    let retry: RetryPolicy
+    let clock: any CaptureClock
+    let logger: Logger
+    var random: SplitMix
+    /// Current batch size (adaptive: halves on rate errors, grows back on clean batches).
+    public internal(set) var batchSize: Int
+    public static let maxBatchSize = 50
+
+    public init(baseURL: String, transport: any HTTPTransport, tokens: any AccessTokenProvider, limiter: RateLimiter,
+                costs: QuotaCostTable = .classic, retry: RetryPolicy = RetryPolicy(), clock: any CaptureClock = SystemClock(),
+                seed: UInt64 = 0x5EED, logger: Logger = Logger(label: "gmail-capture.noop", factory: { _ in SwiftLogNoOpLogHandler() })) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.transport = transport
+        self.tokens = tokens
+        self.limiter = limiter
+        self.costs = costs
+        self.retry = retry
+        self.clock = clock
+        self.logger = logger
+        random = SplitMix(seed: seed)
+        batchSize = Self.maxBatchSize
+    }
+
+    // MARK: - Methods
+
+    public func getProfile(mailbox: String) async throws -> GmailProfile {
+        try await call("gmail.users.getProfile", mailbox: mailbox, path: "profile", query: [])
+    }
+
+    public func listMessages(mailbox: String, q: String? = nil, labelIds: [String] = [], includeSpamTrash: Bool = false,
+                             pageToken: String? = nil, maxResults: Int = 500) async throws -> GmailMessageList {
+        var query: [(String, String)] = [("maxResults", String(maxResults))]
+        if let q { query.append(("q", q)) }
+        for l in labelIds { query.append(("labelIds", l)) }
+        if includeSpamTrash { query.append(("includeSpamTrash", "true")) }
+        if let p = pageToken { query.append(("pageToken", p)) }
+        return try await call("gmail.users.messages.list", mailbox: mailbox, path: "messages", query: query)
+    }
+
+    public func getMessage(mailbox: String, id: String, format: Format = .full, metadataHeaders: [String] = []) async throws -> GmailMessageResource {
+        try await call("gmail.users.messages.get", mailbox: mailbox, path: "messages/\(id)", query: Self.getQuery(format, metadataHeaders))
+    }
+
+    public func getAttachment(mailbox: String, messageId: String, attachmentId: String) async throws -> GmailMessagePartBody {
+        try await call("gmail.users.messages.attachments.get", mailbox: mailbox, path: "messages/\(messageId)/attachments/\(attachmentId)", query: [])
+    }
+
+    public func listHistory(mailbox: String, startHistoryId: String, historyTypes: [String] = [], pageToken: String? = nil,
+                            maxResults: Int = 500) async throws -> GmailHistoryList {
+        var query: [(String, String)] = [("startHistoryId", startHistoryId), ("maxResults", String(maxResults))]
+        for t in historyTypes { query.append(("historyTypes", t)) }
+        if let p = pageToken { query.append(("pageToken", p)) }
+        return try await call("gmail.users.history.list", mailbox: mailbox, path: "history", query: query)
+    }
+
+    public func listLabels(mailbox: String) async throws -> [GmailLabel] {
+        let list: GmailLabelList = try await call("gmail.users.labels.list", mailbox: mailbox, path: "labels", query: [])
+        return list.labels ?? []
+    }
+
+    static func getQuery(_ format: Format, _ headers: [String]) -> [(String, String)] {
+        [("format", format.rawValue)] + (format == .metadata ? headers.map { ("metadataHeaders", $0) } : [])
+    }
+
+    // MARK: - The call loop
+
+    func url(_ mailbox: String, _ path: String, _ query: [(String, String)]) -> String {
+        var u = "\(baseURL)/gmail/v1/users/\(Self.escape(mailbox))/\(path)"
+        if !query.isEmpty { u += "?" + query.map { "\(Self.escape($0.0))=\(Self.escape($0.1))" }.joined(separator: "&") }
+        return u
+    }
+
+    static func escape(_ s: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~@")
+        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+    }
+
+    func call<T: Decodable>(_ method: String, mailbox: String, path: String, query: [(String, String)]) async throws -> T {
+        let target = url(mailbox, path, query)
+        let response = try await perform(method: method, mailbox: mailbox, units: costs.cost(method)) { token in
+            TransportRequest(method: "GET", url: target, headers: [("Authorization", "Bearer \(token)")], operation: method)
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(response.body))
+        } catch {
+            throw GmailAPIError(classification: .retryAfterBackoff, method: method, status: response.status, reason: "malformedBody",
+                                message: "response body is not the expected \(T.self) JSON")
+        }
+    }
+
+    /// Sends with retries; returns the 2xx response or throws the classified error.
+    func perform(method: String, mailbox: String, units: Int, build: (String) -> TransportRequest) async throws -> TransportResponse {
+        var machine = RetryStateMachine(policy: retry, random: random.fork())
+        var forceRefresh = false
+        var attempts = 0
+        while true {
+            attempts += 1
+            try await limiter.acquire(units: units, mailbox: mailbox)
+            let failure: GmailAPIError
+            do {
+                let token = try await tokens.accessToken(for: mailbox, forceRefresh: forceRefresh)
+                forceRefresh = false
+                await limiter.enter(mailbox)
+                let result: Result<TransportResponse, TransportError>
+                do { result = .success(try await transport.send(build(token))) } catch let e as TransportError { result = .failure(e) }
+                await limiter.leave(mailbox)
+                switch result {
+                case .success(let r) where (200..<300).contains(r.status):
+                    if (try? JSONSerialization.jsonObject(with: Data(r.body))) == nil && !r.body.isEmpty && method != "batch" {
+                        failure = GmailAPIError(classification: .retryAfterBackoff, method: method, status: r.status, reason: "malformedBody",
+                                                message: "response body is not JSON (truncated or malformed)", attempts: attempts)
+                    } else {
+                        return r
+                    }
+                case .success(let r):
+                    failure = error(for: r, method: method, attempts: attempts)
+                case .failure(let e):
+                    failure = GmailAPIError(classification: .retryAfterBackoff, method: method, status: nil, reason: e.failure.rawValue,
+                                            message: "transport failure", attempts: attempts)
+                }
+            } catch var e as GmailAPIError {
+                e.attempts = attempts
+                failure = e
+            }
+            let hint = failure.retryAfter.map { Duration.fromSeconds($0.timeIntervalSince(clock.now())) }
+            switch machine.next(after: failure.classification, hint: hint) {
+            case .retry(let after):
+                logger.debug("retrying Gmail call", metadata: ["gmail.method": "\(method)", "retry.attempt": "\(attempts)",
+                                                               "http.status": "\(failure.status.map(String.init) ?? "-")"])
+                try await clock.sleep(for: after)
+            case .refreshCredentialsAndRetry:
+                forceRefresh = true
+            case .fail:
+                var e = failure
+                e.attempts = attempts
+                throw e
+            }
+        }
+    }
+
+    func error(for r: TransportResponse, method: String, attempts: Int) -> GmailAPIError {
+        let parsed = ErrorClassifier.parseGoogleError(r.body)
+        let cls = ErrorClassifier.classify(status: r.status, reason: parsed.reason, oauthError: nil, transport: nil, method: method)
+        return GmailAPIError(classification: cls, method: method, status: r.status, reason: parsed.reason,
+                             message: parsed.message ?? "HTTP \(r.status)",
+                             retryAfter: ErrorClassifier.retryAfter(header: r.header("Retry-After"), message: parsed.message, now: clock.now()),
+                             attempts: attempts)
+    }
+}
+
+/// SplitMix64, for jitter; seeded so runs are reproducible.
+struct SplitMix: RandomNumberGenerator, Sendable {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func fork() -> SplitMix { SplitMix(seed: next()) }
+}

@@ -1,0 +1,202 @@
+import Foundation
+
+/// The integration's configuration, from environment variables (the seed module's names and defaults,
+/// plus what real deployments need). `load(from:)` reports every bad variable at once.
+public struct CaptureConfig: Sendable, Equatable {
+    public enum AuthMethod: String, Sendable { case dwd, oauth }
+    public enum QuotaCosts: String, Sendable { case classic, table2026 = "2026" }
+
+    public var integrationEnabled = false
+    public var authMethod: AuthMethod = .dwd
+    public var serviceAccountKeyPath = "data/secrets/gmail-service-account.json"
+    public var workspaceDomain: String?
+    public var oauthClientID: String?
+    public var oauthClientSecret: String?
+    public var oauthRedirectURI: String?
+    /// 32 bytes (from base64) that encrypt refresh tokens at rest.
+    public var secretKey: Data?
+    public var syncIntervalMinutes = 180
+    public var backfillPageSize = 500
+    public var maxAttachmentMB = 50
+    public var attachmentConcurrency = 4
+    public var rateUnitsPerSecond = 150
+    public var retryMax = 5
+    public var historyStaleDays = 5
+    public var databasePath = "data/crm.db"
+    public var attachmentDirectory = "data/email_attachments"
+    public var apiBaseURL = "https://gmail.googleapis.com"
+    public var oauthAuthURL = "https://accounts.google.com/o/oauth2/v2/auth"
+    /// Google's token endpoint; in DWD mode the key file's `token_uri` is used instead.
+    public var oauthTokenURL = "https://oauth2.googleapis.com/token"
+    public var quotaCosts: QuotaCosts = .classic
+    /// The per-project budget shared by every mailbox (Google's 1,200,000 units/minute).
+    public var projectUnitsPerSecond = 20_000
+
+    public init() {}
+
+    /// One invalid variable: its name, what is wrong, what is expected. Never carries a secret value.
+    public struct Problem: Sendable, Equatable, CustomStringConvertible {
+        public var variable: String
+        public var problem: String
+        public var expected: String
+        public var description: String { "\(variable): \(problem); expected \(expected)" }
+    }
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public var problems: [Problem]
+        public var description: String { problems.map(\.description).joined(separator: "\n") }
+    }
+
+    /// Variable names that hold secrets: never echoed, masked when printed.
+    public static let secretVariables: Set<String> = ["CRM_GMAIL_OAUTH_CLIENT_SECRET", "CRM_GMAIL_SECRET_KEY"]
+
+    /// Every variable this integration reads, in documentation order.
+    public static let variables: [String] = [
+        "CRM_GMAIL_INTEGRATION_ENABLED", "CRM_GMAIL_AUTH_METHOD", "CRM_GMAIL_SA_KEY_PATH", "CRM_GMAIL_WORKSPACE_DOMAIN",
+        "CRM_GMAIL_OAUTH_CLIENT_ID", "CRM_GMAIL_OAUTH_CLIENT_SECRET", "CRM_GMAIL_OAUTH_REDIRECT_URI", "CRM_GMAIL_SECRET_KEY",
+        "CRM_GMAIL_SYNC_INTERVAL_MIN", "CRM_GMAIL_BACKFILL_PAGE_SIZE", "CRM_GMAIL_MAX_ATTACHMENT_MB", "CRM_GMAIL_ATTACH_CONCURRENCY",
+        "CRM_GMAIL_RATE_UNITS_SEC", "CRM_GMAIL_RETRY_MAX", "CRM_GMAIL_HISTORY_STALE_DAYS", "CRM_DB_PATH", "CRM_GMAIL_ATTACHMENT_DIR",
+        "CRM_GMAIL_API_BASE_URL", "CRM_GMAIL_OAUTH_AUTH_URL", "CRM_GMAIL_OAUTH_TOKEN_URL", "CRM_GMAIL_QUOTA_COSTS",
+        "CRM_GMAIL_PROJECT_UNITS_SEC",
+    ]
+
+    /// Reads and validates the configuration. Throws `Invalid` listing every problem.
+    /// - Parameter fileExists: injectable for tests; checks the service-account key path.
+    public static func load(from env: [String: String],
+                            fileExists: (String) -> Bool = { FileManager.default.isReadableFile(atPath: $0) }) throws -> CaptureConfig {
+        var c = CaptureConfig()
+        var problems: [Problem] = []
+        func value(_ name: String) -> String? {
+            guard let v = env[name]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
+            return v
+        }
+        func bad(_ name: String, _ problem: String, _ expected: String) {
+            problems.append(Problem(variable: name, problem: problem, expected: expected))
+        }
+        func shown(_ name: String, _ v: String) -> String {
+            secretVariables.contains(name) ? "the value" : "\"\(v.prefix(60))\""
+        }
+        func bool(_ name: String, _ current: Bool) -> Bool {
+            guard let v = value(name) else { return current }
+            switch v.lowercased() {
+            case "1", "true", "yes", "on": return true
+            case "0", "false", "no", "off": return false
+            default: bad(name, "\(shown(name, v)) is not a boolean", "true/false, 1/0, yes/no or on/off"); return current
+            }
+        }
+        func int(_ name: String, _ current: Int, _ range: ClosedRange<Int>) -> Int {
+            guard let v = value(name) else { return current }
+            guard let n = Int(v) else { bad(name, "\(shown(name, v)) is not a whole number", "an integer in \(range.lowerBound)...\(range.upperBound)"); return current }
+            guard range.contains(n) else { bad(name, "\(n) is out of range", "an integer in \(range.lowerBound)...\(range.upperBound)"); return current }
+            return n
+        }
+        func url(_ name: String, _ current: String) -> String {
+            guard let v = value(name) else { return current }
+            guard let u = URL(string: v), let scheme = u.scheme?.lowercased(), ["http", "https"].contains(scheme), u.host != nil else {
+                bad(name, "\(shown(name, v)) is not an http(s) URL", "an absolute URL such as https://gmail.googleapis.com")
+                return current
+            }
+            return v.hasSuffix("/") ? String(v.dropLast()) : v
+        }
+
+        c.integrationEnabled = bool("CRM_GMAIL_INTEGRATION_ENABLED", c.integrationEnabled)
+        if let m = value("CRM_GMAIL_AUTH_METHOD") {
+            if let method = AuthMethod(rawValue: m.lowercased()) { c.authMethod = method } else {
+                bad("CRM_GMAIL_AUTH_METHOD", "\"\(m)\" is not a known method", "dwd or oauth")
+            }
+        }
+        c.serviceAccountKeyPath = value("CRM_GMAIL_SA_KEY_PATH") ?? c.serviceAccountKeyPath
+        if let d = value("CRM_GMAIL_WORKSPACE_DOMAIN") {
+            let lower = d.lowercased()
+            if lower.contains("@") || !lower.contains(".") || lower.contains(" ") || lower.hasPrefix(".") {
+                bad("CRM_GMAIL_WORKSPACE_DOMAIN", "\"\(d)\" is not a domain name", "a domain such as firm.example (no @)")
+            } else {
+                c.workspaceDomain = lower
+            }
+        }
+        c.oauthClientID = value("CRM_GMAIL_OAUTH_CLIENT_ID")
+        c.oauthClientSecret = value("CRM_GMAIL_OAUTH_CLIENT_SECRET")
+        if let r = value("CRM_GMAIL_OAUTH_REDIRECT_URI") { c.oauthRedirectURI = url("CRM_GMAIL_OAUTH_REDIRECT_URI", r) }
+        if let k = value("CRM_GMAIL_SECRET_KEY") {
+            if let d = Data(base64Encoded: k), d.count == 32 { c.secretKey = d } else {
+                bad("CRM_GMAIL_SECRET_KEY", "the value is not base64 of exactly 32 bytes",
+                    "44 base64 characters, e.g. the output of: head -c 32 /dev/urandom | base64")
+            }
+        }
+        c.syncIntervalMinutes = int("CRM_GMAIL_SYNC_INTERVAL_MIN", c.syncIntervalMinutes, 1...10_080)
+        c.backfillPageSize = int("CRM_GMAIL_BACKFILL_PAGE_SIZE", c.backfillPageSize, 1...500)
+        c.maxAttachmentMB = int("CRM_GMAIL_MAX_ATTACHMENT_MB", c.maxAttachmentMB, 0...25_000)
+        c.attachmentConcurrency = int("CRM_GMAIL_ATTACH_CONCURRENCY", c.attachmentConcurrency, 1...64)
+        c.rateUnitsPerSecond = int("CRM_GMAIL_RATE_UNITS_SEC", c.rateUnitsPerSecond, 1...100_000)
+        c.retryMax = int("CRM_GMAIL_RETRY_MAX", c.retryMax, 0...50)
+        c.historyStaleDays = int("CRM_GMAIL_HISTORY_STALE_DAYS", c.historyStaleDays, 1...365)
+        c.databasePath = value("CRM_DB_PATH") ?? c.databasePath
+        c.attachmentDirectory = value("CRM_GMAIL_ATTACHMENT_DIR") ?? c.attachmentDirectory
+        c.apiBaseURL = url("CRM_GMAIL_API_BASE_URL", c.apiBaseURL)
+        c.oauthAuthURL = url("CRM_GMAIL_OAUTH_AUTH_URL", c.oauthAuthURL)
+        c.oauthTokenURL = url("CRM_GMAIL_OAUTH_TOKEN_URL", c.oauthTokenURL)
+        if let q = value("CRM_GMAIL_QUOTA_COSTS") {
+            if let costs = QuotaCosts(rawValue: q.lowercased()) { c.quotaCosts = costs } else {
+                bad("CRM_GMAIL_QUOTA_COSTS", "\"\(q)\" is not a known cost table", "classic or 2026")
+            }
+        }
+        c.projectUnitsPerSecond = int("CRM_GMAIL_PROJECT_UNITS_SEC", c.projectUnitsPerSecond, 1...1_000_000)
+        if c.rateUnitsPerSecond > c.projectUnitsPerSecond {
+            bad("CRM_GMAIL_RATE_UNITS_SEC", "\(c.rateUnitsPerSecond) exceeds CRM_GMAIL_PROJECT_UNITS_SEC (\(c.projectUnitsPerSecond))",
+                "a per-mailbox budget no larger than the project budget")
+        }
+
+        // What each mode needs, once the integration is on.
+        if c.integrationEnabled {
+            switch c.authMethod {
+            case .dwd:
+                if !fileExists(c.serviceAccountKeyPath) {
+                    bad("CRM_GMAIL_SA_KEY_PATH", "no readable file at \"\(c.serviceAccountKeyPath)\"", "the path of the service account's JSON key")
+                }
+                if c.workspaceDomain == nil && value("CRM_GMAIL_WORKSPACE_DOMAIN") == nil {
+                    bad("CRM_GMAIL_WORKSPACE_DOMAIN", "missing (required for dwd)", "the Google Workspace domain, e.g. firm.example")
+                }
+            case .oauth:
+                for (name, v) in [("CRM_GMAIL_OAUTH_CLIENT_ID", c.oauthClientID), ("CRM_GMAIL_OAUTH_CLIENT_SECRET", c.oauthClientSecret),
+                                  ("CRM_GMAIL_OAUTH_REDIRECT_URI", c.oauthRedirectURI)] where v == nil && value(name) == nil {
+                    bad(name, "missing (required for oauth)", "the OAuth client's value from the Google Cloud console")
+                }
+                if c.secretKey == nil && value("CRM_GMAIL_SECRET_KEY") == nil {
+                    bad("CRM_GMAIL_SECRET_KEY", "missing (required for oauth: refresh tokens are encrypted with it)",
+                        "base64 of 32 random bytes")
+                }
+            }
+        }
+        if !problems.isEmpty { throw Invalid(problems: problems) }
+        return c
+    }
+
+    /// The effective configuration as (variable, shown value) pairs, secrets masked.
+    public func describe() -> [(String, String)] {
+        func mask(_ s: String?) -> String { s == nil ? "(unset)" : "******** (set)" }
+        return [
+            ("CRM_GMAIL_INTEGRATION_ENABLED", String(integrationEnabled)),
+            ("CRM_GMAIL_AUTH_METHOD", authMethod.rawValue),
+            ("CRM_GMAIL_SA_KEY_PATH", serviceAccountKeyPath),
+            ("CRM_GMAIL_WORKSPACE_DOMAIN", workspaceDomain ?? "(unset)"),
+            ("CRM_GMAIL_OAUTH_CLIENT_ID", oauthClientID ?? "(unset)"),
+            ("CRM_GMAIL_OAUTH_CLIENT_SECRET", mask(oauthClientSecret)),
+            ("CRM_GMAIL_OAUTH_REDIRECT_URI", oauthRedirectURI ?? "(unset)"),
+            ("CRM_GMAIL_SECRET_KEY", mask(secretKey.map { _ in "" })),
+            ("CRM_GMAIL_SYNC_INTERVAL_MIN", String(syncIntervalMinutes)),
+            ("CRM_GMAIL_BACKFILL_PAGE_SIZE", String(backfillPageSize)),
+            ("CRM_GMAIL_MAX_ATTACHMENT_MB", String(maxAttachmentMB)),
+            ("CRM_GMAIL_ATTACH_CONCURRENCY", String(attachmentConcurrency)),
+            ("CRM_GMAIL_RATE_UNITS_SEC", String(rateUnitsPerSecond)),
+            ("CRM_GMAIL_RETRY_MAX", String(retryMax)),
+            ("CRM_GMAIL_HISTORY_STALE_DAYS", String(historyStaleDays)),
+            ("CRM_DB_PATH", databasePath),
+            ("CRM_GMAIL_ATTACHMENT_DIR", attachmentDirectory),
+            ("CRM_GMAIL_API_BASE_URL", apiBaseURL),
+            ("CRM_GMAIL_OAUTH_AUTH_URL", oauthAuthURL),
+            ("CRM_GMAIL_OAUTH_TOKEN_URL", oauthTokenURL),
+            ("CRM_GMAIL_QUOTA_COSTS", quotaCosts.rawValue),
+            ("CRM_GMAIL_PROJECT_UNITS_SEC", String(projectUnitsPerSecond)),
+        ]
+    }
+}
