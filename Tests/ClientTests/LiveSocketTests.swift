@@ -4,7 +4,6 @@ import FakeGmailBridge
 import Foundation
 import GmailCapture
 import Logging
-import ServiceLifecycle
 import TestSupport
 import Testing
 
@@ -13,27 +12,7 @@ import Testing
     static func withLiveFake<T: Sendable>(_ fake: FakeGmail, _ body: @Sendable (String) async throws -> T) async throws -> T {
         var logger = Logger(label: "live-client-test")
         logger.logLevel = .critical
-        let (ports, cont) = AsyncStream.makeStream(of: Int.self)
-        let app = FakeGmailHTTPServer.application(fake: fake, port: 0, logger: logger) { port in
-            await fake.setBaseURL("http://127.0.0.1:\(port)")
-            cont.yield(port)
-        }
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var it = ports.makeAsyncIterator()
-            guard let port = await it.next() else { throw CancellationError() }
-            do {
-                let r = try await body("http://127.0.0.1:\(port)")
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return r
-            } catch {
-                await group.triggerGracefulShutdown()
-                try? await tasks.waitForAll()
-                throw error
-            }
-        }
+        return try await FakeGmailHTTPServer.withLiveServer(fake, logger: logger, body)
     }
 
     @Test func delegationRetriesAndBatchOverLoopback() async throws {

@@ -4,7 +4,6 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
-import ServiceLifecycle
 import Testing
 
 /// The two front doors of the fake. Each scenario test runs once per door: in-process (no socket) and
@@ -50,42 +49,28 @@ func withFake<T: Sendable>(_ fake: FakeGmail, door: Door, _ body: @Sendable (Fak
     case .live:
         var logger = Logger(label: "fake-test")
         logger.logLevel = .critical
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = FakeGmailHTTPServer.application(fake: fake, port: 0, logger: logger) { port in
-            await fake.setBaseURL("http://127.0.0.1:\(port)")
-            continuation.yield(port)
-        }
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
         // Never follow redirects: the consent step redirects to the CRM's (non-existent) host.
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var it = ports.makeAsyncIterator()
-            guard let port = await it.next() else { throw CancellationError() }
-            let session = FakeSession(fake: fake) { request in
-                var q = request.query.map { "\(pct($0.0))=\(pct($0.1))" }.joined(separator: "&")
-                if !q.isEmpty { q = "?" + q }
-                var req = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(request.path)\(q)")
-                req.method = .init(rawValue: request.method)
-                for (k, v) in request.headers { req.headers.add(name: k, value: v) }
-                if !request.body.isEmpty { req.body = .bytes(ByteBuffer(bytes: request.body)) }
-                let resp = try await client.execute(req, timeout: .seconds(10))
-                let body = try await resp.body.collect(upTo: 64 << 20)
-                return FakeResponse(status: Int(resp.status.code), headers: resp.headers.map { ($0.name, $0.value) },
-                                    body: Array(body.readableBytesView))
+        do {
+            let result = try await FakeGmailHTTPServer.withLiveServer(fake, logger: logger) { base in
+                try await body(FakeSession(fake: fake) { request in
+                    var q = request.query.map { "\(pct($0.0))=\(pct($0.1))" }.joined(separator: "&")
+                    if !q.isEmpty { q = "?" + q }
+                    var req = HTTPClientRequest(url: "\(base)\(request.path)\(q)")
+                    req.method = .init(rawValue: request.method)
+                    for (k, v) in request.headers { req.headers.add(name: k, value: v) }
+                    if !request.body.isEmpty { req.body = .bytes(ByteBuffer(bytes: request.body)) }
+                    let resp = try await client.execute(req, timeout: .seconds(10))
+                    let body = try await resp.body.collect(upTo: 64 << 20)
+                    return FakeResponse(status: Int(resp.status.code), headers: resp.headers.map { ($0.name, $0.value) },
+                                        body: Array(body.readableBytesView))
+                })
             }
-            do {
-                let result = try await body(session)
-                try await client.shutdown()
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return result
-            } catch {
-                try? await client.shutdown()
-                await group.triggerGracefulShutdown()
-                try? await tasks.waitForAll()
-                throw error
-            }
+            try await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
         }
     }
 }

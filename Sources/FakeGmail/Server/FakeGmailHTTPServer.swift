@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import HTTPTypes
+import ServiceLifecycle
 
 /// The fake's second front door: a Hummingbird server that turns each HTTP request into a
 /// `FakeRequest`, lets `FakeGmail.handle` answer it, and writes the `FakeResponse` back, including
@@ -47,6 +48,35 @@ public enum FakeGmailHTTPServer {
             })
         case nil:
             return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: r.body)))
+        }
+    }
+}
+
+extension FakeGmailHTTPServer {
+    /// Runs `fake` on a loopback port for the duration of `body` (which gets the base URL), then shuts
+    /// the server down gracefully. For tests, benchmarks and the demo's live mode.
+    public static func withLiveServer<T: Sendable>(_ fake: FakeGmail, host: String = "127.0.0.1", logger: Logger,
+                                                   _ body: @Sendable (String) async throws -> T) async throws -> T {
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = application(fake: fake, host: host, port: 0, logger: logger) { port in
+            await fake.setBaseURL("http://\(host):\(port)")
+            continuation.yield(port)
+        }
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var it = ports.makeAsyncIterator()
+            guard let port = await it.next() else { throw CancellationError() }
+            do {
+                let result = try await body("http://\(host):\(port)")
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return result
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
         }
     }
 }
