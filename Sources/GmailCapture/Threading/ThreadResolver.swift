@@ -1,0 +1,108 @@
+import Crypto
+import Foundation
+
+/// Canonical identity of an email across mailboxes.
+public enum MessageIdentity {
+    /// A usable Message-ID, normalised: brackets and whitespace removed, domain part lowercased.
+    /// nil when missing or unusable (no `@`, spaces inside, absurd length).
+    public static func normalizedMessageID(_ raw: String?) -> String? {
+        guard var s = raw?.trimmingCharacters(in: .whitespacesAndNewlines), !s.isEmpty else { return nil }
+        if s.hasPrefix("<") { s.removeFirst() }
+        if s.hasSuffix(">") { s.removeLast() }
+        guard s.count <= 250, !s.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" }),
+              let at = s.lastIndex(of: "@"), at != s.startIndex, s.index(after: at) != s.endIndex else { return nil }
+        return String(s[..<at]) + "@" + s[s.index(after: at)...].lowercased()
+    }
+
+    /// `mid:<Message-ID>`, or `hash:<sha256>` of the normalised date, sender, recipients, subject and
+    /// the start of the text when the Message-ID is missing or unusable.
+    public static func canonicalKey(_ m: ParsedMessage) -> String {
+        if let id = normalizedMessageID(m.messageId) { return "mid:" + id }
+        let from = m.from.flatMap { AddressNormalizer.canonical($0.address) } ?? ""
+        let recipients = (m.to + m.cc).compactMap { AddressNormalizer.canonical($0.address) }.sorted().joined(separator: ",")
+        let date = m.date.map { String(Int64($0.timeIntervalSince1970)) } ?? "nodate"
+        let subject = (m.subject ?? "").split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        let text = String((m.textBody ?? "").split(whereSeparator: \.isWhitespace).joined(separator: " ").prefix(1024))
+        let digest = SHA256.hash(data: Data([date, from, recipients, subject, text].joined(separator: "\u{1F}").utf8))
+        return "hash:" + digest.map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// What the resolver needs of one sighting of a message.
+public struct ThreadInput: Sendable, Equatable {
+    public var canonicalKey: String
+    public var mailbox: String
+    public var gmailThreadId: String?
+    public var messageId: String?
+    public var inReplyTo: String?
+    public var references: [String]
+
+    public init(canonicalKey: String, mailbox: String, gmailThreadId: String?, messageId: String?, inReplyTo: String?, references: [String]) {
+        self.canonicalKey = canonicalKey
+        self.mailbox = mailbox
+        self.gmailThreadId = gmailThreadId
+        self.messageId = messageId
+        self.inReplyTo = inReplyTo
+        self.references = references
+    }
+
+    public init(_ m: ParsedMessage, mailbox: String) {
+        self.init(canonicalKey: MessageIdentity.canonicalKey(m), mailbox: mailbox, gmailThreadId: m.threadId, messageId: m.messageId,
+                  inReplyTo: m.inReplyTo, references: m.references)
+    }
+
+    /// The keys this message joins: itself, its Message-ID and the ids it names (References capped to the
+    /// first and the last `referenceCap - 1`), and its mailbox's Gmail thread.
+    public func keys(referenceCap: Int = ThreadResolver.referenceCap) -> [String] {
+        var k = ["msg:" + canonicalKey]
+        if let id = MessageIdentity.normalizedMessageID(messageId) { k.append("rfc:" + id) }
+        if let r = MessageIdentity.normalizedMessageID(inReplyTo) { k.append("rfc:" + r) }
+        let refs = references.compactMap(MessageIdentity.normalizedMessageID)
+        let capped = refs.count > referenceCap ? [refs[0]] + refs.suffix(referenceCap - 1) : refs
+        k += capped.map { "rfc:" + $0 }
+        if let t = gmailThreadId, !t.isEmpty { k.append("gmail:" + mailbox.lowercased() + ":" + t) }
+        return k
+    }
+}
+
+/// Threads as the union of (a) the same Gmail threadId within a mailbox and (b) Message-ID /
+/// In-Reply-To / References links across all mailboxes. Union-find: the partition does not depend on
+/// the order messages arrive in.
+public struct ThreadResolver: Sendable {
+    public static let referenceCap = 100
+
+    var parent: [String: String] = [:]
+    var messages: Set<String> = []
+
+    public init() {}
+
+    mutating func find(_ x: String) -> String {
+        if parent[x] == nil { parent[x] = x; return x }
+        var root = x
+        while let p = parent[root], p != root { root = p }
+        var cur = x
+        while let p = parent[cur], p != root { parent[cur] = root; cur = p }
+        return root
+    }
+
+    mutating func union(_ a: String, _ b: String) {
+        let ra = find(a), rb = find(b)
+        if ra == rb { return }
+        // Deterministic representative: the smaller key wins.
+        if ra < rb { parent[rb] = ra } else { parent[ra] = rb }
+    }
+
+    public mutating func add(_ input: ThreadInput) {
+        let keys = input.keys()
+        messages.insert(input.canonicalKey)
+        for k in keys.dropFirst() { union(keys[0], k) }
+        _ = find(keys[0])
+    }
+
+    /// Canonical message keys grouped by thread, each group sorted, groups sorted.
+    public mutating func threads() -> [[String]] {
+        var groups: [String: [String]] = [:]
+        for m in messages { groups[find("msg:" + m), default: []].append(m) }
+        return groups.values.map { $0.sorted() }.sorted { $0[0] < $1[0] }
+    }
+}
