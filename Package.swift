@@ -65,6 +65,7 @@ let package = Package(
         .executableTarget(name: "gmail-capture", dependencies: [
             "GmailCapture", "FakeGmail", "FakeGmailBridge", "MIMEKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Test helpers shared by the test targets (fixture paths, golden files, seeded randomness).
@@ -75,6 +76,10 @@ let package = Package(
         .testTarget(name: "ParserTests", dependencies: ["GmailCapture", "MIMEKit", "TestSupport"]),
         .testTarget(name: "MatcherTests", dependencies: ["GmailCapture", "TestSupport"]),
         .testTarget(name: "ThreadTests", dependencies: ["GmailCapture", "TestSupport"]),
+        .testTarget(name: "StorageTests", dependencies: [
+            "GmailCapture", "FakeGmail", "FakeGmailBridge", "TestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "FakeGmailTests", dependencies: [
             "FakeGmail", "MIMEKit", "TestSupport",
             .product(name: "Crypto", package: "swift-crypto"),

@@ -1,0 +1,85 @@
+import Crypto
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Content-addressed attachment files: `ROOT/ab/cd/<sha256>`. The path comes from the hash, never from
+/// a filename. Writes go to a temporary file, are fsynced and renamed into place, so a crash leaves
+/// either nothing or a complete file; the same content from any mailbox is stored once.
+public struct AttachmentStore: Sendable {
+    public let root: URL
+
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case sizeMismatch(expected: Int, actual: Int)
+        case hashMismatch(expected: String, actual: String)
+        case io(String)
+        public var description: String {
+            switch self {
+            case .sizeMismatch(let e, let a): return "attachment size \(a) does not match the announced \(e)"
+            case .hashMismatch(let e, let a): return "attachment hash \(a) does not match the expected \(e)"
+            case .io(let s): return "attachment store: \(s)"
+            }
+        }
+    }
+
+    public init(root: URL) { self.root = root }
+
+    public static func hex(_ bytes: some Collection<UInt8>) -> String {
+        SHA256.hash(data: Array(bytes)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Relative path of a blob: `ab/cd/abcd…`.
+    public static func relativePath(sha256: String) -> String {
+        let s = Array(sha256)
+        return "\(String(s[0..<2]))/\(String(s[2..<4]))/\(sha256)"
+    }
+
+    public func url(sha256: String) -> URL { root.appendingPathComponent(Self.relativePath(sha256: sha256)) }
+
+    /// Stores bytes (verified against `expectedSize`/`expectedSHA256` when given); returns the hash.
+    @discardableResult
+    public func put(_ bytes: [UInt8], expectedSize: Int? = nil, expectedSHA256: String? = nil) throws -> String {
+        if let e = expectedSize, e != bytes.count { throw Failure.sizeMismatch(expected: e, actual: bytes.count) }
+        let sha = Self.hex(bytes)
+        if let e = expectedSHA256, e != sha { throw Failure.hashMismatch(expected: e, actual: sha) }
+        let target = url(sha256: sha)
+        let fm = FileManager.default
+        if let attrs = try? fm.attributesOfItem(atPath: target.path), (attrs[.size] as? NSNumber)?.intValue == bytes.count {
+            return sha  // already stored (dedup)
+        }
+        let dir = target.deletingLastPathComponent()
+        let tmpDir = root.appendingPathComponent("tmp")
+        do {
+            try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+            try fm.createDirectory(at: tmpDir, withIntermediateDirectories: true)
+        } catch { throw Failure.io("cannot create \(dir.path)") }
+        let tmp = tmpDir.appendingPathComponent("\(sha).\(UUID().uuidString).part")
+        let fd = open(tmp.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw Failure.io("cannot create a temporary file") }
+        var written = 0
+        let ok: Bool = bytes.withUnsafeBytes { buf in
+            while written < buf.count {
+                let n = write(fd, buf.baseAddress! + written, buf.count - written)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                written += n
+            }
+            return fsync(fd) == 0
+        }
+        close(fd)
+        guard ok else { try? fm.removeItem(at: tmp); throw Failure.io("cannot write \(tmp.lastPathComponent)") }
+        guard rename(tmp.path, target.path) == 0 else { try? fm.removeItem(at: tmp); throw Failure.io("cannot rename into place") }
+        let dfd = open(dir.path, O_RDONLY)
+        if dfd >= 0 { fsync(dfd); close(dfd) }
+        return sha
+    }
+
+    /// Reads a stored blob, verifying its hash.
+    public func get(sha256: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: url(sha256: sha256).path) else { throw Failure.io("no blob \(sha256)") }
+        let bytes = [UInt8](data)
+        let actual = Self.hex(bytes)
+        if actual != sha256 { throw Failure.hashMismatch(expected: sha256, actual: actual) }
+        return bytes
+    }
+}

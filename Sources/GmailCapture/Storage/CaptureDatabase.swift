@@ -1,0 +1,226 @@
+import Foundation
+import GRDB
+
+/// The only type that touches SQL. Each method is named by intent and runs as one transaction;
+/// arguments are always bound, never interpolated.
+///
+/// ```swift
+/// let db = try CaptureDatabase(path: config.databasePath)      // WAL pool, migrations applied
+/// let account = try await db.upsertAccount(email: "alice@firm.example", userId: "u1", authMethod: "dwd")
+/// let stored = try await db.store(parsed, account: account, links: index.links(for: parsed.participantAddresses))
+/// ```
+public final class CaptureDatabase: Sendable {
+    public let writer: any DatabaseWriter
+
+    /// Opens (creating) the SQLite file in WAL mode and applies pending migrations.
+    public init(path: String, migrations: MigrationRunner? = nil) throws {
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        writer = try DatabasePool(path: path, configuration: config)
+        try (migrations ?? MigrationRunner.bundled()).migrate(writer)
+    }
+
+    /// An in-memory database through the same initialisation (tests).
+    public init(inMemory migrations: MigrationRunner? = nil) throws {
+        writer = try DatabaseQueue()
+        try (migrations ?? MigrationRunner.bundled()).migrate(writer)
+    }
+
+    // MARK: - Accounts
+
+    public struct Account: Sendable, Equatable {
+        public var id: Int64
+        public var email: String
+        public var userId: String?
+        public var authMethod: String
+        public var enabled: Bool
+        public var syncState: String
+        public var stateReason: String?
+        public var historyCursor: String?
+        public var backfillPageToken: String?
+        public var backfillComplete: Bool
+        public var lastSuccessAt: String?
+        public var lastInternalDate: Int64?
+
+        init(row: Row) {
+            id = row["id"]
+            email = row["email"]
+            userId = row["user_id"]
+            authMethod = row["auth_method"]
+            enabled = row["enabled"]
+            syncState = row["sync_state"]
+            stateReason = row["state_reason"]
+            historyCursor = row["history_cursor"]
+            backfillPageToken = row["backfill_page_token"]
+            backfillComplete = row["backfill_complete"]
+            lastSuccessAt = row["last_success_at"]
+            lastInternalDate = row["last_internal_date"]
+        }
+    }
+
+    /// Enrolls a mailbox (idempotent by address); returns it.
+    @discardableResult
+    public func upsertAccount(email: String, userId: String?, authMethod: String = "dwd") async throws -> Account {
+        try await writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO email_accounts (email, user_id, auth_method) VALUES (?, ?, ?)
+                ON CONFLICT(email) DO UPDATE SET user_id = COALESCE(excluded.user_id, email_accounts.user_id),
+                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                """, arguments: [email, userId, authMethod])
+            return try Account(row: Row.fetchOne(db, sql: "SELECT * FROM email_accounts WHERE email = ?", arguments: [email])!)
+        }
+    }
+
+    public func account(email: String) async throws -> Account? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM email_accounts WHERE email = ?", arguments: [email]).map(Account.init)
+        }
+    }
+
+    public func accounts() async throws -> [Account] {
+        try await writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM email_accounts ORDER BY id").map(Account.init) }
+    }
+
+    // MARK: - Storing a message
+
+    public struct Stored: Sendable, Equatable {
+        public var emailId: Int64
+        public var sightingId: Int64
+        public var threadId: Int64
+        /// False when another mailbox had already stored this email (a second sighting).
+        public var newEmail: Bool
+    }
+
+    /// Stores one message seen by one mailbox, in one transaction: the canonical email (once, whoever
+    /// received it), the sighting, participants, thread membership (merging threads the message joins),
+    /// attachment stubs and investor links.
+    public func store(_ m: ParsedMessage, account: Account, links: [InvestorLink]) async throws -> Stored {
+        let key = MessageIdentity.canonicalKey(m)
+        let threadKeys = ThreadInput(m, mailbox: account.email).keys()
+        let direction = m.labelIds.contains("SENT") || AddressNormalizer.canonical(m.from?.address ?? "") == AddressNormalizer.canonical(account.email)
+            ? "sent" : "received"
+        let sentAt = m.date.map(Self.iso)
+        let problems = String(decoding: (try? JSONEncoder().encode(m.problems)) ?? Data("[]".utf8), as: UTF8.self)
+        let labels = String(decoding: (try? JSONEncoder().encode(m.labelIds)) ?? Data("[]".utf8), as: UTF8.self)
+        return try await writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO emails (canonical_key, message_id, in_reply_to, subject, from_name, from_address, sent_at, text_body,
+                                    html_body, snippet, has_calendar, size_estimate, problems)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(canonical_key) DO NOTHING
+                """, arguments: [key, m.messageId, m.inReplyTo, m.subject, m.from?.name, m.from?.address, sentAt, m.textBody,
+                                 m.htmlBody, m.snippet, m.hasCalendar, m.sizeEstimate, problems])
+            let newEmail = db.changesCount > 0
+            let emailId = try Int64.fetchOne(db, sql: "SELECT id FROM emails WHERE canonical_key = ?", arguments: [key])!
+            if newEmail {
+                let roles: [(String, [MailAddress])] = [("from", m.from.map { [$0] } ?? []), ("to", m.to), ("cc", m.cc), ("bcc", m.bcc), ("reply_to", m.replyTo)]
+                for (role, list) in roles {
+                    for (n, a) in list.enumerated() {
+                        try db.execute(sql: """
+                            INSERT OR IGNORE INTO email_participants (email_id, role, position, name, address, address_canonical)
+                            VALUES (?, ?, ?, ?, ?, ?)
+                            """, arguments: [emailId, role, n, a.name, a.address, AddressNormalizer.canonical(a.address)])
+                    }
+                }
+            }
+            try db.execute(sql: """
+                INSERT INTO email_sightings (email_id, account_id, gmail_id, gmail_thread_id, label_ids, direction, internal_date, history_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(account_id, gmail_id) DO UPDATE SET label_ids = excluded.label_ids, history_id = excluded.history_id,
+                    deleted_at = NULL
+                """, arguments: [emailId, account.id, m.gmailId ?? key, m.threadId, labels, direction, m.internalDateMillis, m.historyId])
+            let sightingId = try Int64.fetchOne(db, sql: "SELECT id FROM email_sightings WHERE account_id = ? AND gmail_id = ?",
+                                                arguments: [account.id, m.gmailId ?? key])!
+            let threadId = try Self.joinThread(db, emailId: emailId, keys: threadKeys, subject: m.subject, sentAt: sentAt)
+            for a in m.attachments {
+                try db.execute(sql: """
+                    INSERT INTO email_attachments (email_id, sighting_id, part_id, filename, mime_type, size, content_id, inline, gmail_attachment_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(sighting_id, part_id) DO UPDATE SET gmail_attachment_id = excluded.gmail_attachment_id
+                    """, arguments: [emailId, sightingId, a.partId, a.filename, a.mimeType, a.size, a.contentId, a.inline, a.attachmentId])
+            }
+            try Self.writeLinks(db, emailId: emailId, links: links)
+            if let d = m.internalDateMillis {
+                try db.execute(sql: "UPDATE email_accounts SET last_internal_date = MAX(COALESCE(last_internal_date, 0), ?) WHERE id = ?",
+                               arguments: [d, account.id])
+            }
+            return Stored(emailId: emailId, sightingId: sightingId, threadId: threadId, newEmail: newEmail)
+        }
+    }
+
+    static func writeLinks(_ db: Database, emailId: Int64, links: [InvestorLink]) throws {
+        for l in links {
+            try db.execute(sql: """
+                INSERT INTO email_investor_links (email_id, investor_id, rule, confidence, matched_address) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(email_id, investor_id) DO UPDATE SET rule = excluded.rule, confidence = excluded.confidence,
+                    matched_address = excluded.matched_address
+                WHERE excluded.confidence > email_investor_links.confidence
+                """, arguments: [emailId, l.investorId, l.rule.rawValue, l.confidence, l.address])
+        }
+    }
+
+    /// Union-find in SQL: the email joins every thread its keys already belong to; several are merged
+    /// into the oldest (smallest id). Returns the thread id.
+    static func joinThread(_ db: Database, emailId: Int64, keys: [String], subject: String?, sentAt: String?) throws -> Int64 {
+        let placeholders = databaseQuestionMarks(count: keys.count)
+        var threads = try Int64.fetchAll(db, sql: "SELECT DISTINCT thread_id FROM email_thread_keys WHERE key IN (\(placeholders))",
+                                         arguments: StatementArguments(keys))
+        if let current = try Int64.fetchOne(db, sql: "SELECT thread_id FROM emails WHERE id = ?", arguments: [emailId]) { threads.append(current) }
+        threads = Array(Set(threads)).sorted()
+        let keep: Int64
+        if let first = threads.first {
+            keep = first
+            let others = Array(threads.dropFirst())
+            if !others.isEmpty {
+                let q = databaseQuestionMarks(count: others.count)
+                try db.execute(sql: "UPDATE emails SET thread_id = ? WHERE thread_id IN (\(q))", arguments: StatementArguments([keep] + others))
+                try db.execute(sql: "UPDATE email_thread_keys SET thread_id = ? WHERE thread_id IN (\(q))", arguments: StatementArguments([keep] + others))
+                try db.execute(sql: "DELETE FROM email_threads WHERE id IN (\(q))", arguments: StatementArguments(others))
+            }
+        } else {
+            try db.execute(sql: "INSERT INTO email_threads (subject, first_at, last_at) VALUES (?, ?, ?)", arguments: [subject, sentAt, sentAt])
+            keep = db.lastInsertedRowID
+        }
+        for k in keys {
+            try db.execute(sql: "INSERT INTO email_thread_keys (key, thread_id) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET thread_id = excluded.thread_id",
+                           arguments: [k, keep])
+        }
+        try db.execute(sql: "UPDATE emails SET thread_id = ? WHERE id = ?", arguments: [keep, emailId])
+        try db.execute(sql: """
+            UPDATE email_threads SET
+                message_count = (SELECT COUNT(*) FROM emails WHERE thread_id = ?1),
+                first_at = (SELECT MIN(sent_at) FROM emails WHERE thread_id = ?1),
+                last_at = (SELECT MAX(sent_at) FROM emails WHERE thread_id = ?1),
+                subject = COALESCE((SELECT subject FROM emails WHERE thread_id = ?1 AND subject IS NOT NULL ORDER BY sent_at, id LIMIT 1), subject)
+            WHERE id = ?1
+            """, arguments: [keep])
+        return keep
+    }
+
+    static func iso(_ d: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: d)
+    }
+
+    // MARK: - Queries used by tests, the CLI and the routes
+
+    public func counts() async throws -> (emails: Int, sightings: Int, threads: Int, links: Int) {
+        try await writer.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM emails")!, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_sightings")!,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_threads")!, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_investor_links")!)
+        }
+    }
+
+    /// Thread id -> canonical keys of its emails (sorted), for assertions.
+    public func threadPartition() async throws -> [[String]] {
+        try await writer.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT thread_id, canonical_key FROM emails ORDER BY canonical_key")
+            var groups: [Int64: [String]] = [:]
+            for r in rows { groups[r["thread_id"], default: []].append(r["canonical_key"]) }
+            return groups.values.map { $0.sorted() }.sorted { $0[0] < $1[0] }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import GmailCapture
+
+/// `--db PATH` (default: CRM_DB_PATH, else data/crm.db).
+struct DatabaseOption: ParsableArguments {
+    @Option(name: .customLong("db"), help: "SQLite file (default: $CRM_DB_PATH or data/crm.db).") var path: String?
+
+    var resolved: String { path ?? ProcessInfo.processInfo.environment["CRM_DB_PATH"] ?? "data/crm.db" }
+    var workspaceDomain: String? { ProcessInfo.processInfo.environment["CRM_GMAIL_WORKSPACE_DOMAIN"]?.lowercased() }
+}
+
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Apply the email migrations to the CRM database (idempotent), or drop every email table.",
+        discussion: "--drop --yes removes every email_* table, the emails table and the migration ledger; the CRM's own tables are untouched."
+    )
+    @OptionGroup var db: DatabaseOption
+    @Flag(help: "Drop every email table instead of migrating.") var drop = false
+    @Flag(help: "Confirm --drop.") var yes = false
+
+    func validate() throws {
+        if drop && !yes { throw ValidationError("--drop removes all captured email; add --yes to confirm") }
+    }
+
+    func run() async throws {
+        if drop {
+            guard FileManager.default.fileExists(atPath: db.resolved) else { throw ValidationError("\(db.resolved): no such database") }
+            let writer = try openWithoutMigrating(db.resolved)
+            let dropped = try MigrationRunner.drop(writer)
+            print("dropped \(dropped.count) table(s) from \(db.resolved): \(dropped.joined(separator: ", "))")
+            return
+        }
+        let runner = try MigrationRunner.bundled()
+        let database = try CaptureDatabase(path: db.resolved, migrations: MigrationRunner(migrations: []))
+        let applied = try runner.migrate(database.writer)
+        print(applied.isEmpty ? "\(db.resolved): up to date" : "\(db.resolved): applied \(applied.joined(separator: ", "))")
+    }
+}
+
+struct UsersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "users", abstract: "CRM users (standalone use).",
+                                                    subcommands: [UsersAddCommand.self, UsersListCommand.self])
+}
+
+struct UsersAddCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "add", abstract: "Add or update a user (idempotent by email).")
+    @OptionGroup var db: DatabaseOption
+    @Argument(help: "Email address.") var email: String
+    @Option(help: "Display name.") var name: String?
+    @Flag(help: "Make the user an admin.") var admin = false
+
+    func validate() throws {
+        if AddressNormalizer.canonical(email) == nil { throw ValidationError("\"\(email)\" is not an email address") }
+    }
+
+    func run() async throws {
+        let directory = CRMDirectory(database: try CaptureDatabase(path: db.resolved))
+        let u = try await directory.addUser(email: email, name: name, admin: admin)
+        print("user \(u.id) \(u.email)\(u.admin ? " (admin)" : "")")
+    }
+}
+
+struct UsersListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List users.")
+    @OptionGroup var db: DatabaseOption
+    func run() async throws {
+        for u in try await CRMDirectory(database: try CaptureDatabase(path: db.resolved)).users() {
+            print("\(u.id)\t\(u.email)\t\(u.name ?? "")\(u.admin ? "\tadmin" : "")\(u.active ? "" : "\tinactive")")
+        }
+    }
+}
+
+struct InvestorsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "investors", abstract: "CRM investors (standalone use).",
+                                                    subcommands: [InvestorsImportCommand.self])
+}
+
+struct InvestorsImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import investors from JSON or CSV (idempotent by id; all or nothing).",
+        discussion: "JSON: [{\"id\", \"name\", \"emails\": [...], \"domains\": [...]}]. CSV: header id,name,emails,domains; several values separated by ';'."
+    )
+    @OptionGroup var db: DatabaseOption
+    @Argument(help: "JSON or CSV file.") var file: String
+
+    func run() async throws {
+        guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("\(file): cannot be read") }
+        do {
+            let list = try CRMDirectory.parseInvestorFile(data, filename: file)
+            let directory = CRMDirectory(database: try CaptureDatabase(path: db.resolved))
+            let r = try await directory.importInvestors(list, workspaceDomain: db.workspaceDomain)
+            print("\(file): \(r.inserted) inserted, \(r.updated) updated")
+            for w in r.warnings { print("warning: \(w)") }
+        } catch let f as CRMDirectory.Failure {
+            FileHandle.standardError.write(Data("\(file): \(f.description)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct RematchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rematch", abstract: "Recompute investor links for stored mail (no Gmail calls).")
+    @OptionGroup var db: DatabaseOption
+    func run() async throws {
+        let r = try await CRMDirectory(database: try CaptureDatabase(path: db.resolved)).rematch(workspaceDomain: db.workspaceDomain)
+        print("rematched \(r.emails) email(s): \(r.links) link(s)")
+    }
+}
+
+import GRDB
+
+func openWithoutMigrating(_ path: String) throws -> any DatabaseWriter {
+    try DatabasePool(path: path)
+}

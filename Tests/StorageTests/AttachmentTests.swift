@@ -1,0 +1,88 @@
+import FakeGmail
+import FakeGmailBridge
+import Foundation
+import GmailCapture
+import GRDB
+import TestSupport
+import Testing
+
+@Suite struct AttachmentStoreTests {
+    @Test func contentAddressedDedupedVerified() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("att-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let store = AttachmentStore(root: root)
+        let bytes = Array("%PDF-1.4 term sheet".utf8)
+        let sha = try store.put(bytes, expectedSize: bytes.count)
+        #expect(store.url(sha256: sha).path.hasSuffix("\(sha.prefix(2))/\(sha.dropFirst(2).prefix(2))/\(sha)"))
+        #expect(try store.put(bytes) == sha)  // second copy: same file
+        #expect(try store.get(sha256: sha) == bytes)
+        #expect(throws: AttachmentStore.Failure.sizeMismatch(expected: 3, actual: bytes.count)) { try store.put(bytes, expectedSize: 3) }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("tmp").path)
+        #expect(leftovers.isEmpty)  // temp files are renamed into place or removed
+        // A filename never reaches the path: only hex.
+        let names = try FileManager.default.subpathsOfDirectory(atPath: root.path).filter { !$0.hasPrefix("tmp") }
+        #expect(names.allSatisfy { $0.allSatisfy { $0.isHexDigit || $0 == "/" } })
+    }
+}
+
+@Suite struct AttachmentDownloaderTests {
+    static func eml(_ id: String, to: String, pdf: [UInt8], name: String) -> [UInt8] {
+        let b64 = Data(pdf).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+        return Array("""
+        From: Maya <maya@lumenridge.example>\r
+        To: \(to)\r
+        Subject: Deck\r
+        Message-ID: <\(id)>\r
+        Content-Type: multipart/mixed; boundary="b"\r
+        \r
+        --b\r
+        Content-Type: text/plain\r
+        \r
+        See attached.\r
+        --b\r
+        Content-Type: application/pdf; name="\(name)"\r
+        Content-Disposition: attachment; filename="\(name)"\r
+        Content-Transfer-Encoding: base64\r
+        \r
+        \(b64)\r
+        --b--\r
+
+        """.utf8)
+    }
+
+    @Test func sameContentFromTwoMailboxesIsStoredOnceAndLimitsApply() async throws {
+        let fake = FakeGmail(options: .init(quota: .off, baseURL: "http://fake.test"))
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("att-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let pdf = Array(repeating: UInt8(0x42), count: 4_000)
+        let big = Array(repeating: UInt8(0x43), count: 2 * 1024 * 1024 + 1)
+        var stored: [(String, String)] = []
+        for user in ["alex@firm.example", "sam@firm.example"] {
+            await fake.addUser(user)
+            stored.append((user, try await fake.insertMessage(user: user, raw: Self.eml("deck@lumen", to: user, pdf: pdf, name: "deck.pdf")).id))
+        }
+        stored.append(("alex@firm.example", try await fake.insertMessage(user: "alex@firm.example", raw: Self.eml("big@lumen", to: "alex@firm.example", pdf: big, name: "big.pdf")).id))
+        let clock = await VirtualCaptureClock.linked(to: fake)
+        let transport = InProcessFakeTransport(fake: fake)
+        let tokens = try ServiceAccountTokenProvider(keyJSON: try await fake.serviceAccountKeyJSON(), transport: transport, clock: clock)
+        let client = GmailClient(baseURL: "http://fake.test", transport: transport, tokens: tokens,
+                                 limiter: RateLimiter(unitsPerSecondPerMailbox: 10_000, unitsPerSecondPerProject: 20_000, clock: clock), clock: clock)
+        let (db, _) = try DBKind.inMemory.open()
+        for (user, id) in stored {
+            let account = try await db.upsertAccount(email: user, userId: nil)
+            let m = try MessageParser().parse(gmail: try await client.getMessage(mailbox: user, id: id))
+            _ = try await db.store(m, account: account, links: [])
+        }
+        // Make one id stale: the first attachments.get for it answers 404, the downloader refetches the message.
+        try await fake.addFault(FaultRule(method: "messages.attachments.get", user: "sam@firm.example", status: 404, count: 1))
+        let downloader = AttachmentDownloader(database: db, store: AttachmentStore(root: root), client: client, concurrency: 2, maxMegabytes: 2)
+        let report = try await downloader.run()
+        #expect(report.stored == 1 && report.deduplicated == 1 && report.skipped == 1 && report.failed == 0)
+        let rows = try await db.writer.read { try Row.fetchAll($0, sql: "SELECT download_state, sha256, state_reason FROM email_attachments ORDER BY id") }
+        #expect(rows.map { $0["download_state"] as String } == ["stored", "stored", "skipped"])
+        #expect((rows[0]["sha256"] as String?) == AttachmentStore.hex(pdf) && (rows[1]["sha256"] as String?) == AttachmentStore.hex(pdf))
+        #expect(try await db.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM email_attachment_blobs") } == 1)
+        #expect(try AttachmentStore(root: root).get(sha256: AttachmentStore.hex(pdf)) == pdf)
+        #expect(await fake.stats().requests["gmail.users.messages.get"] == 4)  // three ingests + one refetch
+    }
+}

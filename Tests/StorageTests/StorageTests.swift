@@ -1,0 +1,190 @@
+import FakeGmail
+import FakeGmailBridge
+import Foundation
+import GmailCapture
+import GRDB
+import TestSupport
+import Testing
+
+enum DBKind: String, CaseIterable, CustomTestStringConvertible {
+    case inMemory, onDisk
+    var testDescription: String { rawValue }
+
+    func open() throws -> (CaptureDatabase, URL?) {
+        switch self {
+        case .inMemory: return (try CaptureDatabase(inMemory: nil), nil)
+        case .onDisk:
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("capture-\(UUID().uuidString)")
+            return (try CaptureDatabase(path: dir.appendingPathComponent("crm.db").path), dir)
+        }
+    }
+}
+
+func message(_ id: String?, from: String = "maya@lumenridge.example", to: [String] = ["alex@firm.example"], subject: String = "Deal",
+             gmailId: String, thread: String, replyTo: String? = nil, labels: [String] = ["INBOX"]) -> ParsedMessage {
+    var m = ParsedMessage()
+    m.messageId = id
+    m.gmailId = gmailId
+    m.threadId = thread
+    m.labelIds = labels
+    m.subject = subject
+    m.from = .init(name: nil, address: from)
+    m.to = to.map { .init(name: nil, address: $0) }
+    m.inReplyTo = replyTo
+    m.references = replyTo.map { [$0] } ?? []
+    m.date = Date(timeIntervalSince1970: 1_709_658_000)
+    m.internalDateMillis = 1_709_658_000_000
+    m.textBody = "Hello"
+    return m
+}
+
+@Suite struct MigrationTests {
+    @Test(arguments: DBKind.allCases)
+    func ledgerAppliesOnceAndRefusesChangedFiles(kind: DBKind) throws {
+        let (db, dir) = try kind.open()
+        defer { dir.map { try? FileManager.default.removeItem(at: $0) } }
+        let runner = try MigrationRunner.bundled()
+        #expect(try runner.migrate(db.writer).isEmpty)  // already applied by the initialiser
+        let names = try db.writer.read { try String.fetchAll($0, sql: "SELECT name FROM email_schema_migrations ORDER BY name") }
+        #expect(names == ["0001_email_tables", "0002_crm_standalone"])
+        var changed = runner.migrations
+        changed[0].sql += "\n-- edited after release\n"
+        #expect(throws: MigrationRunner.Failure.changedAfterApply(name: "0001_email_tables")) { try MigrationRunner(migrations: changed).migrate(db.writer) }
+    }
+
+    @Test func additiveOnAnExistingCRMAndDropLeavesItUntouched() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crm-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("crm.db").path
+        let existing = try DatabaseQueue(path: path)
+        try existing.write { db in
+            try db.execute(sql: "CREATE TABLE deals (id INTEGER PRIMARY KEY, name TEXT)")
+            try db.execute(sql: "INSERT INTO deals (name) VALUES ('Series A')")
+            try db.execute(sql: "CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT, name TEXT, active INTEGER, admin INTEGER, extra TEXT)")
+            try db.execute(sql: "INSERT INTO users VALUES ('u1', 'alex@firm.example', 'Alex', 1, 1, 'crm data')")
+        }
+        try existing.close()
+        let db = try CaptureDatabase(path: path)
+        let (deal, extra) = try db.writer.read { db in
+            (try String.fetchOne(db, sql: "SELECT name FROM deals"), try String.fetchOne(db, sql: "SELECT extra FROM users WHERE id = 'u1'"))
+        }
+        #expect(deal == "Series A" && extra == "crm data")
+        let dropped = try MigrationRunner.drop(db.writer)
+        #expect(dropped.contains("emails") && dropped.contains("email_accounts") && dropped.contains("email_schema_migrations"))
+        let (left, deals, users) = try db.writer.read { db in
+            (try MigrationRunner.emailTables(db), try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deals"), try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users"))
+        }
+        #expect(left.isEmpty && deals == 1 && users == 1)
+        // And it can come back.
+        #expect(try MigrationRunner.bundled().migrate(db.writer) == ["0001_email_tables", "0002_crm_standalone"])
+    }
+}
+
+@Suite struct StoreTests {
+    @Test(arguments: DBKind.allCases)
+    func oneEmailTwoSightingsAndOneThread(kind: DBKind) async throws {
+        let (db, dir) = try kind.open()
+        defer { dir.map { try? FileManager.default.removeItem(at: $0) } }
+        let alex = try await db.upsertAccount(email: "alex@firm.example", userId: "u1")
+        let sam = try await db.upsertAccount(email: "sam@firm.example", userId: "u2")
+        let m1 = message("first@lumen.example", to: ["alex@firm.example", "sam@firm.example"], gmailId: "a1", thread: "ta")
+        let a = try await db.store(m1, account: alex, links: [])
+        let b = try await db.store(message("first@lumen.example", to: ["alex@firm.example", "sam@firm.example"], gmailId: "s1", thread: "ts"),
+                                   account: sam, links: [])
+        #expect(a.newEmail && !b.newEmail && a.emailId == b.emailId && a.threadId == b.threadId)
+        // Re-storing the same sighting is idempotent.
+        _ = try await db.store(m1, account: alex, links: [])
+        let counts = try await db.counts()
+        #expect(counts.emails == 1 && counts.sightings == 2 && counts.threads == 1)
+    }
+
+    /// Partner B on the first half, partner A on the second: one thread, in either order; a message
+    /// bridging two existing threads merges them.
+    @Test(arguments: [false, true])
+    func conversationAcrossTeammatesIsOneThread(bobFirst: Bool) async throws {
+        let (db, _) = try DBKind.inMemory.open()
+        let alice = try await db.upsertAccount(email: "alice@firm.example", userId: "u1")
+        let bob = try await db.upsertAccount(email: "bob@firm.example", userId: "u2")
+        let bobs = [message("c1@x", gmailId: "b1", thread: "tb"), message("c2@x", gmailId: "b2", thread: "tb", replyTo: "c1@x")]
+        let alices = [message("c3@x", gmailId: "a3", thread: "ta", replyTo: "c2@x"), message("c4@x", gmailId: "a4", thread: "ta", replyTo: "c3@x")]
+        if bobFirst {
+            for m in bobs { _ = try await db.store(m, account: bob, links: []) }
+            for m in alices.reversed() { _ = try await db.store(m, account: alice, links: []) }
+        } else {
+            for m in alices.reversed() { _ = try await db.store(m, account: alice, links: []) }
+            for m in bobs.reversed() { _ = try await db.store(m, account: bob, links: []) }
+        }
+        #expect(try await db.threadPartition() == [["mid:c1@x", "mid:c2@x", "mid:c3@x", "mid:c4@x"]])
+        #expect(try await db.counts().threads == 1)
+    }
+
+    @Test func parallelSyncsOfTheSameMailProduceOneCanonicalMessageEach() async throws {
+        let (db, dir) = try DBKind.onDisk.open()
+        defer { dir.map { try? FileManager.default.removeItem(at: $0) } }
+        let alex = try await db.upsertAccount(email: "alex@firm.example", userId: "u1")
+        let sam = try await db.upsertAccount(email: "sam@firm.example", userId: "u2")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (account, prefix) in [(alex, "a"), (sam, "s")] {
+                group.addTask {
+                    for i in 0..<60 {
+                        _ = try await db.store(message("m\(i)@lumen.example", to: ["alex@firm.example", "sam@firm.example"],
+                                                       gmailId: "\(prefix)\(i)", thread: "\(prefix)t\(i % 7)"), account: account, links: [])
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let c = try await db.counts()
+        #expect(c.emails == 60 && c.sightings == 120)
+    }
+
+    @Test func investorLinksKeepTheirRuleAndRematchRelinks() async throws {
+        let (db, _) = try DBKind.inMemory.open()
+        let directory = CRMDirectory(database: db)
+        _ = try await directory.importInvestors([Investor(id: "inv-1", name: "Lumenridge", emails: ["maya@lumenridge.example"], domains: [])],
+                                                workspaceDomain: "firm.example")
+        let alex = try await db.upsertAccount(email: "alex@firm.example", userId: "u1")
+        let index = InvestorIndex(investors: try await directory.investors(), workspaceDomain: "firm.example")
+        let m = message("x@lumen", from: "maya@lumenridge.example", cc: [], gmailId: "g1", thread: "t1")
+        let other = message("y@quill", from: "ir@quillstone.example", cc: [], gmailId: "g2", thread: "t2")
+        for msg in [m, other] {
+            _ = try await db.store(msg, account: alex, links: index.links(for: [msg.from!.address] + msg.to.map(\.address)))
+        }
+        let before = try await db.writer.read { try Row.fetchAll($0, sql: "SELECT investor_id, rule, confidence FROM email_investor_links") }
+        #expect(before.count == 1 && before[0]["rule"] == "exact" && before[0]["confidence"] == 1.0)
+        _ = try await directory.importInvestors([Investor(id: "inv-2", name: "Quillstone", emails: [], domains: ["quillstone.example"])],
+                                                workspaceDomain: "firm.example")
+        let r = try await directory.rematch(workspaceDomain: "firm.example")
+        #expect(r.links == 2)
+        let after = try await db.writer.read { try String.fetchAll($0, sql: "SELECT investor_id || ':' || rule FROM email_investor_links ORDER BY 1") }
+        #expect(after == ["inv-1:exact", "inv-2:domain"])
+    }
+
+    @Test func investorImportIsAllOrNothingWithEveryProblemNamed() async throws {
+        let (db, _) = try DBKind.inMemory.open()
+        let directory = CRMDirectory(database: db)
+        let csv = Data("id,name,emails,domains\ninv-1,Good,a@good.example,good.example\n,No id,bad,\ninv-1,Dup,,dup.example\n".utf8)
+        let rows = try CRMDirectory.parseInvestorFile(csv, filename: "x.csv")
+        do {
+            _ = try await directory.importInvestors(rows, workspaceDomain: nil)
+            Issue.record("expected a refusal")
+        } catch let f as CRMDirectory.Failure {
+            let text = f.description
+            #expect(text.contains("row 2: missing id") && text.contains("\"bad\" is not an email address") && text.contains("duplicate id inv-1"))
+        }
+        #expect(try await directory.investors().isEmpty)
+        let json = Data(#"[{"id": "inv-9", "name": "Nine", "emails": ["n@nine.example"], "domains": ["nine.example"]}]"#.utf8)
+        let r1 = try await directory.importInvestors(try CRMDirectory.parseInvestorFile(json, filename: "x.json"), workspaceDomain: nil)
+        let r2 = try await directory.importInvestors(try CRMDirectory.parseInvestorFile(json, filename: "x.json"), workspaceDomain: nil)
+        #expect(r1.inserted == 1 && r2.updated == 1 && r2.inserted == 0)
+        #expect(try await directory.investors() == [Investor(id: "inv-9", name: "Nine", emails: ["n@nine.example"], domains: ["nine.example"])])
+        let u1 = try await directory.addUser(email: "alex@firm.example", name: "Alex", admin: true)
+        let u2 = try await directory.addUser(email: "ALEX@firm.example", name: nil, admin: true)
+        #expect(u1.id == u2.id && u2.name == "Alex")
+    }
+}
+
+func message(_ id: String?, from: String, cc: [String], gmailId: String, thread: String) -> ParsedMessage {
+    message(id, from: from, to: ["alex@firm.example"], gmailId: gmailId, thread: thread)
+}
