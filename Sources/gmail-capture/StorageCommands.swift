@@ -56,7 +56,7 @@ struct UsersAddCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let directory = CRMDirectory(database: try CaptureDatabase(path: db.resolved))
+        let directory = CRMDirectory(database: try CaptureDatabase(path: db.resolved), schema: try CRMSchema.fromEnvironment(ProcessInfo.processInfo.environment))
         let u = try await directory.addUser(email: email, name: name, admin: admin)
         print("user \(u.id) \(u.email)\(u.admin ? " (admin)" : "")")
     }
@@ -66,7 +66,7 @@ struct UsersListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List users.")
     @OptionGroup var db: DatabaseOption
     func run() async throws {
-        for u in try await CRMDirectory(database: try CaptureDatabase(path: db.resolved)).users() {
+        for u in try await CRMDirectory(database: try CaptureDatabase(path: db.resolved), schema: try CRMSchema.fromEnvironment(ProcessInfo.processInfo.environment)).users() {
             print("\(u.id)\t\(u.email)\t\(u.name ?? "")\(u.admin ? "\tadmin" : "")\(u.active ? "" : "\tinactive")")
         }
     }
@@ -90,7 +90,7 @@ struct InvestorsImportCommand: AsyncParsableCommand {
         guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("\(file): cannot be read") }
         do {
             let list = try CRMDirectory.parseInvestorFile(data, filename: file)
-            let directory = CRMDirectory(database: try CaptureDatabase(path: db.resolved))
+            let directory = CRMDirectory(database: try CaptureDatabase(path: db.resolved), schema: try CRMSchema.fromEnvironment(ProcessInfo.processInfo.environment))
             let r = try await directory.importInvestors(list, workspaceDomain: db.workspaceDomain)
             print("\(file): \(r.inserted) inserted, \(r.updated) updated")
             for w in r.warnings { print("warning: \(w)") }
@@ -105,7 +105,7 @@ struct RematchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rematch", abstract: "Recompute investor links for stored mail (no Gmail calls).")
     @OptionGroup var db: DatabaseOption
     func run() async throws {
-        let r = try await CRMDirectory(database: try CaptureDatabase(path: db.resolved)).rematch(workspaceDomain: db.workspaceDomain)
+        let r = try await CRMDirectory(database: try CaptureDatabase(path: db.resolved), schema: try CRMSchema.fromEnvironment(ProcessInfo.processInfo.environment)).rematch(workspaceDomain: db.workspaceDomain)
         print("rematched \(r.emails) email(s): \(r.links) link(s)")
     }
 }

@@ -188,3 +188,30 @@ func message(_ id: String?, from: String = "maya@lumenridge.example", to: [Strin
 func message(_ id: String?, from: String, cc: [String], gmailId: String, thread: String) -> ParsedMessage {
     message(id, from: from, to: ["alex@firm.example"], gmailId: gmailId, thread: thread)
 }
+
+@Suite struct CRMMappingTests {
+    @Test func anExistingCRMsOwnTableNamesAreUsed() async throws {
+        let (db, _) = try DBKind.inMemory.open()
+        try await db.writer.write { db in
+            try db.execute(sql: "CREATE TABLE people (pid TEXT PRIMARY KEY, mail TEXT, full_name TEXT, is_active INTEGER, is_admin INTEGER)")
+            try db.execute(sql: "INSERT INTO people VALUES ('p1', 'kim@firm.example', 'Kim', 1, 0)")
+        }
+        let schema = try JSONDecoder().decode(CRMSchema.self, from: Data(#"{"usersTable": "people", "userID": "pid", "userEmail": "mail", "userName": "full_name", "userActive": "is_active", "userAdmin": "is_admin"}"#.utf8))
+        #expect(schema.investorsTable == "investors")  // defaults kept
+        let directory = CRMDirectory(database: db, schema: schema)
+        #expect(try await directory.users().map(\.email) == ["kim@firm.example"])
+        var evil = CRMSchema()
+        evil.usersTable = "users; DROP TABLE emails"
+        await #expect(throws: CRMDirectory.Failure.self) { try await CRMDirectory(database: db, schema: evil).users() }
+    }
+
+    @Test func sealedRefreshTokensLiveInTheDatabase() async throws {
+        let (db, _) = try DBKind.inMemory.open()
+        let box = try SecretBox(key: Data(repeating: 5, count: 32))
+        try await db.saveSealedRefreshToken(try box.seal("1//token"), for: "alex@firm.example")
+        let sealed = try #require(await db.sealedRefreshToken(for: "ALEX@firm.example"))
+        #expect(try box.open(sealed) == "1//token")
+        let raw = try await db.writer.read { try String.fetchAll($0, sql: "SELECT sealed_refresh_token FROM email_oauth_tokens") }
+        #expect(raw.allSatisfy { !$0.contains("1//token") })
+    }
+}

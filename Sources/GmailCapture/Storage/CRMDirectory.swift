@@ -3,7 +3,7 @@ import GRDB
 
 /// Where the host CRM keeps users and investors. The defaults match the standalone tables of
 /// migration 0002; an existing CRM maps its own table and column names here.
-public struct CRMSchema: Sendable, Equatable {
+public struct CRMSchema: Sendable, Equatable, Codable {
     public var usersTable = "users"
     public var userID = "id"
     public var userEmail = "email"
@@ -19,6 +19,33 @@ public struct CRMSchema: Sendable, Equatable {
     public var investorDomains = "domains"
 
     public init() {}
+
+    /// Reads a mapping from JSON; keys left out keep their defaults
+    /// (`{"usersTable": "crm_users", "userEmail": "mail"}`).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        usersTable = try c.decodeIfPresent(String.self, forKey: .usersTable) ?? usersTable
+        userID = try c.decodeIfPresent(String.self, forKey: .userID) ?? userID
+        userEmail = try c.decodeIfPresent(String.self, forKey: .userEmail) ?? userEmail
+        userName = try c.decodeIfPresent(String.self, forKey: .userName) ?? userName
+        userActive = try c.decodeIfPresent(String.self, forKey: .userActive) ?? userActive
+        userAdmin = try c.decodeIfPresent(String.self, forKey: .userAdmin) ?? userAdmin
+        investorsTable = try c.decodeIfPresent(String.self, forKey: .investorsTable) ?? investorsTable
+        investorID = try c.decodeIfPresent(String.self, forKey: .investorID) ?? investorID
+        investorName = try c.decodeIfPresent(String.self, forKey: .investorName) ?? investorName
+        investorEmails = try c.decodeIfPresent(String.self, forKey: .investorEmails) ?? investorEmails
+        investorDomains = try c.decodeIfPresent(String.self, forKey: .investorDomains) ?? investorDomains
+    }
+
+    /// The mapping named by `CRM_GMAIL_CRM_SCHEMA` (a JSON file), else the defaults.
+    public static func fromEnvironment(_ env: [String: String]) throws -> CRMSchema {
+        guard let path = env["CRM_GMAIL_CRM_SCHEMA"], !path.isEmpty else { return CRMSchema() }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CRMDirectory.Failure.invalidRows(["CRM_GMAIL_CRM_SCHEMA: cannot read \(path)"])
+        }
+        return try JSONDecoder().decode(CRMSchema.self, from: data)
+    }
 
     /// Identifiers are quoted and checked, never taken as SQL.
     func q(_ identifier: String) throws -> String {

@@ -224,3 +224,23 @@ public final class CaptureDatabase: Sendable {
         }
     }
 }
+
+/// Refresh tokens in `email_oauth_tokens`, sealed (AES-GCM) before they get here.
+extension CaptureDatabase: RefreshTokenStore {
+    public func sealedRefreshToken(for mailbox: String) async throws -> String? {
+        try await writer.read { db in
+            try String.fetchOne(db, sql: "SELECT sealed_refresh_token FROM email_oauth_tokens WHERE account_email = ?", arguments: [mailbox])
+        }
+    }
+
+    public func saveSealedRefreshToken(_ sealed: String, for mailbox: String) async throws {
+        precondition(sealed.hasPrefix("v1:"), "only sealed tokens are stored")
+        try await writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO email_oauth_tokens (account_email, sealed_refresh_token) VALUES (?, ?)
+                ON CONFLICT(account_email) DO UPDATE SET sealed_refresh_token = excluded.sealed_refresh_token,
+                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                """, arguments: [mailbox, sealed])
+        }
+    }
+}
