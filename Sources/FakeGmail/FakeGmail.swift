@@ -121,6 +121,13 @@ public actor FakeGmail {
         model.mailbox(user)?.ordered().map { $0.id.gmailHex } ?? []
     }
 
+    /// Message id -> label ids, for assertions.
+    public func messageLabels(user: String) -> [String: [String]] {
+        var out: [String: [String]] = [:]
+        for m in model.mailbox(user).map({ Array($0.messages.values) }) ?? [] { out[m.id.gmailHex] = m.labelIds }
+        return out
+    }
+
     public func currentHistoryId(user: String) -> String? {
         model.mailbox(user).map { String($0.currentHistoryId) }
     }

@@ -1,0 +1,322 @@
+import Foundation
+import Logging
+import MIMEKit
+
+/// Sync settings (from the configuration, plus the recovery loop breaker).
+public struct SyncSettings: Sendable {
+    public var pageSize = 500
+    public var historyStaleDays = 5
+    /// Re-list the gap from the last stored internalDate minus this margin.
+    public var gapMarginSeconds: Int64 = 86_400
+    /// Loop breaker: more than `maxRecoveries` within `recoveryWindowHours` -> needs attention.
+    public var maxRecoveries = 3
+    public var recoveryWindowHours = 24
+    /// Sync attempts before a failing item is parked (and stops holding the cursor).
+    public var maxItemAttempts = 3
+    public var policy = CapturePolicy()
+    public var workspaceDomain: String?
+
+    public init() {}
+}
+
+/// How a mailbox's sync ended.
+public struct SyncOutcome: Sendable, Equatable {
+    public var mailbox: String
+    /// ok, partial, error, skipped
+    public var status: String
+    public var state: String
+    public var counts: SyncCounts
+    public var error: String?
+}
+
+/// Progress for terminals (`--progress`), never for logs.
+public struct SyncProgress: Sendable {
+    public var mailbox: String
+    public var phase: String
+    public var listed: Int
+    public var stored: Int
+}
+
+/// One mailbox's sync: a resumable newest-first backfill from a cursor pinned before listing, then
+/// incremental history folded to its net effect, with a cursor that only advances when every item of
+/// the window is stored or terminally classified, and a bounded recovery when history has expired.
+public struct SyncEngine: Sendable {
+    public let database: CaptureDatabase
+    public let client: GmailClient
+    public let limiter: RateLimiter
+    public let settings: SyncSettings
+    public let clock: any CaptureClock
+    public let logger: Logger
+    public let progress: (@Sendable (SyncProgress) -> Void)?
+
+    public init(database: CaptureDatabase, client: GmailClient, limiter: RateLimiter, settings: SyncSettings, clock: any CaptureClock,
+                logger: Logger = Logger(label: "gmail-capture.noop", factory: { _ in SwiftLogNoOpLogHandler() }),
+                progress: (@Sendable (SyncProgress) -> Void)? = nil) {
+        self.database = database
+        self.client = client
+        self.limiter = limiter
+        self.settings = settings
+        self.clock = clock
+        self.logger = logger
+        self.progress = progress
+    }
+
+    static let metadataHeaders = ["From", "To", "Cc", "Bcc", "Reply-To", "Sender", "Subject"]
+    static let blockedStates: Set<String> = ["needs_admin", "needs_attention", "paused"]
+
+    /// Syncs one mailbox (backfill first when needed) and writes its sync-run row.
+    public func sync(mailbox: String) async -> SyncOutcome {
+        do {
+            guard let account = try await database.account(email: mailbox) else {
+                return SyncOutcome(mailbox: mailbox, status: "error", state: "unknown", counts: SyncCounts(), error: "mailbox is not enrolled")
+            }
+            if !account.enabled || Self.blockedStates.contains(account.syncState) {
+                return SyncOutcome(mailbox: mailbox, status: "skipped", state: account.syncState, counts: SyncCounts(), error: account.stateReason)
+            }
+            let kind = account.backfillComplete ? "incremental" : "backfill"
+            let runId = try await database.startRun(accountId: account.id, kind: kind, at: clock.now())
+            var counts = SyncCounts()
+            let unitsBefore = await limiter.unitsSpent(mailbox)
+            var status = "ok"
+            var errorText: String?
+            var state = "idle"
+            do {
+                let index = InvestorIndex(investors: try await CRMDirectory(database: database).investors(), workspaceDomain: settings.workspaceDomain)
+                if !account.backfillComplete { try await backfill(account, index, &counts) }
+                state = try await incremental(mailbox, index, &counts)
+                if counts.failed > 0 || counts.parked > 0 || state == "needs_attention" { status = "partial" }
+                if state == "idle" { try await database.markSuccess(accountId: account.id, at: clock.now()) }
+            } catch let e as GmailAPIError where e.classification == .needsAdmin {
+                status = "error"
+                state = "needs_admin"
+                errorText = "needs admin: \(e.reason ?? "error"): \(e.message)"
+                try await database.setSyncState(accountId: account.id, "needs_admin", reason: errorText)
+            } catch is CancellationError {
+                status = "partial"
+                errorText = "cancelled (shutdown)"
+                state = "idle"
+            } catch {
+                status = "error"
+                errorText = (error as? GmailAPIError)?.description ?? "\(error)"
+                state = "error"
+                try await database.setSyncState(accountId: account.id, "error", reason: errorText)
+            }
+            counts.quotaUnits = await limiter.unitsSpent(mailbox) - unitsBefore
+            try await database.finishRun(runId, status: status, counts: counts, error: errorText, at: clock.now())
+            return SyncOutcome(mailbox: mailbox, status: status, state: state, counts: counts, error: errorText)
+        } catch {
+            return SyncOutcome(mailbox: mailbox, status: "error", state: "error", counts: SyncCounts(), error: "\(error)")
+        }
+    }
+
+    // MARK: - Backfill
+
+    func backfill(_ account: CaptureDatabase.Account, _ index: InvestorIndex, _ counts: inout SyncCounts) async throws {
+        let mailbox = account.email
+        if account.historyCursor == nil {
+            // Pin the cursor before listing anything: changes made during the backfill are replayed later.
+            let profile = try await client.getProfile(mailbox: mailbox)
+            try await database.advanceCursor(accountId: account.id, to: profile.historyId)
+        }
+        try await database.setSyncState(accountId: account.id, "backfilling", reason: nil)
+        var token = account.backfillPageToken
+        repeat {
+            try Task.checkCancellation()
+            let page = try await client.listMessages(mailbox: mailbox, pageToken: token, maxResults: settings.pageSize)
+            let ids = (page.messages ?? []).map(\.id)
+            counts.listed += ids.count
+            let known = try await database.knownGmailIds(accountId: account.id)
+            try await ingest(account, ids.filter { !known.contains($0) }, index, &counts)
+            token = page.nextPageToken
+            try await database.saveBackfillCheckpoint(accountId: account.id, pageToken: token, complete: token == nil)
+            progress?(SyncProgress(mailbox: mailbox, phase: "backfill", listed: counts.listed, stored: counts.stored))
+        } while token != nil
+    }
+
+    // MARK: - Incremental
+
+    /// Returns the mailbox state after the run.
+    func incremental(_ mailbox: String, _ index: InvestorIndex, _ counts: inout SyncCounts) async throws -> String {
+        guard let account = try await database.account(email: mailbox), let cursor = account.historyCursor else { return "idle" }
+        if let last = account.lastSuccessAt.flatMap(Self.parseISO),
+           clock.now().timeIntervalSince(last) > Double(settings.historyStaleDays) * 86_400 {
+            return try await recover(account, reason: "last success older than \(settings.historyStaleDays) days", index, &counts)
+        }
+        var records: [GmailHistoryRecord] = []
+        var token: String?
+        var windowEnd = cursor
+        do {
+            repeat {
+                try Task.checkCancellation()
+                let page = try await client.listHistory(mailbox: mailbox, startHistoryId: cursor, pageToken: token)
+                records += page.history ?? []
+                token = page.nextPageToken
+                windowEnd = page.historyId
+            } while token != nil
+        } catch let e as GmailAPIError where e.classification == .historyExpired {
+            return try await recover(account, reason: "history expired (404 on history.list)", index, &counts)
+        }
+        let net = HistoryFold.fold(records)
+        let known = try await database.knownGmailIds(accountId: account.id)
+        let owed = Set(try await database.owedItems(accountId: account.id))
+        let toFetch = net.added.filter { !known.contains($0) || owed.contains($0) } + owed.filter { !net.added.contains($0) && !net.deleted.contains($0) }.sorted()
+        counts.listed += net.added.count
+        try await ingest(account, toFetch, index, &counts)
+        counts.deleted += try await database.markDeleted(accountId: account.id, gmailIds: net.deleted.filter { known.contains($0) }, at: clock.now())
+        for (id, labels) in net.labels.sorted(by: { $0.key < $1.key }) where known.contains(id) && !net.deleted.contains(id) {
+            try await database.updateLabels(accountId: account.id, gmailId: id, labels: labels)
+        }
+        // The gate: the cursor moves only when nothing of the window is still owed.
+        if try await database.owedItems(accountId: account.id).isEmpty {
+            try await database.advanceCursor(accountId: account.id, to: windowEnd)
+        }
+        progress?(SyncProgress(mailbox: mailbox, phase: "incremental", listed: counts.listed, stored: counts.stored))
+        return "idle"
+    }
+
+    // MARK: - Recovery
+
+    /// Pins a new cursor from getProfile, re-lists only the gap (after the last stored internalDate minus
+    /// a margin), reconciles deletions in that range, then moves the cursor. Too many recoveries in the
+    /// window: the mailbox goes to `needs_attention` instead of looping.
+    func recover(_ account: CaptureDatabase.Account, reason: String, _ index: InvestorIndex, _ counts: inout SyncCounts) async throws -> String {
+        let since = clock.now().addingTimeInterval(-Double(settings.recoveryWindowHours) * 3600)
+        let recent = try await database.recoveries(accountId: account.id, since: since)
+        if recent >= settings.maxRecoveries {
+            let why = "history recovery needed \(recent + 1) times within \(settings.recoveryWindowHours) h (\(reason)); paused to avoid a loop"
+            try await database.setSyncState(accountId: account.id, "needs_attention", reason: why)
+            logger.warning("mailbox needs attention: repeated history recovery", metadata: ["sync.recoveries": "\(recent + 1)"])
+            return "needs_attention"
+        }
+        try await database.setSyncState(accountId: account.id, "recovering", reason: reason)
+        let pinned = try await client.getProfile(mailbox: account.email).historyId
+        let gapFromMillis = max(0, (account.lastInternalDate ?? 0) - settings.gapMarginSeconds * 1000)
+        var listed: [String] = []
+        var token: String?
+        repeat {
+            try Task.checkCancellation()
+            let page = try await client.listMessages(mailbox: account.email, q: "after:\(gapFromMillis / 1000)", includeSpamTrash: true,
+                                                     pageToken: token, maxResults: settings.pageSize)
+            listed += (page.messages ?? []).map(\.id)
+            token = page.nextPageToken
+        } while token != nil
+        counts.listed += listed.count
+        let known = try await database.knownGmailIds(accountId: account.id)
+        try await ingest(account, listed.filter { !known.contains($0) }, index, &counts)
+        // Deletions in the gap: what we hold live in that range but Gmail no longer lists.
+        let listedSet = Set(listed)
+        let live = try await database.liveGmailIds(accountId: account.id, since: gapFromMillis)
+        let vanished = live.subtracting(listedSet).sorted()
+        let deleted = try await database.markDeleted(accountId: account.id, gmailIds: vanished, at: clock.now())
+        counts.deleted += deleted
+        try await database.pinCursor(accountId: account.id, to: pinned)
+        try await database.recordRecovery(accountId: account.id, at: clock.now(), reason: reason, gapFrom: gapFromMillis,
+                                          listed: listed.count, deleted: deleted)
+        logger.info("history recovered", metadata: ["sync.gap_listed": "\(listed.count)", "sync.gap_deleted": "\(deleted)"])
+        return "idle"
+    }
+
+    // MARK: - Ingest
+
+    /// Metadata first (policy), then full messages for what is captured; each stored in one transaction.
+    /// Failures are recorded per item; gone and excluded items are terminal; items failing
+    /// `maxItemAttempts` syncs are parked.
+    func ingest(_ account: CaptureDatabase.Account, _ ids: [String], _ index: InvestorIndex, _ counts: inout SyncCounts) async throws {
+        guard !ids.isEmpty else { return }
+        let mailbox = account.email
+        var start = 0
+        while start < ids.count {
+            try Task.checkCancellation()
+            let chunk = Array(ids[start..<min(ids.count, start + 100)])
+            start += chunk.count
+            let meta = try await client.batchGetMessages(mailbox: mailbox, ids: chunk, format: .metadata, metadataHeaders: Self.metadataHeaders)
+            var capture: [String] = []
+            for (id, r) in zip(chunk, meta) {
+                switch r {
+                case .success(let m):
+                    switch settings.policy.decide(labels: m.labelIds ?? [], participants: CapturePolicy.participants(m)) {
+                    case .capture: capture.append(id)
+                    case .exclude(let why):
+                        counts.skipped += 1
+                        try await database.classify(accountId: account.id, gmailId: id, state: "excluded", reason: why)
+                    }
+                case .failure(let e):
+                    try await handle(e, id: id, account, &counts)
+                }
+            }
+            guard !capture.isEmpty else { continue }
+            let full = try await client.batchGetMessages(mailbox: mailbox, ids: capture, format: .full)
+            for (id, r) in zip(capture, full) {
+                switch r {
+                case .success(let m):
+                    counts.fetched += 1
+                    let parsed = try MessageParser().parse(gmail: m)
+                    let participants = ([parsed.from].compactMap { $0 } + parsed.to + parsed.cc + parsed.bcc).map(\.address)
+                    _ = try await database.store(parsed, account: account, links: index.links(for: participants))
+                    try await database.clearLedger(accountId: account.id, gmailId: id)
+                    counts.stored += 1
+                case .failure(let e):
+                    try await handle(e, id: id, account, &counts)
+                }
+            }
+            progress?(SyncProgress(mailbox: mailbox, phase: "fetch", listed: counts.listed, stored: counts.stored))
+        }
+    }
+
+    func handle(_ e: GmailAPIError, id: String, _ account: CaptureDatabase.Account, _ counts: inout SyncCounts) async throws {
+        switch e.classification {
+        case .messageGone:
+            counts.gone += 1
+            try await database.classify(accountId: account.id, gmailId: id, state: "gone", reason: "404 while fetching")
+        case .needsAdmin:
+            throw e
+        default:
+            let attempts = try await database.recordFailure(accountId: account.id, gmailId: id, reason: e.shortDescription)
+            if attempts >= settings.maxItemAttempts {
+                counts.parked += 1
+                try await database.classify(accountId: account.id, gmailId: id, state: "parked", reason: "\(attempts) attempts: \(e.shortDescription)")
+            } else {
+                counts.failed += 1
+            }
+        }
+    }
+
+    static func parseISO(_ s: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.date(from: s) ?? ISO8601DateFormatter().date(from: s)
+    }
+}
+
+/// History records folded to their net effect.
+public enum HistoryFold {
+    public struct Net: Sendable, Equatable {
+        /// Added and not deleted later in the window, in order.
+        public var added: [String] = []
+        /// Deleted in the window (whether or not added in it).
+        public var deleted: Set<String> = []
+        /// Final labels of messages whose labels changed or that were added.
+        public var labels: [String: [String]] = [:]
+    }
+
+    public static func fold(_ records: [GmailHistoryRecord]) -> Net {
+        var net = Net()
+        var addedOrder: [String] = []
+        var added = Set<String>()
+        for r in records.sorted(by: { (UInt64($0.id) ?? 0) < (UInt64($1.id) ?? 0) }) {
+            for a in r.messagesAdded ?? [] {
+                if added.insert(a.message.id).inserted { addedOrder.append(a.message.id) }
+                if let l = a.message.labelIds { net.labels[a.message.id] = l }
+            }
+            for c in (r.labelsAdded ?? []) + (r.labelsRemoved ?? []) {
+                if let l = c.message.labelIds { net.labels[c.message.id] = l }
+            }
+            for d in r.messagesDeleted ?? [] {
+                net.deleted.insert(d.message.id)
+                net.labels[d.message.id] = nil
+            }
+        }
+        net.added = addedOrder.filter { !net.deleted.contains($0) }
+        return net
+    }
+}
