@@ -62,3 +62,57 @@ public final class VirtualCaptureClock: CaptureClock, Sendable {
 
     public func advance(by duration: Duration) async { try? await sleep(for: duration) }
 }
+
+/// A clock whose `sleep` waits until the test moves time forward with `advance(by:)`: for schedulers.
+public final class ManualCaptureClock: CaptureClock, Sendable {
+    struct Sleeper {
+        var id: UInt64
+        var deadline: Date
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+    struct State {
+        var now: Date
+        var sleepers: [Sleeper] = []
+        var nextID: UInt64 = 0
+    }
+    let state: Mutex<State>
+
+    public init(start: Date) { state = Mutex(State(now: start)) }
+
+    public func now() -> Date { state.withLock { $0.now } }
+
+    /// How many sleeps are waiting.
+    public var sleepers: Int { state.withLock { $0.sleepers.count } }
+
+    public func sleep(for duration: Duration) async throws {
+        guard duration > .zero else { return }
+        let id = state.withLock { s -> UInt64 in s.nextID += 1; return s.nextID }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+                let cancelled = Task.isCancelled
+                if cancelled { c.resume(throwing: CancellationError()); return }
+                state.withLock { s in
+                    let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+                    s.sleepers.append(Sleeper(id: id, deadline: s.now.addingTimeInterval(seconds), continuation: c))
+                }
+            }
+        } onCancel: {
+            let c = state.withLock { s -> CheckedContinuation<Void, any Error>? in
+                guard let i = s.sleepers.firstIndex(where: { $0.id == id }) else { return nil }
+                return s.sleepers.remove(at: i).continuation
+            }
+            c?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Moves time forward and wakes every sleep whose deadline has passed.
+    public func advance(by duration: Duration) {
+        let due = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
+            s.now = s.now.addingTimeInterval(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+            let ready = s.sleepers.filter { $0.deadline <= s.now }
+            s.sleepers.removeAll { $0.deadline <= s.now }
+            return ready.map(\.continuation)
+        }
+        for c in due { c.resume() }
+    }
+}
