@@ -151,7 +151,7 @@ func message(_ id: String?, from: String = "maya@lumenridge.example", to: [Strin
         for msg in [m, other] {
             _ = try await db.store(msg, account: alex, links: index.links(for: [msg.from!.address] + msg.to.map(\.address)))
         }
-        let before = try await db.writer.read { try Row.fetchAll($0, sql: "SELECT investor_id, rule, confidence FROM email_investor_links") }
+        let before = try db.writer.read { try Row.fetchAll($0, sql: "SELECT investor_id, rule, confidence FROM email_investor_links") }
         #expect(before.count == 1 && before[0]["rule"] == "exact" && before[0]["confidence"] == 1.0)
         _ = try await directory.importInvestors([Investor(id: "inv-2", name: "Quillstone", emails: [], domains: ["quillstone.example"])],
                                                 workspaceDomain: "firm.example")

@@ -33,7 +33,7 @@ import Testing
             #expect(c.emails == 4)       // c2 was seen by both: one canonical email, two sightings
             #expect(c.sightings == 5)
             #expect(c.threads == 1)      // Bob had the first half, Alice the second: one conversation
-            let runs = try await h.db.writer.read { try Row.fetchAll($0, sql: "SELECT kind, status, stored FROM email_sync_runs ORDER BY id") }
+            let runs = try h.db.writer.read { try Row.fetchAll($0, sql: "SELECT kind, status, stored FROM email_sync_runs ORDER BY id") }
             #expect(runs.count == 2 && runs.allSatisfy { $0["status"] == "ok" })
             _ = refs
         }
@@ -91,7 +91,7 @@ import Testing
             #expect(outcome.status == "ok" && outcome.state == "idle", "\(outcome)")
             #expect(try await h.liveSet(Self.alice) == h.expectedSet(Self.alice))   // gap mail present, m1 gone
             #expect(await h.gets() - before == 6)  // only the 3 gap messages (metadata + full), not the mailbox
-            let rec = try await h.db.writer.read { try Row.fetchOne($0, sql: "SELECT reason, deleted FROM email_recoveries") }
+            let rec = try h.db.writer.read { try Row.fetchOne($0, sql: "SELECT reason, deleted FROM email_recoveries") }
             #expect((rec?["reason"] as String?)?.contains("expired") == true && rec?["deleted"] == 1)
             let acct = try await h.account(Self.alice)
             let current = await fake.currentHistoryId(user: Self.alice)

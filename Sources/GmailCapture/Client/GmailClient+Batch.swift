@@ -67,7 +67,7 @@ extension GmailClient {
 
             var retryNow: [Int] = []
             var wait: Duration = .zero
-            var rateLimited = false
+            var rateLimitedParts = 0
             for i in chunk {
                 attempts[i, default: 0] += 1
                 let failure: GmailAPIError
@@ -80,7 +80,7 @@ extension GmailClient {
                                             message: "batch part body is not a Message", attempts: attempts[i]!)
                 } else if let p = parts[i] {
                     failure = error(for: TransportResponse(status: p.status, headers: p.headers, body: p.body), method: method, attempts: attempts[i]!)
-                    if p.status == 429 || (p.status == 403 && failure.classification == .retryAfterBackoff) { rateLimited = true }
+                    if p.status == 429 || (p.status == 403 && failure.classification == .retryAfterBackoff) { rateLimitedParts += 1 }
                 } else {
                     failure = GmailAPIError(classification: .retryAfterBackoff, method: method, status: nil, reason: TransportFailure.truncatedBody.rawValue,
                                             message: "batch response has no part for this request", attempts: attempts[i]!)
@@ -101,11 +101,7 @@ extension GmailClient {
                 }
                 machines[i] = machine
             }
-            if rateLimited {
-                batchSize = max(1, batchSize / 2)
-            } else if retryNow.isEmpty {
-                batchSize = min(Self.maxBatchSize, batchSize * 2)
-            }
+            adapt(sent: chunk.count, rateLimited: rateLimitedParts, clean: retryNow.isEmpty)
             if !retryNow.isEmpty {
                 pending.insert(contentsOf: retryNow, at: 0)
                 if wait > .zero { try await clock.sleep(for: wait) }
@@ -131,5 +127,28 @@ extension GmailClient {
             out[index] = (status, headers, Array(rest[min(parsed.bodyStart, rest.count)...]))
         }
         return out
+    }
+}
+
+extension GmailClient {
+    /// Batch size control. Rate-limited parts set a ceiling just under what Gmail accepted
+    /// (sent - refused) and at least halve the size; clean batches grow it back a quarter at a time up to
+    /// the ceiling; after 20 clean batches at the ceiling it is probed 5 higher (up to 50).
+    func adapt(sent: Int, rateLimited: Int, clean: Bool) {
+        if rateLimited > 0 {
+            batchCeiling = max(1, min(batchCeiling, sent - rateLimited))
+            batchSize = max(1, min(batchSize / 2, batchCeiling))
+            cleanStreak = 0
+            return
+        }
+        guard clean else { return }
+        cleanStreak += 1
+        if batchSize < batchCeiling {
+            batchSize = min(batchCeiling, batchSize + max(1, batchSize / 4))
+        } else if cleanStreak >= 20 && batchCeiling < Self.maxBatchSize {
+            batchCeiling = min(Self.maxBatchSize, batchCeiling + 5)
+            batchSize = batchCeiling
+            cleanStreak = 0
+        }
     }
 }

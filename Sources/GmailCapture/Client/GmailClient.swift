@@ -25,6 +25,9 @@ public actor GmailClient {
     var random: SplitMix
     /// Current batch size (adaptive: halves on rate errors, grows back on clean batches).
     public internal(set) var batchSize: Int
+    /// Highest batch size known to be accepted without rate errors.
+    public internal(set) var batchCeiling: Int
+    var cleanStreak = 0
     public static let maxBatchSize = 50
 
     public init(baseURL: String, transport: any HTTPTransport, tokens: any AccessTokenProvider, limiter: RateLimiter,
@@ -40,6 +43,7 @@ public actor GmailClient {
         self.logger = logger
         random = SplitMix(seed: seed)
         batchSize = Self.maxBatchSize
+        batchCeiling = Self.maxBatchSize
     }
 
     // MARK: - Methods

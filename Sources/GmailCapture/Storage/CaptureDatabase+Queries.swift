@@ -1,0 +1,155 @@
+import Foundation
+import GRDB
+
+/// Read models for `status`, `threads` and the HTTP routes (stable JSON shapes).
+extension CaptureDatabase {
+    public struct MailboxStatus: Sendable, Codable, Equatable {
+        public struct LastRun: Sendable, Codable, Equatable {
+            public var status: String
+            public var kind: String
+            public var startedAt: String
+            public var finishedAt: String?
+            public var counts: [String: Int]
+        }
+        public var email: String
+        public var state: String
+        public var enabled: Bool
+        public var cursor: String?
+        public var messagesStored: Int
+        /// Items owed to the cursor (failed, not yet parked).
+        public var backlog: Int
+        public var parkedItems: Int
+        public var lastError: String?
+        public var lastSuccessAt: String?
+        public var lastRun: LastRun?
+        public var quotaUnitsLastRun: Int?
+    }
+
+    public func status() async throws -> [MailboxStatus] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM email_accounts ORDER BY email").map { a in
+                let id: Int64 = a["id"]
+                let stored = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_sightings WHERE account_id = ? AND deleted_at IS NULL", arguments: [id]) ?? 0
+                let backlog = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_item_ledger WHERE account_id = ? AND state = 'failed'", arguments: [id]) ?? 0
+                let parked = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_item_ledger WHERE account_id = ? AND state = 'parked'", arguments: [id]) ?? 0
+                var last: MailboxStatus.LastRun?
+                var units: Int?
+                if let r = try Row.fetchOne(db, sql: "SELECT * FROM email_sync_runs WHERE account_id = ? ORDER BY id DESC LIMIT 1", arguments: [id]) {
+                    var counts: [String: Int] = [:]
+                    for k in ["listed", "fetched", "stored", "skipped", "gone", "parked", "quota_units"] { counts[k == "quota_units" ? "quotaUnits" : k] = r[k] }
+                    last = .init(status: r["status"], kind: r["kind"], startedAt: r["started_at"], finishedAt: r["finished_at"], counts: counts)
+                    units = r["quota_units"]
+                }
+                let state: String = a["sync_state"]
+                return MailboxStatus(email: a["email"], state: state, enabled: a["enabled"], cursor: a["history_cursor"], messagesStored: stored,
+                                     backlog: backlog, parkedItems: parked, lastError: a["state_reason"], lastSuccessAt: a["last_success_at"],
+                                     lastRun: last, quotaUnitsLastRun: units)
+            }
+        }
+    }
+
+    public struct ThreadSummary: Sendable, Codable, Equatable {
+        public struct Link: Sendable, Codable, Equatable {
+            public var investorId: String
+            public var rule: String
+            public var confidence: Double
+        }
+        public var id: Int64
+        public var subject: String?
+        public var firstAt: String?
+        public var lastAt: String?
+        /// RFC Message-IDs of its messages, without angle brackets.
+        public var messageIds: [String]
+        /// Teammate mailboxes that saw it.
+        public var mailboxes: [String]
+        public var investorIds: [String]
+        public var investorLinks: [Link]
+    }
+
+    /// Threads, newest first; filtered by investor, mailbox, text, date range; paginated.
+    public func threads(investor: String? = nil, mailbox: String? = nil, text: String? = nil, before: String? = nil, after: String? = nil,
+                        limit: Int = 50, offset: Int = 0) async throws -> [ThreadSummary] {
+        try await writer.read { db in
+            var sql = "SELECT t.* FROM email_threads t WHERE 1 = 1"
+            var args: [any DatabaseValueConvertible] = []
+            if let i = investor {
+                sql += " AND t.id IN (SELECT e.thread_id FROM emails e JOIN email_investor_links l ON l.email_id = e.id WHERE l.investor_id = ?)"
+                args.append(i)
+            }
+            if let m = mailbox {
+                sql += " AND t.id IN (SELECT e.thread_id FROM emails e JOIN email_sightings s ON s.email_id = e.id JOIN email_accounts a ON a.id = s.account_id WHERE a.email = ?)"
+                args.append(m)
+            }
+            if let q = text, !q.isEmpty {
+                sql += " AND t.id IN (SELECT thread_id FROM emails WHERE subject LIKE ? ESCAPE '\\' OR text_body LIKE ? ESCAPE '\\')"
+                let like = "%" + q.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+                args += [like, like]
+            }
+            if let b = before { sql += " AND t.last_at < ?"; args.append(b) }
+            if let a = after { sql += " AND t.last_at >= ?"; args.append(a) }
+            sql += " ORDER BY t.last_at DESC, t.id DESC LIMIT ? OFFSET ?"
+            args += [limit, offset]
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { try Self.summary(db, $0) }
+        }
+    }
+
+    public func thread(id: Int64) async throws -> ThreadSummary? {
+        try await writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM email_threads WHERE id = ?", arguments: [id]).map { try Self.summary(db, $0) } }
+    }
+
+    static func summary(_ db: Database, _ t: Row) throws -> ThreadSummary {
+        let id: Int64 = t["id"]
+        let ids = try String.fetchAll(db, sql: "SELECT COALESCE(message_id, canonical_key) FROM emails WHERE thread_id = ? ORDER BY sent_at, id", arguments: [id])
+            .map { $0.hasPrefix("<") ? String($0.dropFirst().dropLast()) : $0 }
+        let mailboxes = try String.fetchAll(db, sql: """
+            SELECT DISTINCT a.email FROM emails e JOIN email_sightings s ON s.email_id = e.id JOIN email_accounts a ON a.id = s.account_id
+            WHERE e.thread_id = ? ORDER BY a.email
+            """, arguments: [id])
+        let links = try Row.fetchAll(db, sql: """
+            SELECT l.investor_id, MAX(l.confidence) AS confidence,
+                   (SELECT rule FROM email_investor_links l2 JOIN emails e2 ON e2.id = l2.email_id
+                    WHERE e2.thread_id = ?1 AND l2.investor_id = l.investor_id ORDER BY l2.confidence DESC LIMIT 1) AS rule
+            FROM email_investor_links l JOIN emails e ON e.id = l.email_id WHERE e.thread_id = ?1
+            GROUP BY l.investor_id ORDER BY l.investor_id
+            """, arguments: [id]).map { ThreadSummary.Link(investorId: $0["investor_id"], rule: $0["rule"], confidence: $0["confidence"]) }
+        return ThreadSummary(id: id, subject: t["subject"], firstAt: t["first_at"], lastAt: t["last_at"], messageIds: ids, mailboxes: mailboxes,
+                             investorIds: links.map(\.investorId), investorLinks: links)
+    }
+
+    public struct ThreadMessage: Sendable, Codable, Equatable {
+        public struct Participant: Sendable, Codable, Equatable { public var role: String; public var name: String?; public var address: String }
+        public struct Attachment: Sendable, Codable, Equatable {
+            public var id: Int64
+            public var filename: String?
+            public var mimeType: String
+            public var size: Int
+            public var state: String
+        }
+        public var id: Int64
+        public var messageId: String?
+        public var subject: String?
+        public var sentAt: String?
+        public var participants: [Participant]
+        public var textBody: String?
+        public var attachments: [Attachment]
+        public var investorLinks: [ThreadSummary.Link]
+    }
+
+    public func threadMessages(threadId: Int64) async throws -> [ThreadMessage] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM emails WHERE thread_id = ? ORDER BY sent_at, id", arguments: [threadId]).map { e in
+                let eid: Int64 = e["id"]
+                let participants = try Row.fetchAll(db, sql: "SELECT role, name, address FROM email_participants WHERE email_id = ? ORDER BY role, position", arguments: [eid])
+                    .map { ThreadMessage.Participant(role: $0["role"], name: $0["name"], address: $0["address"]) }
+                let attachments = try Row.fetchAll(db, sql: """
+                    SELECT MIN(id) AS id, filename, mime_type, size, MAX(download_state) AS state FROM email_attachments WHERE email_id = ?
+                    GROUP BY part_id ORDER BY part_id
+                    """, arguments: [eid]).map { ThreadMessage.Attachment(id: $0["id"], filename: $0["filename"], mimeType: $0["mime_type"], size: $0["size"], state: $0["state"]) }
+                let links = try Row.fetchAll(db, sql: "SELECT investor_id, rule, confidence FROM email_investor_links WHERE email_id = ? ORDER BY investor_id", arguments: [eid])
+                    .map { ThreadSummary.Link(investorId: $0["investor_id"], rule: $0["rule"], confidence: $0["confidence"]) }
+                return ThreadMessage(id: eid, messageId: e["message_id"], subject: e["subject"], sentAt: e["sent_at"], participants: participants,
+                                     textBody: e["text_body"], attachments: attachments, investorLinks: links)
+            }
+        }
+    }
+}
