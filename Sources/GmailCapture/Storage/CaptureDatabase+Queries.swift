@@ -153,3 +153,54 @@ extension CaptureDatabase {
         }
     }
 }
+
+// Stable JSON: optional keys are written as null, never left out.
+extension CaptureDatabase.MailboxStatus {
+    enum CodingKeys: String, CodingKey {
+        case email, state, enabled, cursor, messagesStored, backlog, parkedItems, lastError, lastSuccessAt, lastRun, quotaUnitsLastRun
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(email, forKey: .email)
+        try c.encode(state, forKey: .state)
+        try c.encode(enabled, forKey: .enabled)
+        try c.encode(cursor, forKey: .cursor)
+        try c.encode(messagesStored, forKey: .messagesStored)
+        try c.encode(backlog, forKey: .backlog)
+        try c.encode(parkedItems, forKey: .parkedItems)
+        try c.encode(lastError, forKey: .lastError)
+        try c.encode(lastSuccessAt, forKey: .lastSuccessAt)
+        try c.encode(lastRun, forKey: .lastRun)
+        try c.encode(quotaUnitsLastRun, forKey: .quotaUnitsLastRun)
+    }
+}
+
+extension CaptureDatabase.ThreadSummary {
+    enum CodingKeys: String, CodingKey { case id, subject, firstAt, lastAt, messageIds, mailboxes, investorIds, investorLinks }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(subject, forKey: .subject)
+        try c.encode(firstAt, forKey: .firstAt)
+        try c.encode(lastAt, forKey: .lastAt)
+        try c.encode(messageIds, forKey: .messageIds)
+        try c.encode(mailboxes, forKey: .mailboxes)
+        try c.encode(investorIds, forKey: .investorIds)
+        try c.encode(investorLinks, forKey: .investorLinks)
+    }
+}
+
+extension CaptureDatabase.MailboxStatus.LastRun {
+    enum CodingKeys: String, CodingKey { case status, kind, startedAt, finishedAt, counts }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(status, forKey: .status)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(startedAt, forKey: .startedAt)
+        try c.encode(finishedAt, forKey: .finishedAt)
+        try c.encode(counts, forKey: .counts)
+    }
+}

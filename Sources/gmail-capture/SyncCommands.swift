@@ -1,0 +1,189 @@
+import ArgumentParser
+import Foundation
+import GmailCapture
+import Logging
+import ServiceLifecycle
+
+/// The composition root for real mode: configuration from the environment, the CRM's SQLite file,
+/// AsyncHTTPClient, DWD or OAuth credentials, the shared rate limiter.
+struct Runtime {
+    let config: CaptureConfig
+    let database: CaptureDatabase
+    let client: GmailClient
+    let limiter: RateLimiter
+    let engine: SyncEngine
+
+    static func make(db: String?, logger: Logger) throws -> Runtime {
+        let env = ProcessInfo.processInfo.environment
+        let config: CaptureConfig
+        do { config = try CaptureConfig.load(from: env) } catch let invalid as CaptureConfig.Invalid {
+            throw ValidationError("invalid configuration (run `gmail-capture config check`):\n" + invalid.description)
+        }
+        let database = try CaptureDatabase(path: db ?? config.databasePath)
+        let clock = SystemClock()
+        let transport = AsyncHTTPClientTransport()
+        let tokens: any AccessTokenProvider
+        switch config.authMethod {
+        case .dwd:
+            tokens = try ServiceAccountTokenProvider.load(path: config.serviceAccountKeyPath, transport: transport, clock: clock, logger: logger)
+        case .oauth:
+            guard let key = config.secretKey, let id = config.oauthClientID, let secret = config.oauthClientSecret, let redirect = config.oauthRedirectURI else {
+                throw ValidationError("oauth mode needs CRM_GMAIL_OAUTH_CLIENT_ID/SECRET/REDIRECT_URI and CRM_GMAIL_SECRET_KEY")
+            }
+            tokens = try OAuthTokenProvider(client: .init(id: id, secret: secret, redirectURI: redirect, authURL: config.oauthAuthURL, tokenURL: config.oauthTokenURL),
+                                            secretKey: key, store: database, transport: transport, clock: clock)
+        }
+        let limiter = RateLimiter(unitsPerSecondPerMailbox: config.rateUnitsPerSecond, unitsPerSecondPerProject: config.projectUnitsPerSecond, clock: clock)
+        let client = GmailClient(baseURL: config.apiBaseURL, transport: transport, tokens: tokens, limiter: limiter,
+                                 costs: .from(config.quotaCosts), retry: RetryPolicy(maxRetries: config.retryMax), clock: clock, logger: logger)
+        var settings = SyncSettings()
+        settings.pageSize = config.backfillPageSize
+        settings.historyStaleDays = config.historyStaleDays
+        settings.workspaceDomain = config.workspaceDomain
+        settings.policy = CapturePolicy(blocklist: (env["CRM_GMAIL_BLOCKLIST"] ?? "").split(separator: ",").map(String.init))
+        let engine = SyncEngine(database: database, client: client, limiter: limiter, settings: settings, clock: clock, logger: logger)
+        return Runtime(config: config, database: database, client: client, limiter: limiter, engine: engine)
+    }
+
+    static func logger(verbose: Bool) -> Logger {
+        var l = Logger(label: "gmail-capture")
+        l.logLevel = verbose ? .debug : .warning
+        return l
+    }
+}
+
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Sync enrolled mailboxes from Gmail (or fakegmail-server) using the CRM_GMAIL_* environment.",
+        discussion: "--once runs one pass and exits; otherwise the scheduler runs every CRM_GMAIL_SYNC_INTERVAL_MIN until SIGTERM."
+    )
+    @OptionGroup var db: DatabaseOption
+    @Flag(help: "One pass, then exit.") var once = false
+    @Option(help: "Only this mailbox.") var account: String?
+    @Flag(help: "Debug logging (no secrets, bodies or addresses are logged).") var verbose = false
+
+    func run() async throws {
+        let logger = Runtime.logger(verbose: verbose)
+        let rt = try Runtime.make(db: db.path, logger: logger)
+        guard rt.config.integrationEnabled else { throw ValidationError("CRM_GMAIL_INTEGRATION_ENABLED is off; nothing to do") }
+        if once {
+            let outcomes: [SyncOutcome]
+            if let a = account { outcomes = [await rt.engine.sync(mailbox: a)] } else { outcomes = try await rt.engine.syncAll() }
+            for o in outcomes {
+                print("\(o.mailbox): \(o.status) (\(o.state)) listed \(o.counts.listed), stored \(o.counts.stored), skipped \(o.counts.skipped), gone \(o.counts.gone), parked \(o.counts.parked)\(o.error.map { ": \($0)" } ?? "")")
+            }
+            if outcomes.contains(where: { $0.status == "error" }) { throw ExitCode(1) }
+            return
+        }
+        let scheduler = SyncScheduler(engine: rt.engine, interval: .seconds(rt.config.syncIntervalMinutes * 60), clock: SystemClock(), logger: logger)
+        scheduler.runNow(account.map { .mailbox($0) } ?? .all)
+        let group = ServiceGroup(configuration: .init(services: [scheduler], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+struct AccountsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "accounts", abstract: "Enroll teammate mailboxes.",
+                                                    subcommands: [EnrollCommand.self, EnrollAllCommand.self])
+}
+
+struct EnrollCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "enroll", abstract: "Enroll one mailbox.")
+    @OptionGroup var db: DatabaseOption
+    @Argument(help: "Mailbox address.") var email: String
+
+    func run() async throws {
+        guard AddressNormalizer.canonical(email) != nil else { throw ValidationError("\"\(email)\" is not an email address") }
+        let database = try CaptureDatabase(path: db.resolved)
+        let users = try await CRMDirectory(database: database, schema: try CRMSchema.fromEnvironment(ProcessInfo.processInfo.environment)).users()
+        let user = users.first { $0.email.lowercased() == email.lowercased() }
+        let method = ProcessInfo.processInfo.environment["CRM_GMAIL_AUTH_METHOD"]?.lowercased() == "oauth" ? "oauth" : "dwd"
+        let a = try await database.upsertAccount(email: email, userId: user?.id, authMethod: method)
+        print("enrolled \(a.email) (\(a.authMethod))\(user == nil ? "; no CRM user with this address" : "")")
+    }
+}
+
+struct EnrollAllCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "enroll-all", abstract: "Enroll every active CRM user on the workspace domain.")
+    @OptionGroup var db: DatabaseOption
+
+    func run() async throws {
+        guard let domain = db.workspaceDomain else { throw ValidationError("set CRM_GMAIL_WORKSPACE_DOMAIN") }
+        let database = try CaptureDatabase(path: db.resolved)
+        let users = try await CRMDirectory(database: database, schema: try CRMSchema.fromEnvironment(ProcessInfo.processInfo.environment)).users()
+        var n = 0
+        for u in users where u.active && u.email.lowercased().hasSuffix("@" + domain) {
+            try await database.upsertAccount(email: u.email, userId: u.id)
+            n += 1
+        }
+        print("enrolled \(n) mailbox(es) on \(domain)")
+    }
+}
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Per-mailbox sync status.",
+        discussion: "--json: an array, one object per mailbox: email, state, enabled, cursor, messagesStored, backlog, parkedItems, lastError, lastSuccessAt, lastRun {status, kind, startedAt, finishedAt, counts}, quotaUnitsLastRun."
+    )
+    @OptionGroup var db: DatabaseOption
+    @Flag(help: "Stable JSON.") var json = false
+
+    func run() async throws {
+        let rows = try await CaptureDatabase(path: db.resolved).status()
+        if json { print(try jsonString(rows)); return }
+        for s in rows {
+            print("\(s.email)\t\(s.state)\tstored \(s.messagesStored)\tbacklog \(s.backlog)\tparked \(s.parkedItems)\tlast run \(s.lastRun?.status ?? "never")\(s.lastError.map { "\t\($0)" } ?? "")")
+        }
+    }
+}
+
+struct ThreadsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "threads", abstract: "Captured conversations, newest first.",
+        discussion: "--json: an array, one object per thread: id, subject, firstAt, lastAt, messageIds (RFC Message-IDs without brackets), mailboxes, investorIds, investorLinks [{investorId, rule, confidence}]."
+    )
+    @OptionGroup var db: DatabaseOption
+    @Option(help: "Only threads linked to this investor id.") var investor: String?
+    @Option(help: "How many.") var limit = 50
+    @Flag(help: "Stable JSON.") var json = false
+
+    func run() async throws {
+        let rows = try await CaptureDatabase(path: db.resolved).threads(investor: investor, limit: limit)
+        if json { print(try jsonString(rows)); return }
+        for t in rows {
+            print("\(t.id)\t\(t.lastAt ?? "")\t\(t.messageIds.count) msg\t\(t.mailboxes.joined(separator: ","))\t\(t.investorIds.joined(separator: ","))\t\(t.subject ?? "")")
+        }
+    }
+}
+
+struct ThreadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "thread", abstract: "One conversation with its messages.")
+    @OptionGroup var db: DatabaseOption
+    @Argument(help: "Thread id.") var id: Int64
+    @Flag(help: "Stable JSON.") var json = false
+
+    func run() async throws {
+        let database = try CaptureDatabase(path: db.resolved)
+        guard let t = try await database.thread(id: id) else { throw ValidationError("no thread \(id)") }
+        let messages = try await database.threadMessages(threadId: id)
+        if json {
+            struct Out: Encodable { var thread: CaptureDatabase.ThreadSummary; var messages: [CaptureDatabase.ThreadMessage] }
+            print(try jsonString(Out(thread: t, messages: messages)))
+            return
+        }
+        print("Thread \(t.id): \(t.subject ?? "(no subject)") — \(t.mailboxes.joined(separator: ", ")) — investors: \(t.investorLinks.map { "\($0.investorId) (\($0.rule))" }.joined(separator: ", "))")
+        for m in messages {
+            let from = m.participants.first { $0.role == "from" }
+            print("\n\(m.sentAt ?? "") \(from?.name ?? from?.address ?? "?"): \(m.subject ?? "")")
+            print((m.textBody ?? "").prefix(400))
+            for a in m.attachments { print("  [attachment] \(a.filename ?? "(no name)") \(a.mimeType) \(a.size) bytes, \(a.state)") }
+        }
+    }
+}
+
+func jsonString<T: Encodable>(_ value: T) throws -> String {
+    let e = JSONEncoder()
+    e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try e.encode(value), as: UTF8.self)
+}
