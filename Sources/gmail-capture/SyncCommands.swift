@@ -13,7 +13,7 @@ struct Runtime {
     let limiter: RateLimiter
     let engine: SyncEngine
 
-    static func make(db: String?, logger: Logger) throws -> Runtime {
+    static func make(db: String?, logger: Logger, progress: (@Sendable (SyncProgress) -> Void)? = nil) throws -> Runtime {
         let env = ProcessInfo.processInfo.environment
         let config: CaptureConfig
         do { config = try CaptureConfig.load(from: env) } catch let invalid as CaptureConfig.Invalid {
@@ -41,7 +41,7 @@ struct Runtime {
         settings.historyStaleDays = config.historyStaleDays
         settings.workspaceDomain = config.workspaceDomain
         settings.policy = CapturePolicy(blocklist: (env["CRM_GMAIL_BLOCKLIST"] ?? "").split(separator: ",").map(String.init))
-        let engine = SyncEngine(database: database, client: client, limiter: limiter, settings: settings, clock: clock, logger: logger)
+        let engine = SyncEngine(database: database, client: client, limiter: limiter, settings: settings, clock: clock, logger: logger, progress: progress)
         return Runtime(config: config, database: database, client: client, limiter: limiter, engine: engine)
     }
 
@@ -65,11 +65,14 @@ struct SyncCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Runtime.logger(verbose: verbose)
-        let rt = try Runtime.make(db: db.path, logger: logger)
+        let tty = isatty(STDOUT_FILENO) == 1 && once
+        let show: (@Sendable (SyncProgress) -> Void)? = tty ? showProgress : nil
+        let rt = try Runtime.make(db: db.path, logger: logger, progress: show)
         guard rt.config.integrationEnabled else { throw ValidationError("CRM_GMAIL_INTEGRATION_ENABLED is off; nothing to do") }
         if once {
             let outcomes: [SyncOutcome]
             if let a = account { outcomes = [await rt.engine.sync(mailbox: a)] } else { outcomes = try await rt.engine.syncAll() }
+            if tty { print("") }
             for o in outcomes {
                 print("\(o.mailbox): \(o.status) (\(o.state)) listed \(o.counts.listed), stored \(o.counts.stored), skipped \(o.counts.skipped), gone \(o.counts.gone), parked \(o.counts.parked)\(o.error.map { ": \($0)" } ?? "")")
             }
@@ -186,4 +189,10 @@ func jsonString<T: Encodable>(_ value: T) throws -> String {
     let e = JSONEncoder()
     e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     return String(decoding: try e.encode(value), as: UTF8.self)
+}
+
+/// One terminal line, rewritten in place.
+@Sendable func showProgress(_ p: SyncProgress) {
+    let line = "\r  \(p.mailbox): \(p.phase), \(p.listed) listed, \(p.stored) stored   "
+    FileHandle.standardOutput.write(Data(line.utf8))
 }

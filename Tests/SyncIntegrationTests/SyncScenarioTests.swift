@@ -192,3 +192,38 @@ import Testing
         }
     }
 }
+
+@Suite struct PolicyAndStalenessTests {
+    static let alice = "alice@firm.example"
+
+    @Test func blocklistedMailIsExcludedBeforeBodiesAreFetched() async throws {
+        let (fake, _, _) = try await SyncHarness.fake("incremental-basic")
+        _ = try await fake.insertMessage(user: Self.alice, raw: Array("From: hr@payroll.example\r\nTo: alice@firm.example\r\nSubject: Payslip\r\nMessage-ID: <pay@x>\r\n\r\nprivate\r\n".utf8))
+        try await SyncHarness.with(fake) { h0 in
+            var h = h0
+            h.settings.policy = CapturePolicy(blocklist: ["payroll.example"])
+            try await h.enrollAll()
+            let outcome = await (try h.engine()).sync(mailbox: Self.alice)
+            #expect(outcome.status == "ok" && outcome.counts.skipped == 1 && outcome.counts.stored == 5)
+            let fullFetches = await fake.journal().filter { $0.method == "gmail.users.messages.get" && $0.status == 200 }.count
+            #expect(fullFetches == 6 + 5)  // 6 metadata fetches, 5 full ones: the payslip's body never left Gmail
+            let bodies = try await h.db.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM emails WHERE subject = 'Payslip'") }
+            #expect(bodies == 0)
+        }
+    }
+
+    @Test func aStaleCursorIsRecoveredBeforeUse() async throws {
+        let (fake, _, _) = try await SyncHarness.fake("incremental-basic")
+        try await SyncHarness.with(fake) { h in
+            try await h.enrollAll()
+            let engine = try await h.engine()
+            _ = await engine.sync(mailbox: Self.alice)
+            await h.clock.advance(by: .seconds(6 * 86_400))  // CRM_GMAIL_HISTORY_STALE_DAYS = 5
+            _ = try await fake.insertMessage(user: Self.alice, raw: Array("From: a@lumenridge.example\r\nTo: alice@firm.example\r\nSubject: later\r\nMessage-ID: <later@x>\r\n\r\nx\r\n".utf8))
+            let outcome = await engine.sync(mailbox: Self.alice)
+            #expect(outcome.status == "ok" && outcome.counts.stored == 1)
+            let reason = try await h.db.writer.read { try String.fetchOne($0, sql: "SELECT reason FROM email_recoveries") }
+            #expect(reason?.contains("older than 5 days") == true)
+        }
+    }
+}
