@@ -42,6 +42,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], resources: [.copy("Migrations")]),
@@ -68,6 +69,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         // Test helpers shared by the test targets (fixture paths, golden files, seeded randomness).
         .target(name: "TestSupport"),
@@ -77,6 +79,14 @@ let package = Package(
         .testTarget(name: "ParserTests", dependencies: ["GmailCapture", "MIMEKit", "TestSupport"]),
         .testTarget(name: "MatcherTests", dependencies: ["GmailCapture", "TestSupport"]),
         .testTarget(name: "ThreadTests", dependencies: ["GmailCapture", "TestSupport"]),
+        .testTarget(name: "RouteTests", dependencies: [
+            "GmailCapture", "FakeGmail", "FakeGmailBridge", "TestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "StorageTests", dependencies: [
             "GmailCapture", "FakeGmail", "FakeGmailBridge", "TestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),

@@ -41,7 +41,7 @@ struct MigrateCommand: AsyncParsableCommand {
 
 struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "users", abstract: "CRM users (standalone use).",
-                                                    subcommands: [UsersAddCommand.self, UsersListCommand.self])
+                                                    subcommands: [UsersAddCommand.self, UsersListCommand.self, UsersTokenCommand.self])
 }
 
 struct UsersAddCommand: AsyncParsableCommand {

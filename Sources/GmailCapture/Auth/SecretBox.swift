@@ -90,3 +90,15 @@ public struct OAuthStateSigner: Sendable {
         return Data(base64Encoded: t)
     }
 }
+
+extension OAuthStateSigner {
+    /// The user id a state claims (unverified; `verify` checks it). Used to find whose callback it is.
+    public static func peekUser(_ state: String) throws -> String {
+        let parts = state.split(separator: ".")
+        guard parts.count == 2 else { throw Failure.malformed }
+        var t = String(parts[0]).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while t.count % 4 != 0 { t += "=" }
+        guard let d = Data(base64Encoded: t), let s = String(data: d, encoding: .utf8), let user = s.split(separator: "|").first else { throw Failure.malformed }
+        return String(user)
+    }
+}

@@ -204,3 +204,25 @@ extension CaptureDatabase.MailboxStatus.LastRun {
         try c.encode(counts, forKey: .counts)
     }
 }
+
+extension CaptureDatabase {
+    public struct AttachmentRow: Sendable {
+        public var id: Int64
+        public var threadId: Int64
+        public var filename: String?
+        public var mimeType: String
+        public var sha256: String?
+        public var state: String
+    }
+
+    public func attachmentRow(id: Int64) async throws -> AttachmentRow? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT a.id, e.thread_id, a.filename, a.mime_type, a.sha256, a.download_state FROM email_attachments a JOIN emails e ON e.id = a.email_id
+                WHERE a.id = ?
+                """, arguments: [id]).map {
+                AttachmentRow(id: $0[0], threadId: $0[1], filename: $0[2], mimeType: $0[3], sha256: $0[4], state: $0[5])
+            }
+        }
+    }
+}

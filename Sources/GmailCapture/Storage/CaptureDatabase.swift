@@ -62,11 +62,13 @@ public final class CaptureDatabase: Sendable {
 
     /// Enrolls a mailbox (idempotent by address); returns it.
     @discardableResult
-    public func upsertAccount(email: String, userId: String?, authMethod: String = "dwd") async throws -> Account {
+    /// - Parameter authMethod: nil keeps an existing account's method (new accounts default to `dwd`).
+    public func upsertAccount(email: String, userId: String?, authMethod: String? = nil) async throws -> Account {
         try await writer.write { db in
             try db.execute(sql: """
-                INSERT INTO email_accounts (email, user_id, auth_method) VALUES (?, ?, ?)
+                INSERT INTO email_accounts (email, user_id, auth_method) VALUES (?1, ?2, COALESCE(?3, 'dwd'))
                 ON CONFLICT(email) DO UPDATE SET user_id = COALESCE(excluded.user_id, email_accounts.user_id),
+                    auth_method = COALESCE(?3, email_accounts.auth_method),
                     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
                 """, arguments: [email, userId, authMethod])
             return try Account(row: Row.fetchOne(db, sql: "SELECT * FROM email_accounts WHERE email = ?", arguments: [email])!)

@@ -1,0 +1,290 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import Logging
+
+/// The `/api/email/*` routes as a Hummingbird route collection any Hummingbird app can mount
+/// (`router.addRoutes(routes.collection(), atPath: "/api/email")`). Every route is authenticated;
+/// admin routes check the role; errors are JSON (`{"error": {"code", "message"}}`), bad input is a
+/// 400, unknown ids a 404; when the integration is disabled every route answers 503.
+public struct EmailRoutes: Sendable {
+    public var enabled: Bool
+    public let database: CaptureDatabase
+    public let directory: CRMDirectory
+    public let authenticator: any RequestAuthenticator
+    public let attachments: AttachmentStore
+    public let oauth: OAuthTokenProvider?
+    public let workspaceDomain: String?
+    public let clock: any CaptureClock
+    public let runNow: @Sendable (SyncScheduler.Trigger) -> Void
+    public let logger: Logger
+
+    public init(enabled: Bool, database: CaptureDatabase, directory: CRMDirectory, authenticator: any RequestAuthenticator,
+                attachments: AttachmentStore, oauth: OAuthTokenProvider?, workspaceDomain: String?, clock: any CaptureClock,
+                runNow: @escaping @Sendable (SyncScheduler.Trigger) -> Void,
+                logger: Logger = Logger(label: "gmail-capture.noop", factory: { _ in SwiftLogNoOpLogHandler() })) {
+        self.enabled = enabled
+        self.database = database
+        self.directory = directory
+        self.authenticator = authenticator
+        self.attachments = attachments
+        self.oauth = oauth
+        self.workspaceDomain = workspaceDomain
+        self.clock = clock
+        self.runNow = runNow
+        self.logger = logger
+    }
+
+    struct RouteError: Error {
+        var status: HTTPResponse.Status
+        var message: String
+        static func badRequest(_ m: String) -> RouteError { RouteError(status: .badRequest, message: m) }
+        static func notFound(_ m: String) -> RouteError { RouteError(status: .notFound, message: m) }
+        static let forbidden = RouteError(status: .forbidden, message: "this needs an admin, or the mailbox's owner")
+    }
+
+    public func collection<Context: RequestContext>(_ context: Context.Type = BasicRequestContext.self) -> RouteCollection<Context> {
+        let c = RouteCollection(context: Context.self)
+        c.get("status", use: guarded { r, _, u in try await status(u) })
+        c.get("accounts", use: guarded { _, _, u in try await accounts(u) })
+        c.post("accounts/enroll", use: guarded { r, _, u in try await enroll(r, u) })
+        c.post("accounts/enroll-all", use: guarded(admin: true) { _, _, _ in try await enrollAll() })
+        c.post("accounts/:id/pause", use: guarded { _, ctx, u in try await setEnabled(ctx.parameters.get("id"), false, u) })
+        c.post("accounts/:id/resume", use: guarded { _, ctx, u in try await setEnabled(ctx.parameters.get("id"), true, u) })
+        c.get("threads", use: guarded { r, _, u in try await threads(r, u) })
+        c.get("threads/:id", use: guarded { _, ctx, u in try await thread(ctx.parameters.get("id"), u) })
+        c.get("attachments/:id", use: guarded { _, ctx, u in try await attachment(ctx.parameters.get("id"), u) })
+        c.post("sync/run-now", use: guarded { r, _, u in try await syncNow(r, u) })
+        c.post("rematch", use: guarded(admin: true) { _, _, _ in try await rematch() })
+        c.get("oauth/start", use: guarded { _, _, u in try await oauthStart(u) })
+        c.get("oauth/callback", use: unauthenticated { r, _ in try await oauthCallback(r) })
+        return c
+    }
+
+    // MARK: - Plumbing
+
+    func guarded<Context: RequestContext>(admin: Bool = false, _ body: @escaping @Sendable (Request, Context, AuthenticatedUser) async throws -> Response)
+        -> @Sendable (Request, Context) async throws -> Response {
+        { request, context in
+            guard enabled else { return Self.error(.serviceUnavailable, "the Gmail integration is disabled (CRM_GMAIL_INTEGRATION_ENABLED)") }
+            do {
+                guard let user = try await authenticator.authenticate(authorization: request.headers[.authorization]) else {
+                    return Self.error(.unauthorized, "a valid bearer token is required")
+                }
+                if admin && !user.admin { return Self.error(.forbidden, "admin only") }
+                return try await body(request, context, user)
+            } catch let e as RouteError {
+                return Self.error(e.status, e.message)
+            } catch {
+                logger.error("email route failed", metadata: ["error.type": "\(type(of: error))"])
+                return Self.error(.internalServerError, "internal error")
+            }
+        }
+    }
+
+    func unauthenticated<Context: RequestContext>(_ body: @escaping @Sendable (Request, Context) async throws -> Response)
+        -> @Sendable (Request, Context) async throws -> Response {
+        { request, context in
+            guard enabled else { return Self.error(.serviceUnavailable, "the Gmail integration is disabled (CRM_GMAIL_INTEGRATION_ENABLED)") }
+            do { return try await body(request, context) } catch let e as RouteError { return Self.error(e.status, e.message) } catch {
+                return Self.error(.internalServerError, "internal error")
+            }
+        }
+    }
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: try e.encode(value))))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        struct Body: Encodable { struct E: Encodable { var code: Int; var message: String }; var error: E }
+        return (try? json(Body(error: .init(code: status.code, message: message)), status: status))
+            ?? Response(status: status)
+    }
+
+    static func body<T: Decodable>(_ request: Request, as: T.Type) async throws -> T? {
+        let buffer = try await request.body.collect(upTo: 1 << 20)
+        if buffer.readableBytes == 0 { return nil }
+        do { return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView)) } catch {
+            throw RouteError.badRequest("the body is not valid JSON for this route")
+        }
+    }
+
+    func visibleAccount(_ id: Int64, _ user: AuthenticatedUser) async throws -> CaptureDatabase.Account {
+        guard let a = try await database.accounts().first(where: { $0.id == id }) else { throw RouteError.notFound("no account \(id)") }
+        guard user.admin || a.email.caseInsensitiveCompare(user.email) == .orderedSame else { throw RouteError.forbidden }
+        return a
+    }
+
+    // MARK: - Handlers
+
+    struct AccountJSON: Encodable {
+        var id: Int64
+        var email: String
+        var userId: String?
+        var authMethod: String
+        var enabled: Bool
+        var state: String
+        var stateReason: String?
+        init(_ a: CaptureDatabase.Account) {
+            id = a.id; email = a.email; userId = a.userId; authMethod = a.authMethod; enabled = a.enabled; state = a.syncState; stateReason = a.stateReason
+        }
+    }
+
+    func status(_ user: AuthenticatedUser) async throws -> Response {
+        struct Row: Encodable {
+            var mailbox: CaptureDatabase.MailboxStatus
+            var lagSeconds: Int?
+        }
+        struct Out: Encodable { var health: String; var mailboxes: [Row] }
+        let now = clock.now()
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let rows = try await database.status().filter { user.admin || $0.email.caseInsensitiveCompare(user.email) == .orderedSame }.map { s in
+            Row(mailbox: s, lagSeconds: s.lastSuccessAt.flatMap { iso.date(from: $0) ?? ISO8601DateFormatter().date(from: $0) }.map { Int(now.timeIntervalSince($0)) })
+        }
+        let bad = rows.contains { ["needs_admin", "needs_attention", "error"].contains($0.mailbox.state) || $0.mailbox.parkedItems > 0 }
+        return try Self.json(Out(health: rows.isEmpty ? "no mailboxes" : bad ? "degraded" : "ok", mailboxes: rows))
+    }
+
+    func accounts(_ user: AuthenticatedUser) async throws -> Response {
+        try Self.json(try await database.accounts().filter { user.admin || $0.email.caseInsensitiveCompare(user.email) == .orderedSame }.map(AccountJSON.init))
+    }
+
+    func enroll(_ request: Request, _ user: AuthenticatedUser) async throws -> Response {
+        struct In: Decodable { var email: String? }
+        let email = try await Self.body(request, as: In.self)?.email ?? user.email
+        guard AddressNormalizer.canonical(email) != nil else { throw RouteError.badRequest("\"\(email)\" is not an email address") }
+        guard user.admin || email.caseInsensitiveCompare(user.email) == .orderedSame else { throw RouteError.forbidden }
+        let owner = try await directory.users().first { $0.email.caseInsensitiveCompare(email) == .orderedSame }
+        let a = try await database.upsertAccount(email: email, userId: owner?.id, authMethod: oauth == nil ? "dwd" : "oauth")
+        return try Self.json(AccountJSON(a), status: .created)
+    }
+
+    func enrollAll() async throws -> Response {
+        guard let domain = workspaceDomain else { throw RouteError.badRequest("CRM_GMAIL_WORKSPACE_DOMAIN is not set") }
+        var out: [AccountJSON] = []
+        for u in try await directory.users() where u.active && u.email.lowercased().hasSuffix("@" + domain) {
+            out.append(AccountJSON(try await database.upsertAccount(email: u.email, userId: u.id)))
+        }
+        return try Self.json(out)
+    }
+
+    func setEnabled(_ idText: String?, _ enabled: Bool, _ user: AuthenticatedUser) async throws -> Response {
+        guard let t = idText, let id = Int64(t) else { throw RouteError.badRequest("account id must be a number") }
+        let a = try await visibleAccount(id, user)
+        try await database.setEnabled(accountId: a.id, enabled)
+        return try Self.json(AccountJSON(try await database.account(email: a.email)!))
+    }
+
+    func threads(_ request: Request, _ user: AuthenticatedUser) async throws -> Response {
+        let q = request.uri.queryParameters
+        func int(_ k: String, _ d: Int, _ range: ClosedRange<Int>) throws -> Int {
+            guard let v = q.get(k) else { return d }
+            guard let n = Int(v), range.contains(n) else { throw RouteError.badRequest("\(k) must be an integer in \(range.lowerBound)...\(range.upperBound)") }
+            return n
+        }
+        func date(_ k: String) throws -> String? {
+            guard let v = q.get(k) else { return nil }
+            let f = ISO8601DateFormatter()
+            if f.date(from: v) != nil { return v }
+            if v.count == 10, f.date(from: v + "T00:00:00Z") != nil { return v + "T00:00:00Z" }
+            throw RouteError.badRequest("\(k) must be an ISO 8601 date (2024-03-05 or 2024-03-05T17:04:00Z)")
+        }
+        var account = q.get("account")
+        if !user.admin {
+            if let a = account, a.caseInsensitiveCompare(user.email) != .orderedSame { throw RouteError.forbidden }
+            account = user.email
+        }
+        let limit = try int("limit", 50, 1...200), offset = try int("offset", 0, 0...1_000_000)
+        let rows = try await database.threads(investor: q.get("investor"), mailbox: account, text: q.get("text"),
+                                              before: try date("before"), after: try date("after"), limit: limit, offset: offset)
+        struct Out: Encodable { var threads: [CaptureDatabase.ThreadSummary]; var limit: Int; var offset: Int; var nextOffset: Int? }
+        return try Self.json(Out(threads: rows, limit: limit, offset: offset, nextOffset: rows.count == limit ? offset + limit : nil))
+    }
+
+    func visibleThread(_ idText: String?, _ user: AuthenticatedUser) async throws -> CaptureDatabase.ThreadSummary {
+        guard let t = idText, let id = Int64(t) else { throw RouteError.badRequest("thread id must be a number") }
+        guard let thread = try await database.thread(id: id) else { throw RouteError.notFound("no thread \(id)") }
+        // A teammate sees the conversations their own mailbox took part in; admins see all.
+        guard user.admin || thread.mailboxes.contains(where: { $0.caseInsensitiveCompare(user.email) == .orderedSame }) else {
+            throw RouteError.notFound("no thread \(id)")
+        }
+        return thread
+    }
+
+    func thread(_ idText: String?, _ user: AuthenticatedUser) async throws -> Response {
+        let t = try await visibleThread(idText, user)
+        struct Out: Encodable { var thread: CaptureDatabase.ThreadSummary; var messages: [CaptureDatabase.ThreadMessage] }
+        return try Self.json(Out(thread: t, messages: try await database.threadMessages(threadId: t.id)))
+    }
+
+    func attachment(_ idText: String?, _ user: AuthenticatedUser) async throws -> Response {
+        guard let t = idText, let id = Int64(t) else { throw RouteError.badRequest("attachment id must be a number") }
+        guard let row = try await database.attachmentRow(id: id) else { throw RouteError.notFound("no attachment \(id)") }
+        _ = try await visibleThread(String(row.threadId), user)
+        guard row.state == "stored", let sha = row.sha256 else { throw RouteError.notFound("attachment \(id) is \(row.state), not stored") }
+        let bytes = try attachments.get(sha256: sha)
+        let name = (row.filename ?? "attachment").replacingOccurrences(of: "\"", with: "").replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: "")
+        let ascii = String(name.unicodeScalars.map { $0.isASCII && $0.value >= 32 ? Character($0) : "_" })
+        let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "attachment"
+        return Response(status: .ok, headers: [
+            .contentType: row.mimeType.contains("/") ? row.mimeType : "application/octet-stream",
+            .contentDisposition: "attachment; filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)",
+            HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+        ], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    func syncNow(_ request: Request, _ user: AuthenticatedUser) async throws -> Response {
+        struct In: Decodable { var account: String? }
+        let account = try await Self.body(request, as: In.self)?.account
+        if let a = account {
+            guard try await database.account(email: a) != nil else { throw RouteError.notFound("no enrolled mailbox \(a)") }
+            guard user.admin || a.caseInsensitiveCompare(user.email) == .orderedSame else { throw RouteError.forbidden }
+            runNow(.mailbox(a))
+        } else {
+            guard user.admin else {
+                guard try await database.account(email: user.email) != nil else { throw RouteError.notFound("your mailbox is not enrolled") }
+                runNow(.mailbox(user.email))
+                return try Self.json(["queued": user.email], status: .accepted)
+            }
+            runNow(.all)
+        }
+        return try Self.json(["queued": account ?? "all"], status: .accepted)
+    }
+
+    func rematch() async throws -> Response {
+        let r = try await directory.rematch(workspaceDomain: workspaceDomain)
+        return try Self.json(["emails": r.emails, "links": r.links])
+    }
+
+    func oauthStart(_ user: AuthenticatedUser) async throws -> Response {
+        guard let oauth else { throw RouteError.badRequest("CRM_GMAIL_AUTH_METHOD is dwd; the OAuth consent flow is off") }
+        let nonce = UUID().uuidString
+        let url = await oauth.consentURL(userId: user.id, loginHint: user.email, nonce: nonce)
+        return Response(status: .found, headers: [.location: url])
+    }
+
+    func oauthCallback(_ request: Request) async throws -> Response {
+        guard let oauth else { throw RouteError.badRequest("CRM_GMAIL_AUTH_METHOD is dwd; the OAuth consent flow is off") }
+        let q = request.uri.queryParameters
+        if let e = q.get("error") { throw RouteError.badRequest("consent was not given: \(e)") }
+        guard let code = q.get("code"), let state = q.get("state") else { throw RouteError.badRequest("code and state are required") }
+        let userId: String
+        do {
+            userId = try OAuthStateSigner.peekUser(state)
+        } catch { throw RouteError.badRequest("invalid state") }
+        guard let user = try await directory.users().first(where: { $0.id == userId }) else { throw RouteError.badRequest("invalid state") }
+        do {
+            try await oauth.completeConsent(code: code, state: state, mailbox: user.email, expectedUser: user.id)
+        } catch let f as OAuthStateSigner.Failure {
+            throw RouteError.badRequest(f == .expired ? "the consent link has expired; start again" : "invalid state")
+        } catch let e as GmailAPIError {
+            throw RouteError.badRequest("Google refused the code: \(e.reason ?? "error")")
+        }
+        let a = try await database.upsertAccount(email: user.email, userId: user.id, authMethod: "oauth")
+        return try Self.json(AccountJSON(a))
+    }
+}
