@@ -53,8 +53,8 @@ struct ServeCommand: AsyncParsableCommand {
             domain = DemoFirm.domain
             attachmentsRoot = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("serve-demo-attachments")
             let token = try await APITokenAuthenticator(directory: directory).issue(forUserEmail: DemoFirm.teammates[0], label: "serve --fake")
-            print("embedded FakeGmail: \(firm.deliveries.count) deliveries in \(DemoFirm.teammates.count) mailboxes; admin token for \(token.user.email):")
-            print("  \(token.token)")
+            say("embedded FakeGmail: \(firm.deliveries.count) deliveries in \(DemoFirm.teammates.count) mailboxes; admin token for \(token.user.email):")
+            say("  \(token.token)")
         } else {
             let rt = try Runtime.make(db: db.path, logger: logger)
             database = rt.database
@@ -79,7 +79,7 @@ struct ServeCommand: AsyncParsableCommand {
         router.addRoutes(routes.collection(), atPath: "/api/email")
         let host = host
         let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "gmail-capture"),
-                              onServerRunning: { channel in print("listening on http://\(host):\(channel.localAddress?.port ?? 0)") },
+                              onServerRunning: { channel in say("listening on http://\(host):\(channel.localAddress?.port ?? 0)") },
                               logger: logger)
         // When the integration is off, routes answer 503 and no scheduler starts.
         let services: [any Service] = enabled ? [app, scheduler] : [app]
@@ -104,4 +104,9 @@ struct UsersTokenCommand: AsyncParsableCommand {
             throw ValidationError(f.description)
         }
     }
+}
+
+/// Unbuffered line to stdout (a supervising process reads it at once, even through a pipe).
+@Sendable func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
