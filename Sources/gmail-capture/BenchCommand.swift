@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
+import FakeGmailBridge
 import GmailCapture
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (build in release mode first: swift build -c release).",
-        subcommands: [BenchParseCommand.self]
+        subcommands: [BenchParseCommand.self, BenchBackfillCommand.self, BenchGenerateCommand.self, BenchFakeCommand.self]
     )
 }
 
@@ -33,5 +34,19 @@ struct BenchParseCommand: AsyncParsableCommand {
         } catch let f as ParseBenchmark.Failure {
             throw ValidationError(f.description)
         }
+    }
+}
+
+struct BenchGenerateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "generate",
+        abstract: "Write the synthetic benchmark mailbox as a fakegmail-server scenario directory (for the Python baseline).")
+    @Argument(help: "Directory to create.") var directory: String
+    @Option(help: "Messages.") var messages = 2_000
+    @Option(help: "Mailboxes.") var accounts = 1
+    @Option(help: "Seed.") var seed: UInt64 = 8
+
+    func run() async throws {
+        let bytes = try BenchMailbox(messages: messages, accounts: accounts, seed: seed).writeScenario(to: URL(fileURLWithPath: directory))
+        print("\(directory): \(messages) messages, \(bytes) bytes")
     }
 }

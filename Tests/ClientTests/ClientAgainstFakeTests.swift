@@ -18,7 +18,8 @@ struct Harness {
     let client: GmailClient
     let ids: [String]
 
-    static func make(messages: Int = 3, quota: QuotaConfig = .off, unitsPerSecond: Int = 100_000, maxRetries: Int = 5) async throws -> Harness {
+    static func make(messages: Int = 3, quota: QuotaConfig = .off, unitsPerSecond: Int = 100_000, maxRetries: Int = 5,
+                     batchLimit: Int = 50) async throws -> Harness {
         let fake = FakeGmail(options: .init(seed: 11, quota: quota, baseURL: "http://fake.test"))
         await fake.addUser(user)
         var ids: [String] = []
@@ -31,7 +32,7 @@ struct Harness {
         let tokens = try ServiceAccountTokenProvider(keyJSON: try await fake.serviceAccountKeyJSON(), transport: transport, clock: clock)
         let limiter = RateLimiter(unitsPerSecondPerMailbox: unitsPerSecond, unitsPerSecondPerProject: max(unitsPerSecond, 20_000), clock: clock)
         let client = GmailClient(baseURL: "http://fake.test", transport: transport, tokens: tokens, limiter: limiter, costs: .classic,
-                                 retry: RetryPolicy(maxRetries: maxRetries), clock: clock, seed: 99)
+                                 retry: RetryPolicy(maxRetries: maxRetries), clock: clock, seed: 99, batchLimit: batchLimit)
         return Harness(fake: fake, clock: clock, transport: transport, tokens: tokens, limiter: limiter, client: client, ids: ids.reversed())
     }
 
@@ -176,6 +177,14 @@ struct Harness {
         let results = try await h.client.batchGetMessages(mailbox: Harness.user, ids: h.ids, format: .minimal)
         #expect(results.compactMap { try? $0.get().id } == h.ids)
         #expect(await h.calls("batch") == 3)
+    }
+
+    @Test func theDefaultBatchOf25StaysUnderGmailsConcurrencyLimit() async throws {
+        let h = try await Harness.make(messages: 200, quota: .classic, batchLimit: 25)
+        let results = try await h.client.batchGetMessages(mailbox: Harness.user, ids: h.ids, format: .minimal)
+        #expect(results.compactMap { try? $0.get().id } == h.ids)
+        #expect(await h.fake.stats().rateLimited.isEmpty)
+        #expect(Self.batchSizes(await h.fake.journal()) == Array(repeating: 25, count: 8))
     }
 }
 

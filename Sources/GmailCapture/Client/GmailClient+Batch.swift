@@ -2,7 +2,7 @@ import Foundation
 import MIMEKit
 
 extension GmailClient {
-    /// Fetches many messages over the multipart batch endpoint, in batches of at most 50 that shrink
+    /// Fetches many messages over the multipart batch endpoint, in batches of at most `batchLimit` (≤ 50) that shrink
     /// on rate errors and grow back on clean batches. Every part's status is read; only failed parts are
     /// retried (each with its own retry budget); each part is charged its own quota before sending.
     /// Results come back in request order: a message, or the typed error that ended its retries.
@@ -133,7 +133,7 @@ extension GmailClient {
 extension GmailClient {
     /// Batch size control. Rate-limited parts set a ceiling just under what Gmail accepted
     /// (sent - refused) and at least halve the size; clean batches grow it back a quarter at a time up to
-    /// the ceiling; after 20 clean batches at the ceiling it is probed 5 higher (up to 50).
+    /// the ceiling; after 20 clean batches at the ceiling it is probed 5 higher (up to `batchLimit`).
     func adapt(sent: Int, rateLimited: Int, clean: Bool) {
         if rateLimited > 0 {
             batchCeiling = max(1, min(batchCeiling, sent - rateLimited))
@@ -145,8 +145,8 @@ extension GmailClient {
         cleanStreak += 1
         if batchSize < batchCeiling {
             batchSize = min(batchCeiling, batchSize + max(1, batchSize / 4))
-        } else if cleanStreak >= 20 && batchCeiling < Self.maxBatchSize {
-            batchCeiling = min(Self.maxBatchSize, batchCeiling + 5)
+        } else if cleanStreak >= 20 && batchCeiling < batchLimit {
+            batchCeiling = min(batchLimit, batchCeiling + 5)
             batchSize = batchCeiling
             cleanStreak = 0
         }

@@ -28,11 +28,15 @@ public actor GmailClient {
     /// Highest batch size known to be accepted without rate errors.
     public internal(set) var batchCeiling: Int
     var cleanStreak = 0
+    /// The configured largest batch (default 25: the size real Gmail served without inner 429s in the
+    /// field notes; never more than Google's recommended 50).
+    public let batchLimit: Int
     public static let maxBatchSize = 50
 
     public init(baseURL: String, transport: any HTTPTransport, tokens: any AccessTokenProvider, limiter: RateLimiter,
                 costs: QuotaCostTable = .classic, retry: RetryPolicy = RetryPolicy(), clock: any CaptureClock = SystemClock(),
-                seed: UInt64 = 0x5EED, logger: Logger = Logger(label: "gmail-capture.noop", factory: { _ in SwiftLogNoOpLogHandler() })) {
+                seed: UInt64 = 0x5EED, batchLimit: Int = 25,
+                logger: Logger = Logger(label: "gmail-capture.noop", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.transport = transport
         self.tokens = tokens
@@ -42,8 +46,9 @@ public actor GmailClient {
         self.clock = clock
         self.logger = logger
         random = SplitMix(seed: seed)
-        batchSize = Self.maxBatchSize
-        batchCeiling = Self.maxBatchSize
+        self.batchLimit = max(1, min(batchLimit, Self.maxBatchSize))
+        batchSize = self.batchLimit
+        batchCeiling = self.batchLimit
     }
 
     // MARK: - Methods

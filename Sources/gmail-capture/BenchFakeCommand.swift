@@ -1,0 +1,129 @@
+import ArgumentParser
+import AsyncHTTPClient
+import FakeGmail
+import FakeGmailBridge
+import Foundation
+import GmailCapture
+import Logging
+import NIOCore
+
+struct BenchFakeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fake",
+        abstract: "FakeGmail throughput over loopback (messages.get full, messages.list) and memory per stored message.",
+        discussion: "A concurrent AsyncHTTPClient load generator against the fake on 127.0.0.1; latencies are per request, wall clock."
+    )
+    @Option(help: "Messages served.") var messages = 2_000
+    @Option(help: "Concurrent requests in flight.") var concurrency = 32
+    @Option(help: "Requests per endpoint.") var requests = 20_000
+    @Option(help: "Messages stored for the memory figure (0 to skip).") var memoryMessages = 100_000
+    @Flag(help: "One JSON object.") var json = false
+
+    struct Figures: Codable {
+        var endpoint: String
+        var requests: Int
+        var seconds: Double
+        var requestsPerSec: Double
+        var p50Millis: Double
+        var p99Millis: Double
+        var errors: Int
+    }
+
+    struct Out: Codable {
+        var impl = "fakegmail"
+        var concurrency: Int
+        var figures: [Figures]
+        var memoryMessages: Int
+        var memoryRawBytes: Int
+        var memoryRSSDeltaBytes: Int
+        var rssPer100kBytes: Int
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "bench-fake")
+        logger.logLevel = .critical
+        let fake = FakeGmail(options: .init(seed: 8, quota: .off, baseURL: "http://127.0.0.1"))
+        let mailbox = BenchMailbox(messages: messages, accounts: 1, seed: 8)
+        try await mailbox.seed(fake)
+        let user = mailbox.accounts[0]
+        let token = await fake.accessToken(for: user)
+        let ids = await fake.messageIDs(user: user)
+        var config = HTTPClient.Configuration()
+        config.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = concurrency
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+        let figures: [Figures] = try await FakeGmailHTTPServer.withLiveServer(fake, logger: logger) { base in
+            let get = try await load(client, endpoint: "messages.get (format=full)", total: requests) { n in
+                "\(base)/gmail/v1/users/me/messages/\(ids[n % ids.count])?format=full&prettyPrint=false"
+            } token: { token }
+            let list = try await load(client, endpoint: "messages.list (maxResults=100)", total: requests) { _ in
+                "\(base)/gmail/v1/users/me/messages?maxResults=100&prettyPrint=false"
+            } token: { token }
+            return [get, list]
+        }
+        try await client.shutdown()
+
+        var rawBytes = 0, delta = 0
+        if memoryMessages > 0 {
+            let before = ProcessStats.currentRSSBytes() ?? 0
+            let big = FakeGmail(options: .init(seed: 9, quota: .off))
+            rawBytes = try await BenchMailbox(messages: memoryMessages, accounts: 1, seed: 9).seed(big)
+            delta = (ProcessStats.currentRSSBytes() ?? 0) - before
+            _ = await big.users()
+        }
+        let out = Out(concurrency: concurrency, figures: figures, memoryMessages: memoryMessages, memoryRawBytes: rawBytes,
+                      memoryRSSDeltaBytes: delta, rssPer100kBytes: memoryMessages > 0 ? Int(Double(delta) / Double(memoryMessages) * 100_000) : 0)
+        if json {
+            let e = JSONEncoder()
+            e.outputFormatting = [.sortedKeys]
+            print(String(decoding: try e.encode(out), as: UTF8.self))
+            return
+        }
+        for f in figures {
+            print(String(format: "%@: %d requests in %.2f s = %.0f req/s, p50 %.2f ms, p99 %.2f ms, %d errors (concurrency %d)",
+                         f.endpoint, f.requests, f.seconds, f.requestsPerSec, f.p50Millis, f.p99Millis, f.errors, concurrency))
+        }
+        if memoryMessages > 0 {
+            print(String(format: "memory: %d messages (%.1f MB raw) added %.1f MiB RSS = %.1f MiB per 100k messages",
+                         memoryMessages, Double(rawBytes) / 1e6, Double(delta) / 1_048_576, Double(out.rssPer100kBytes) / 1_048_576))
+        }
+    }
+
+    func load(_ client: HTTPClient, endpoint: String, total: Int, url: @escaping @Sendable (Int) -> String,
+              token: @escaping @Sendable () -> String) async throws -> Figures {
+        let start = ContinuousClock.now
+        let perWorker = (total + concurrency - 1) / concurrency
+        let (latencies, errors) = try await withThrowingTaskGroup(of: ([Double], Int).self) { group in
+            for w in 0..<concurrency {
+                group.addTask {
+                    var lat: [Double] = []
+                    var errs = 0
+                    lat.reserveCapacity(perWorker)
+                    for k in 0..<perWorker {
+                        let n = w * perWorker + k
+                        if n >= total { break }
+                        var req = HTTPClientRequest(url: url(n))
+                        req.headers.add(name: "Authorization", value: "Bearer \(token())")
+                        let t0 = ContinuousClock.now
+                        do {
+                            let resp = try await client.execute(req, timeout: .seconds(30))
+                            _ = try await resp.body.collect(upTo: 64 << 20)
+                            if resp.status.code != 200 { errs += 1 }
+                        } catch { errs += 1 }
+                        let d = ContinuousClock.now - t0
+                        lat.append(Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15)
+                    }
+                    return (lat, errs)
+                }
+            }
+            var all: [Double] = []
+            var errs = 0
+            for try await (l, e) in group { all += l; errs += e }
+            return (all.sorted(), errs)
+        }
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        func pct(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+        return Figures(endpoint: endpoint, requests: latencies.count, seconds: seconds, requestsPerSec: Double(latencies.count) / seconds,
+                       p50Millis: pct(0.5), p99Millis: pct(0.99), errors: errors)
+    }
+}
