@@ -21,7 +21,7 @@ struct BenchBackfillCommand: AsyncParsableCommand {
     @Option(help: "Messages to generate.") var messages = 2_000
     @Option(help: "Mailboxes (messages are spread over them).") var accounts = 1
     @Option(help: "Quota simulation and cost table: off, classic or 2026.") var quota = "off"
-    @Option(help: "Client budget in quota units per second per mailbox (quota on).") var unitsPerSec = 150
+    @Option(help: "Client budget in quota units per second per mailbox (quota on); default: the fake's per-user limit for the table (classic 250, 2026 100).") var unitsPerSec: Int?
     @Flag(help: "Serve FakeGmail over loopback HTTP (AsyncHTTPClient) instead of in-process.") var live = false
     @Option(help: "Use an external fakegmail-server at this base URL (with --key).") var server: String?
     @Option(help: "Service-account key file for --server.") var key: String?
@@ -116,10 +116,13 @@ struct BenchBackfillCommand: AsyncParsableCommand {
         }
     }
 
+    /// Units per second per mailbox the client spends with quota on.
+    var budget: Int { unitsPerSec ?? (QuotaConfig.named(quota)?.perUserPerMinute ?? 15_000) / 60 }
+
     func backfill(database: CaptureDatabase, transport: any HTTPTransport, base: String, keyJSON: Data, fake: FakeGmail?,
                   clock: any CaptureClock, costs: QuotaCostTable, quotaOn: Bool, bytes: Int?) async throws -> Result {
         let tokens = try ServiceAccountTokenProvider(keyJSON: keyJSON, transport: transport, clock: clock)
-        let perMailbox = quotaOn ? unitsPerSec : 10_000_000
+        let perMailbox = quotaOn ? budget : 10_000_000
         let limiter = RateLimiter(unitsPerSecondPerMailbox: perMailbox, unitsPerSecondPerProject: max(perMailbox * accounts, 20_000), clock: clock)
         let client = GmailClient(baseURL: base, transport: transport, tokens: tokens, limiter: limiter, costs: costs, clock: clock)
         var settings = SyncSettings()
@@ -154,7 +157,7 @@ struct BenchBackfillCommand: AsyncParsableCommand {
         if quotaOn {
             let v = clock.now().timeIntervalSince(virtualStart)
             r.virtualSeconds = v
-            r.unitsPerSecBudget = unitsPerSec * accounts
+            r.unitsPerSecBudget = budget * accounts
             r.unitsPerSecAchieved = Double(r.quotaUnits) / v
         }
         return r
