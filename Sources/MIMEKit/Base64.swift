@@ -169,34 +169,61 @@ public enum Base64 {
     ///   - padded: append `=` padding (Gmail pads).
     ///   - lineLength: insert CRLF after this many characters (76 for MIME bodies); nil for none.
     public static func encode(_ bytes: some Collection<UInt8>, urlSafe: Bool = false, padded: Bool = true, lineLength: Int? = nil) -> String {
-        let alphabet = Array((urlSafe
-            ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-            : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/").utf8)
-        let input = Array(bytes)
-        var out = [UInt8]()
-        out.reserveCapacity((input.count + 2) / 3 * 4 + (lineLength.map { input.count / max($0, 1) * 2 } ?? 0) + 4)
-        var col = 0
-        func put(_ c: UInt8) {
-            if let l = lineLength, col == l { out.append(13); out.append(10); col = 0 }
-            out.append(c); col += 1
+        if let s = bytes.withContiguousStorageIfAvailable({ encode(buffer: $0, urlSafe: urlSafe, padded: padded, lineLength: lineLength) }) {
+            return s
         }
-        var i = 0
-        while i + 3 <= input.count {
-            let v = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
-            put(alphabet[Int(v >> 18 & 63)]); put(alphabet[Int(v >> 12 & 63)])
-            put(alphabet[Int(v >> 6 & 63)]); put(alphabet[Int(v & 63)])
-            i += 3
+        return Array(bytes).withUnsafeBufferPointer { encode(buffer: $0, urlSafe: urlSafe, padded: padded, lineLength: lineLength) }
+    }
+
+    static let standardAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    static let urlSafeAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// Writes straight into the string's storage: 4 output bytes per 3 input bytes, CRLF every
+    /// `lineLength` characters when given.
+    static func encode(buffer input: UnsafeBufferPointer<UInt8>, urlSafe: Bool, padded: Bool, lineLength: Int?) -> String {
+        let line = lineLength.map { max($0, 1) }
+        let chars = padded ? (input.count + 2) / 3 * 4 : (input.count * 4 + 2) / 3
+        let breaks = line.map { chars > 0 ? (chars - 1) / $0 : 0 } ?? 0
+        let total = chars + breaks * 2
+        guard total > 0 else { return "" }
+        return (urlSafe ? urlSafeAlphabet : standardAlphabet).withUnsafeBufferPointer { alphabet in
+            String(unsafeUninitializedCapacity: total) { out in
+                var o = 0
+                var col = 0
+                @inline(__always) func put(_ c: UInt8) {
+                    if let l = line, col == l { out[o] = 13; out[o + 1] = 10; o += 2; col = 0 }
+                    out[o] = c; o += 1; col += 1
+                }
+                var i = 0
+                let n = input.count
+                if line == nil {
+                    while i + 3 <= n {
+                        let v = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
+                        out[o] = alphabet[Int(v >> 18 & 63)]; out[o + 1] = alphabet[Int(v >> 12 & 63)]
+                        out[o + 2] = alphabet[Int(v >> 6 & 63)]; out[o + 3] = alphabet[Int(v & 63)]
+                        o += 4
+                        i += 3
+                    }
+                } else {
+                    while i + 3 <= n {
+                        let v = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
+                        put(alphabet[Int(v >> 18 & 63)]); put(alphabet[Int(v >> 12 & 63)])
+                        put(alphabet[Int(v >> 6 & 63)]); put(alphabet[Int(v & 63)])
+                        i += 3
+                    }
+                }
+                let rest = n - i
+                if rest == 1 {
+                    let v = UInt32(input[i]) << 16
+                    put(alphabet[Int(v >> 18 & 63)]); put(alphabet[Int(v >> 12 & 63)])
+                    if padded { put(UInt8(ascii: "=")); put(UInt8(ascii: "=")) }
+                } else if rest == 2 {
+                    let v = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8
+                    put(alphabet[Int(v >> 18 & 63)]); put(alphabet[Int(v >> 12 & 63)]); put(alphabet[Int(v >> 6 & 63)])
+                    if padded { put(UInt8(ascii: "=")) }
+                }
+                return o
+            }
         }
-        let rest = input.count - i
-        if rest == 1 {
-            let v = UInt32(input[i]) << 16
-            put(alphabet[Int(v >> 18 & 63)]); put(alphabet[Int(v >> 12 & 63)])
-            if padded { put(UInt8(ascii: "=")); put(UInt8(ascii: "=")) }
-        } else if rest == 2 {
-            let v = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8
-            put(alphabet[Int(v >> 18 & 63)]); put(alphabet[Int(v >> 12 & 63)]); put(alphabet[Int(v >> 6 & 63)])
-            if padded { put(UInt8(ascii: "=")) }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

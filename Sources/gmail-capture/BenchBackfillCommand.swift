@@ -56,13 +56,15 @@ struct BenchBackfillCommand: AsyncParsableCommand {
             let fake = FakeGmail(options: .init(seed: seed, quota: quotaConfig, baseURL: "http://fakegmail.bench"))
             let bytes = try await mailbox.seed(fake)
             let clock: any CaptureClock = quotaOn ? await VirtualCaptureClock.linked(to: fake) : SystemClock()
-            let keyJSON = try await fake.serviceAccountKeyJSON()
             if live {
                 result = try await FakeGmailHTTPServer.withLiveServer(fake, logger: logger) { base in
-                    try await backfill(database: database, transport: AsyncHTTPClientTransport(), base: base, keyJSON: keyJSON, fake: fake,
+                    // The key's token_uri must name the live server, so it is issued once the port is known.
+                    let keyJSON = try await fake.serviceAccountKeyJSON()
+                    return try await backfill(database: database, transport: AsyncHTTPClientTransport(), base: base, keyJSON: keyJSON, fake: fake,
                                        clock: clock, costs: costs, quotaOn: quotaOn, bytes: bytes)
                 }
             } else {
+                let keyJSON = try await fake.serviceAccountKeyJSON()
                 result = try await backfill(database: database, transport: InProcessFakeTransport(fake: fake), base: "http://fakegmail.bench",
                                             keyJSON: keyJSON, fake: fake, clock: clock, costs: costs, quotaOn: quotaOn, bytes: bytes)
             }
@@ -134,9 +136,13 @@ struct BenchBackfillCommand: AsyncParsableCommand {
         let outcomes = try await engine.syncAll(concurrency: min(accounts, 4))
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        if let failed = outcomes.first(where: { $0.status != "ok" }) {
+            throw ValidationError("benchmark invalid: \(failed.mailbox) ended \(failed.status) (\(failed.error ?? "no error recorded"))")
+        }
         var r = Result()
         r.messages = messages
         r.stored = outcomes.reduce(0) { $0 + $1.counts.stored }
+        if r.stored != messages { throw ValidationError("benchmark invalid: stored \(r.stored) of \(messages) messages") }
         if let bytes {
             r.bytes = bytes
         } else {

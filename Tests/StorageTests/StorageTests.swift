@@ -215,3 +215,46 @@ func message(_ id: String?, from: String, cc: [String], gmailId: String, thread:
         #expect(raw.allSatisfy { !$0.contains("1//token") })
     }
 }
+
+@Suite struct BatchStoreTests {
+    /// The backfill stores a chunk in one transaction: the result must be exactly what storing the same
+    /// messages one at a time gives (duplicates inside the chunk, a reply bridging two threads).
+    @Test func aBatchStoresExactlyWhatSingleStoresStore() async throws {
+        let msgs = [message("c1@x", gmailId: "g1", thread: "t1"), message("c2@x", gmailId: "g2", thread: "t2"),
+                    message("c3@x", gmailId: "g3", thread: "t3", replyTo: "c1@x"), message("c1@x", gmailId: "g1", thread: "t1"),
+                    message("c4@x", gmailId: "g4", thread: "t3", replyTo: "c2@x"), message(nil, gmailId: "g5", thread: "t5")]
+        let (one, _) = try DBKind.inMemory.open()
+        let (batched, _) = try DBKind.inMemory.open()
+        let a1 = try await one.upsertAccount(email: "alex@firm.example", userId: nil)
+        let a2 = try await batched.upsertAccount(email: "alex@firm.example", userId: nil)
+        var singles: [CaptureDatabase.Stored] = []
+        for m in msgs { singles.append(try await one.store(m, account: a1, links: [])) }
+        let stored = try await batched.store(batch: msgs.map { ($0, []) }, account: a2)
+        #expect(stored.map(\.newEmail) == singles.map(\.newEmail))
+        #expect(stored.map(\.newEmail) == [true, true, true, false, true, true])
+        #expect(try await batched.threadPartition() == one.threadPartition())
+        let (c1, c2) = (try await one.counts(), try await batched.counts())
+        #expect(c1.emails == c2.emails && c1.sightings == c2.sightings && c1.threads == c2.threads)
+        #expect(c2.emails == 5 && c2.threads == 2)
+    }
+
+    /// One message the database refuses fails the chunk's transaction; the others are then stored
+    /// one by one and the refusal is still reported.
+    @Test func oneRefusedMessageDoesNotHoldBackTheRest() async throws {
+        let (db, dir) = try DBKind.onDisk.open()
+        defer { dir.map { try? FileManager.default.removeItem(at: $0) } }
+        let alex = try await db.upsertAccount(email: "alex@firm.example", userId: nil)
+        try await db.writer.write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER refuse_poison BEFORE INSERT ON email_sightings WHEN NEW.gmail_id = 'poison'
+                BEGIN SELECT RAISE(ABORT, 'refused'); END
+                """)
+        }
+        let batch = [message("ok1@x", gmailId: "ok1", thread: "t1"), message("bad@x", gmailId: "poison", thread: "t2"),
+                     message("ok2@x", gmailId: "ok2", thread: "t3")]
+        await #expect(throws: DatabaseError.self) { try await db.store(batch: batch.map { ($0, []) }, account: alex) }
+        let gmailIds = try await db.writer.read { db in try String.fetchAll(db, sql: "SELECT gmail_id FROM email_sightings ORDER BY gmail_id") }
+        #expect(gmailIds == ["ok1", "ok2"])
+        #expect(try await db.counts().emails == 2)
+    }
+}

@@ -124,12 +124,6 @@ extension CaptureDatabase {
         }
     }
 
-    public func clearLedger(accountId: Int64, gmailId: String) async throws {
-        try await writer.write { db in
-            try db.execute(sql: "DELETE FROM email_item_ledger WHERE account_id = ? AND gmail_id = ? AND state = 'failed'", arguments: [accountId, gmailId])
-        }
-    }
-
     /// Items still owed (failed, not yet parked): the cursor waits for them.
     public func owedItems(accountId: Int64) async throws -> [String] {
         try await writer.read { db in

@@ -218,49 +218,75 @@ public struct SyncEngine: Sendable {
 
     // MARK: - Ingest
 
-    /// Metadata first (policy), then full messages for what is captured; each stored in one transaction.
+    /// One chunk as fetched: the metadata answers (policy decided, nothing written yet) and the full
+    /// messages of what is captured.
+    struct FetchedChunk: Sendable {
+        var meta: [(id: String, result: Result<CapturePolicy.Decision, GmailAPIError>)]
+        var full: [(id: String, result: Result<GmailMessageResource, GmailAPIError>)]
+    }
+
+    /// Metadata first (policy), then full messages for what is captured, 100 ids at a time. Fetching
+    /// runs up to `lookahead` chunks ahead of parsing and storing (so the network, the server and the
+    /// database overlap while memory stays bounded); each message is stored in one transaction.
     /// Failures are recorded per item; gone and excluded items are terminal; items failing
     /// `maxItemAttempts` syncs are parked.
     func ingest(_ account: CaptureDatabase.Account, _ ids: [String], _ index: InvestorIndex, _ counts: inout SyncCounts) async throws {
         guard !ids.isEmpty else { return }
-        let mailbox = account.email
-        var start = 0
-        while start < ids.count {
+        let chunks = stride(from: 0, to: ids.count, by: 100).map { Array(ids[$0..<min(ids.count, $0 + 100)]) }
+        let lookahead = 2
+        var ahead: [Task<FetchedChunk, any Error>] = chunks.prefix(lookahead).map { fetchTask(account.email, $0) }
+        defer { for t in ahead { t.cancel() } }
+        for n in chunks.indices {
             try Task.checkCancellation()
-            let chunk = Array(ids[start..<min(ids.count, start + 100)])
-            start += chunk.count
-            let meta = try await client.batchGetMessages(mailbox: mailbox, ids: chunk, format: .metadata, metadataHeaders: Self.metadataHeaders)
-            var capture: [String] = []
-            for (id, r) in zip(chunk, meta) {
-                switch r {
-                case .success(let m):
-                    switch settings.policy.decide(labels: m.labelIds ?? [], participants: CapturePolicy.participants(m)) {
-                    case .capture: capture.append(id)
-                    case .exclude(let why):
-                        counts.skipped += 1
-                        try await database.classify(accountId: account.id, gmailId: id, state: "excluded", reason: why)
-                    }
-                case .failure(let e):
-                    try await handle(e, id: id, account, &counts)
-                }
-            }
-            guard !capture.isEmpty else { continue }
-            let full = try await client.batchGetMessages(mailbox: mailbox, ids: capture, format: .full)
-            for (id, r) in zip(capture, full) {
-                switch r {
-                case .success(let m):
-                    counts.fetched += 1
-                    let parsed = try MessageParser().parse(gmail: m)
-                    let participants = ([parsed.from].compactMap { $0 } + parsed.to + parsed.cc + parsed.bcc).map(\.address)
-                    _ = try await database.store(parsed, account: account, links: index.links(for: participants))
-                    try await database.clearLedger(accountId: account.id, gmailId: id)
-                    counts.stored += 1
-                case .failure(let e):
-                    try await handle(e, id: id, account, &counts)
-                }
-            }
-            progress?(SyncProgress(mailbox: mailbox, phase: "fetch", listed: counts.listed, stored: counts.stored))
+            let fetched = try await ahead.removeFirst().value
+            if n + lookahead < chunks.count { ahead.append(fetchTask(account.email, chunks[n + lookahead])) }
+            try await store(fetched, account, index, &counts)
+            progress?(SyncProgress(mailbox: account.email, phase: "fetch", listed: counts.listed, stored: counts.stored))
         }
+    }
+
+    func fetchTask(_ mailbox: String, _ chunk: [String]) -> Task<FetchedChunk, any Error> {
+        Task { try await fetch(mailbox, chunk) }
+    }
+
+    func fetch(_ mailbox: String, _ chunk: [String]) async throws -> FetchedChunk {
+        let meta = try await client.batchGetMessages(mailbox: mailbox, ids: chunk, format: .metadata, metadataHeaders: Self.metadataHeaders)
+        let decided = zip(chunk, meta).map { id, r in
+            (id: id, result: r.map { m in settings.policy.decide(labels: m.labelIds ?? [], participants: CapturePolicy.participants(m)) })
+        }
+        let capture = decided.compactMap { d -> String? in
+            if case .success(.capture) = d.result { return d.id }
+            return nil
+        }
+        guard !capture.isEmpty else { return FetchedChunk(meta: decided, full: []) }
+        let full = try await client.batchGetMessages(mailbox: mailbox, ids: capture, format: .full)
+        return FetchedChunk(meta: decided, full: Array(zip(capture, full)).map { (id: $0.0, result: $0.1) })
+    }
+
+    func store(_ chunk: FetchedChunk, _ account: CaptureDatabase.Account, _ index: InvestorIndex, _ counts: inout SyncCounts) async throws {
+        for (id, r) in chunk.meta {
+            switch r {
+            case .success(.capture): break
+            case .success(.exclude(let why)):
+                counts.skipped += 1
+                try await database.classify(accountId: account.id, gmailId: id, state: "excluded", reason: why)
+            case .failure(let e):
+                try await handle(e, id: id, account, &counts)
+            }
+        }
+        var batch: [(message: ParsedMessage, links: [InvestorLink])] = []
+        for (id, r) in chunk.full {
+            switch r {
+            case .success(let m):
+                counts.fetched += 1
+                let parsed = try MessageParser().parse(gmail: m)
+                let participants = ([parsed.from].compactMap { $0 } + parsed.to + parsed.cc + parsed.bcc).map(\.address)
+                batch.append((parsed, index.links(for: participants)))
+            case .failure(let e):
+                try await handle(e, id: id, account, &counts)
+            }
+        }
+        counts.stored += try await database.store(batch: batch, account: account).count
     }
 
     func handle(_ e: GmailAPIError, id: String, _ account: CaptureDatabase.Account, _ counts: inout SyncCounts) async throws {
