@@ -11,14 +11,22 @@ public struct BenchMailbox: Sendable {
         public var internalDate: Int64
     }
 
+    /// `realistic`: the mix above. `small`: short notes only (1-8 KB of text + HTML, no attachments),
+    /// for memory figures at 100k messages.
+    public enum Mix: String, Sendable, CaseIterable {
+        case realistic, small
+    }
+
     public let accounts: [String]
     public let count: Int
     public let seed: UInt64
+    public let mix: Mix
 
-    public init(messages: Int, accounts: Int = 1, seed: UInt64 = 8) {
+    public init(messages: Int, accounts: Int = 1, seed: UInt64 = 8, mix: Mix = .realistic) {
         count = messages
         self.accounts = (0..<max(1, accounts)).map { "user\($0)@firm.example" }
         self.seed = seed
+        self.mix = mix
     }
 
     struct Rng {
@@ -48,7 +56,7 @@ public struct BenchMailbox: Sendable {
         let date = 1_600_000_000_000 + Int64(i) * 90_000
         let thread = i / 4
         var text = ""
-        let target = rng.int(5_000...50_000) / 2
+        let target = (mix == .small ? rng.int(1_000...8_000) : rng.int(5_000...50_000)) / 2
         while text.utf8.count < target { text += Self.words[rng.int(0...(Self.words.count - 1))] + (rng.int(0...12) == 0 ? ".\r\n" : " ") }
         let html = "<html><body><p>" + text.replacingOccurrences(of: "\r\n", with: "</p><p>") + "</p></body></html>"
         var h = "From: Partner <\(from)>\r\nTo: \(mailbox)\r\nSubject: \(i % 4 == 0 ? "" : "Re: ")Update \(thread)\r\n"
@@ -56,7 +64,7 @@ public struct BenchMailbox: Sendable {
         if i % 4 != 0 { h += "In-Reply-To: <b\(i - 1).\(seed)@bench.example>\r\nReferences: <b\(thread * 4).\(seed)@bench.example> <b\(i - 1).\(seed)@bench.example>\r\n" }
         h += "MIME-Version: 1.0\r\n"
         let roll = rng.int(0...99)
-        let attachmentSize = roll == 0 ? rng.int(2_000_000...5_000_000) : roll < 25 ? rng.int(20_000...200_000) : 0
+        let attachmentSize = mix == .small ? 0 : roll == 0 ? rng.int(2_000_000...5_000_000) : roll < 25 ? rng.int(20_000...200_000) : 0
         var body = "Content-Type: multipart/alternative; boundary=\"alt\(i)\"\r\n\r\n--alt\(i)\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n\(text)\r\n"
         body += "--alt\(i)\r\nContent-Type: text/html; charset=UTF-8\r\n\r\n\(html)\r\n--alt\(i)--\r\n"
         let raw: String

@@ -26,19 +26,21 @@ struct BenchBackfillCommand: AsyncParsableCommand {
     @Option(help: "Use an external fakegmail-server at this base URL (with --key).") var server: String?
     @Option(help: "Service-account key file for --server.") var key: String?
     @Option(help: "Seed for the synthetic mailbox.") var seed: UInt64 = 8
+    @Option(help: "Mailbox mix: realistic (mostly 5-50 KB, attachments) or small (1-8 KB notes).") var mix = "realistic"
     @Flag(help: "One JSON object.") var json = false
 
     func validate() throws {
         if QuotaConfig.named(quota) == nil { throw ValidationError("--quota must be off, classic or 2026") }
         if (server == nil) != (key == nil) { throw ValidationError("--server and --key go together") }
         if messages < 1 || accounts < 1 { throw ValidationError("--messages and --accounts must be positive") }
+        if BenchMailbox.Mix(rawValue: mix) == nil { throw ValidationError("--mix must be realistic or small") }
     }
 
     func run() async throws {
         let baselineRSS = ProcessStats.currentRSSBytes() ?? 0
         let quotaConfig = QuotaConfig.named(quota)!
         let quotaOn = quotaConfig.enabled
-        let mailbox = BenchMailbox(messages: messages, accounts: accounts, seed: seed)
+        let mailbox = BenchMailbox(messages: messages, accounts: accounts, seed: seed, mix: BenchMailbox.Mix(rawValue: mix)!)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let database = try CaptureDatabase(path: dir.appendingPathComponent("crm.db").path)

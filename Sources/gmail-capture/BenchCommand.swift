@@ -44,9 +44,14 @@ struct BenchGenerateCommand: AsyncParsableCommand {
     @Option(help: "Messages.") var messages = 2_000
     @Option(help: "Mailboxes.") var accounts = 1
     @Option(help: "Seed.") var seed: UInt64 = 8
+    @Option(help: "Mailbox mix: realistic or small.") var mix = "realistic"
+
+    func validate() throws {
+        if BenchMailbox.Mix(rawValue: mix) == nil { throw ValidationError("--mix must be realistic or small") }
+    }
 
     func run() async throws {
-        let bytes = try BenchMailbox(messages: messages, accounts: accounts, seed: seed).writeScenario(to: URL(fileURLWithPath: directory))
+        let bytes = try BenchMailbox(messages: messages, accounts: accounts, seed: seed, mix: BenchMailbox.Mix(rawValue: mix)!).writeScenario(to: URL(fileURLWithPath: directory))
         print("\(directory): \(messages) messages, \(bytes) bytes")
     }
 }

@@ -17,6 +17,8 @@ struct BenchFakeCommand: AsyncParsableCommand {
     @Option(help: "Concurrent requests in flight.") var concurrency = 32
     @Option(help: "Requests per endpoint.") var requests = 20_000
     @Option(help: "Messages stored for the memory figure (0 to skip).") var memoryMessages = 100_000
+    @Option(help: "Mailbox mix for the memory figure: realistic (about 115 KB a message) or small (1-8 KB notes).")
+    var memoryMix: String = "small"
     @Flag(help: "One JSON object.") var json = false
 
     struct Figures: Codable {
@@ -33,10 +35,17 @@ struct BenchFakeCommand: AsyncParsableCommand {
         var impl = "fakegmail"
         var concurrency: Int
         var figures: [Figures]
+        var memoryMix: String
         var memoryMessages: Int
         var memoryRawBytes: Int
         var memoryRSSDeltaBytes: Int
         var rssPer100kBytes: Int
+        /// RSS beyond the raw bytes themselves, per message.
+        var overheadBytesPerMessage: Int
+    }
+
+    func validate() throws {
+        if BenchMailbox.Mix(rawValue: memoryMix) == nil { throw ValidationError("--memory-mix must be realistic or small") }
     }
 
     func run() async throws {
@@ -66,12 +75,13 @@ struct BenchFakeCommand: AsyncParsableCommand {
         if memoryMessages > 0 {
             let before = ProcessStats.currentRSSBytes() ?? 0
             let big = FakeGmail(options: .init(seed: 9, quota: .off))
-            rawBytes = try await BenchMailbox(messages: memoryMessages, accounts: 1, seed: 9).seed(big)
+            rawBytes = try await BenchMailbox(messages: memoryMessages, accounts: 1, seed: 9, mix: BenchMailbox.Mix(rawValue: memoryMix)!).seed(big)
             delta = (ProcessStats.currentRSSBytes() ?? 0) - before
             _ = await big.users()
         }
-        let out = Out(concurrency: concurrency, figures: figures, memoryMessages: memoryMessages, memoryRawBytes: rawBytes,
-                      memoryRSSDeltaBytes: delta, rssPer100kBytes: memoryMessages > 0 ? Int(Double(delta) / Double(memoryMessages) * 100_000) : 0)
+        let out = Out(concurrency: concurrency, figures: figures, memoryMix: memoryMix, memoryMessages: memoryMessages, memoryRawBytes: rawBytes,
+                      memoryRSSDeltaBytes: delta, rssPer100kBytes: memoryMessages > 0 ? Int(Double(delta) / Double(memoryMessages) * 100_000) : 0,
+                      overheadBytesPerMessage: memoryMessages > 0 ? (delta - rawBytes) / memoryMessages : 0)
         if json {
             let e = JSONEncoder()
             e.outputFormatting = [.sortedKeys]
@@ -83,8 +93,9 @@ struct BenchFakeCommand: AsyncParsableCommand {
                          f.endpoint, f.requests, f.seconds, f.requestsPerSec, f.p50Millis, f.p99Millis, f.errors, concurrency))
         }
         if memoryMessages > 0 {
-            print(String(format: "memory: %d messages (%.1f MB raw) added %.1f MiB RSS = %.1f MiB per 100k messages",
-                         memoryMessages, Double(rawBytes) / 1e6, Double(delta) / 1_048_576, Double(out.rssPer100kBytes) / 1_048_576))
+            print(String(format: "memory (%@ mix): %d messages (%.1f MB raw) added %.1f MiB RSS = %.1f MiB per 100k messages; %d bytes a message beyond the raw bytes",
+                         memoryMix, memoryMessages, Double(rawBytes) / 1e6, Double(delta) / 1_048_576, Double(out.rssPer100kBytes) / 1_048_576,
+                         out.overheadBytesPerMessage))
         }
     }
 

@@ -123,6 +123,9 @@ import Testing
         ("is:unread", [0]), ("has:attachment", [2]), ("label:updates", []), ("label:CATEGORY_UPDATES", [2]),
         ("in:sent", [1]), ("rfc822msgid:a@lumen", [0]), ("letter", [2]), ("after:1709658060", [2, 1]),
         ("before:2024/03/06", [2, 1, 0]), ("older_than:1d", []), ("newer_than:2d", [2, 1, 0]),
+        // Bare words match whole words (Gmail does not match inside words); phrases need the words in a row.
+        ("quarter", []), ("LETTER", [2]), ("\"term sheet\"", [1, 0]), ("\"sheet term\"", []), ("series -letter", [1, 0]),
+        ("maya@lumenridge.example.com", [1, 0]), ("lumenridge", [1, 0]),
     ])
     func searchOperators(q: String, expected: [Int]) async throws {
         let (fake, msgs, token) = try await Self.seeded()

@@ -8,10 +8,32 @@ struct FakeMessage: Sendable {
     /// Label ids in the order they were applied.
     var labelIds: [String]
     let internalDate: Int64
-    let raw: [UInt8]
     /// Id of the last history record that touched this message.
     var historyId: UInt64
-    let index: SearchIndex
+    /// The immutable bulk, shared by reference: copying a message (lists filter whole mailboxes)
+    /// costs one retain instead of one per field.
+    let content: Content
+
+    final class Content: Sendable {
+        let raw: [UInt8]
+        let index: SearchIndex
+        init(raw: [UInt8], index: SearchIndex) {
+            self.raw = raw
+            self.index = index
+        }
+    }
+
+    init(id: UInt64, threadId: UInt64, labelIds: [String], internalDate: Int64, raw: [UInt8], historyId: UInt64, index: SearchIndex) {
+        self.id = id
+        self.threadId = threadId
+        self.labelIds = labelIds
+        self.internalDate = internalDate
+        self.historyId = historyId
+        content = Content(raw: raw, index: index)
+    }
+
+    var raw: [UInt8] { content.raw }
+    var index: SearchIndex { content.index }
 
     struct SearchIndex: Sendable {
         var from: String
@@ -22,8 +44,10 @@ struct FakeMessage: Sendable {
         var rfc822MessageID: String?
         var references: [String]
         var hasAttachment: Bool
-        /// Lowercased subject, addresses and text, for bare-word search.
-        var text: String
+        /// The distinct words (lowercased letters and digits) of the subject, addresses and text, each
+        /// between spaces (`" deal memo q3 "`), for bare-word search. Gmail matches words, not
+        /// substrings; phrases are confirmed against `searchText` of the raw message.
+        var words: String
         /// Gmail's snippet (see Snippet).
         var snippet: String
     }
@@ -38,15 +62,10 @@ struct FakeMessage: Sendable {
             m.root.headers.all(name).flatMap { MessageIDParser.parseList($0.unfoldedText, problems: &problems) }
         }
         var hasAttachment = false
-        var text = ""
         for leaf in m.leaves() {
             let ct = leaf.contentType.mimeType
             if leaf.filename != nil || !(ct.hasPrefix("text/") || ct.hasPrefix("multipart/") || ct.hasPrefix("message/")) {
                 hasAttachment = true
-            } else if ct == "text/plain" && text.utf8.count < 64 * 1024 {
-                text += " " + m.text(leaf, problems: &problems)
-            } else if ct == "text/html" && text.utf8.count < 64 * 1024 {
-                text += " " + HTMLText.text(fromHTML: m.text(leaf, problems: &problems))
             }
         }
         let subject = value("Subject")
@@ -54,8 +73,56 @@ struct FakeMessage: Sendable {
         return SearchIndex(from: from, to: to, cc: cc, bcc: bcc, subject: subject,
                            rfc822MessageID: ids("Message-ID").first, references: ids("In-Reply-To") + ids("References"),
                            hasAttachment: hasAttachment,
-                           text: [subject, from, to, cc, text].joined(separator: " ").lowercased(),
+                           words: distinctWords(searchText(m)),
                            snippet: Snippet.make(m))
+    }
+
+    /// What bare-word search looks at, lowercased: subject, From, To, Cc, then the words of the text
+    /// parts (or of the HTML parts when there is no text part: the two halves of a
+    /// multipart/alternative say the same thing), up to 64 KiB.
+    static func searchText(_ m: MIMEMessage) -> String {
+        var problems: [String] = []
+        func value(_ name: String) -> String {
+            m.root.headers.all(name).map { $0.decodedText(problems: &problems) }.joined(separator: ", ")
+        }
+        var plain: [MIMEPart] = [], html: [MIMEPart] = []
+        for leaf in m.leaves() {
+            let ct = leaf.contentType.mimeType
+            guard leaf.filename == nil else { continue }
+            if ct == "text/plain" { plain.append(leaf) } else if ct == "text/html" { html.append(leaf) }
+        }
+        var text = ""
+        for leaf in plain.isEmpty ? html : plain where text.utf8.count < 64 * 1024 {
+            let body = m.text(leaf, problems: &problems)
+            text += " " + (leaf.contentType.mimeType == "text/html" ? HTMLText.text(fromHTML: body) : body)
+        }
+        return [value("Subject"), value("From"), value("To"), value("Cc"), text].joined(separator: " ").lowercased()
+    }
+
+    /// Lowercased runs of letters and digits.
+    static func words(_ s: String) -> [Substring] {
+        s.lowercased().split { !($0.isLetter || $0.isNumber) }
+    }
+
+    static func distinctWords(_ s: String) -> String {
+        var seen = Set<Substring>()
+        var out = " "
+        for w in words(s) where seen.insert(w).inserted {
+            out += w
+            out += " "
+        }
+        return out
+    }
+
+    /// Whether the message contains the word, or the words in a row for a phrase.
+    func matches(words query: String) -> Bool {
+        let q = Self.words(query)
+        guard !q.isEmpty else { return true }
+        guard q.allSatisfy({ index.words.contains(" \($0) ") }) else { return false }
+        if q.count == 1 { return true }
+        let text = Self.words(Self.searchText(MIMEMessage.parse(raw)))
+        guard text.count >= q.count else { return false }
+        return (0...(text.count - q.count)).contains { i in text[i..<(i + q.count)].elementsEqual(q) }
     }
 }
 

@@ -18,6 +18,9 @@ struct HistoryRecord: Sendable {
 struct Mailbox: Sendable {
     let email: String
     var messages: [UInt64: FakeMessage] = [:]
+    /// Message ids newest first (internalDate, then id), kept sorted on insert and delete so a list
+    /// call never sorts the mailbox.
+    var newestFirst: [OrderKey] = []
     var labels: [String: FakeLabel] = SystemLabels.make()
     var nextUserLabel = 1
     /// thread id -> message ids (delivery order)
@@ -55,7 +58,10 @@ struct Mailbox: Sendable {
         for l in resolved where !labelsInOrder.contains(l) { labelsInOrder.append(l) }
         let m = FakeMessage(id: id, threadId: threadId, labelIds: labelsInOrder, internalDate: internalDate, raw: raw,
                             historyId: hid, index: index)
+        if let old = messages[id] { removeOrder(OrderKey(date: old.internalDate, id: id)) }
         messages[id] = m
+        let key = OrderKey(date: internalDate, id: id)
+        newestFirst.insert(key, at: orderSlot(key))
         threads[threadId, default: []].append(id)
         if let rfc = index.rfc822MessageID, byRFCMessageID[rfc] == nil { byRFCMessageID[rfc] = id }
         history.append(HistoryRecord(id: hid, kind: .messageAdded, messageId: id, threadId: threadId,
@@ -66,6 +72,7 @@ struct Mailbox: Sendable {
     /// Permanently deletes a message; logs messageDeleted. Returns false when it does not exist.
     mutating func delete(id: UInt64, at now: Int64, random: inout FakeRandom) -> Bool {
         guard let m = messages.removeValue(forKey: id) else { return false }
+        removeOrder(OrderKey(date: m.internalDate, id: id))
         threads[m.threadId]?.removeAll { $0 == id }
         if threads[m.threadId]?.isEmpty == true { threads[m.threadId] = nil }
         if let rfc = m.index.rfc822MessageID, byRFCMessageID[rfc] == id { byRFCMessageID[rfc] = nil }
@@ -138,6 +145,28 @@ struct Mailbox: Sendable {
 
     /// Messages newest first (internalDate, then id).
     func ordered() -> [FakeMessage] {
-        messages.values.sorted { ($0.internalDate, $0.id) > ($1.internalDate, $1.id) }
+        newestFirst.compactMap { messages[$0.id] }
+    }
+
+    /// A position in the newest-first order: `a < b` when `a` lists before `b`.
+    struct OrderKey: Comparable, Sendable {
+        var date: Int64
+        var id: UInt64
+        static func < (a: OrderKey, b: OrderKey) -> Bool { (a.date, a.id) > (b.date, b.id) }
+    }
+
+    /// First index whose key does not list before `key` (binary search).
+    func orderSlot(_ key: OrderKey) -> Int {
+        var lo = 0, hi = newestFirst.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if newestFirst[mid] < key { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    mutating func removeOrder(_ key: OrderKey) {
+        let i = orderSlot(key)
+        if i < newestFirst.count && newestFirst[i] == key { newestFirst.remove(at: i) }
     }
 }

@@ -110,7 +110,7 @@ struct SearchQuery: Sendable {
                 }
             case .hasAttachment: hit = m.index.hasAttachment
             case .rfc822msgid(let id): hit = m.index.rfc822MessageID == id
-            case .word(let w): hit = m.index.text.contains(w)
+            case .word(let w): hit = m.matches(words: w)
             }
             if hit == negated { return false }
         }

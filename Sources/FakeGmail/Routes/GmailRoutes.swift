@@ -11,7 +11,7 @@ extension FakeGmail {
                             ("threadsTotal", .number(Int64(mb.threads.count))), ("historyId", .string(String(mb.currentHistoryId)))])
         case "gmail.users.messages.list":
             let found = try listMessages(mb, r)
-            return try page(found, r, token: { "m" + String($0.internalDate) + "-" + $0.id.gmailHex }, key: "messages", render: Resources.ref)
+            return try page(found, r, prefix: "m", anchor: { ($0.internalDate, $0.id) }, key: "messages", render: Resources.ref)
         case "gmail.users.messages.get":
             let format = try formatParam(r, allowed: [.minimal, .metadata, .full, .raw])
             let m = try message(mb, call.params[0])
@@ -66,7 +66,7 @@ extension FakeGmail {
                 seen.insert(m.threadId)
                 threads.append(m)
             }
-            return try page(threads, r, token: { "t" + String($0.internalDate) + "-" + $0.threadId.gmailHex }, key: "threads") { m in
+            return try page(threads, r, prefix: "t", anchor: { ($0.internalDate, $0.threadId) }, key: "threads") { m in
                 let ids = mb.threads[m.threadId] ?? []
                 let hid = ids.compactMap { mb.messages[$0]?.historyId }.max() ?? m.historyId
                 return .object([("id", .string(m.threadId.gmailHex)), ("snippet", .string(m.snippet)), ("historyId", .string(String(hid)))])
@@ -134,23 +134,24 @@ extension FakeGmail {
         return model.list(mb, query: query, labelIds: labelIds, includeSpamTrash: include)
     }
 
-    /// Pages a newest-first list. The token names the last item returned (its sort key), so a page
-    /// stays correct when mail arrives between calls.
-    func page(_ items: [FakeMessage], _ r: FakeRequest, token: (FakeMessage) -> String, key: String,
+    /// Pages a newest-first list. The token names the last item returned (`prefix` + its internalDate
+    /// + `-` + the hex id `anchor` gives), so a page stays correct when mail arrives between calls.
+    func page(_ items: [FakeMessage], _ r: FakeRequest, prefix: String, anchor: (FakeMessage) -> (Int64, UInt64), key: String,
               render: (FakeMessage) -> WireJSON) throws -> WireJSON {
         let limit = try maxResults(r)
+        let token = { (m: FakeMessage) -> String in let a = anchor(m); return prefix + String(a.0) + "-" + a.1.gmailHex }
         var start = 0
         if let t = r.queryValue("pageToken") {
-            guard let i = items.firstIndex(where: { token($0) == t }) else {
-                // The anchor may have been deleted: resume after the first item older than it.
-                let parts = t.dropFirst().split(separator: "-")
-                guard parts.count == 2, let date = Int64(parts[0]), let id = UInt64(parts[1], radix: 16) else {
-                    throw FakeGmailError.badRequest("Invalid pageToken")
-                }
-                start = items.firstIndex { ($0.internalDate, $0.id) < (date, id) } ?? items.count
-                return finish(items, start: start, limit: limit, token: token, key: key, render: render)
+            let parts = t.hasPrefix(prefix) ? t.dropFirst(prefix.count).split(separator: "-") : []
+            guard parts.count == 2, let date = Int64(parts[0]), let id = UInt64(parts[1], radix: 16) else {
+                throw FakeGmailError.badRequest("Invalid pageToken")
             }
-            start = i + 1
+            if let i = items.firstIndex(where: { anchor($0) == (date, id) }) {
+                start = i + 1
+            } else {
+                // The anchor may have been deleted: resume after the first item older than it.
+                start = items.firstIndex { ($0.internalDate, $0.id) < (date, id) } ?? items.count
+            }
         }
         return finish(items, start: start, limit: limit, token: token, key: key, render: render)
     }

@@ -192,11 +192,31 @@ enum Snippet {
         // Gmail's snippet follows the rendered HTML when there is an HTML body (observed on real mail
         // where text/plain and text/html differ), else the plain text.
         let source = html.map { HTMLText.text(fromHTML: $0, linkURLs: false, imageAlt: true) } ?? text ?? ""
-        return escape(truncate(collapse(source)))
+        return escape(truncate(collapse(source, upTo: 201)))
     }
 
-    static func collapse(_ s: String) -> String {
-        s.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+    /// Whitespace runs to one space, trimmed; stops after `upTo` characters of the result (truncation
+    /// only looks at the first 201, and bodies run to megabytes).
+    static func collapse(_ s: String, upTo cap: Int = .max) -> String {
+        var out = ""
+        var count = 0
+        var pendingSpace = false
+        for ch in s {
+            if ch.isWhitespace {
+                pendingSpace = count > 0
+                continue
+            }
+            if pendingSpace {
+                if count == cap { break }
+                out.append(" ")
+                count += 1
+                pendingSpace = false
+            }
+            if count == cap { break }
+            out.append(ch)
+            count += 1
+        }
+        return out
     }
 
     static func truncate(_ s: String, limit: Int = 200) -> String {
