@@ -218,11 +218,11 @@ public struct SyncEngine: Sendable {
 
     // MARK: - Ingest
 
-    /// One chunk as fetched: the metadata answers (policy decided, nothing written yet) and the full
-    /// messages of what is captured.
+    /// One chunk as fetched: the metadata answers (policy decided, nothing written yet) and the
+    /// captured messages, already parsed (parsing runs in the fetch task, off the storing path).
     struct FetchedChunk: Sendable {
         var meta: [(id: String, result: Result<CapturePolicy.Decision, GmailAPIError>)]
-        var full: [(id: String, result: Result<GmailMessageResource, GmailAPIError>)]
+        var full: [(id: String, result: Result<ParsedMessage, GmailAPIError>)]
     }
 
     /// Metadata first (policy), then full messages for what is captured, 100 ids at a time. Fetching
@@ -260,7 +260,15 @@ public struct SyncEngine: Sendable {
         }
         guard !capture.isEmpty else { return FetchedChunk(meta: decided, full: []) }
         let full = try await client.batchGetMessages(mailbox: mailbox, ids: capture, format: .full)
-        return FetchedChunk(meta: decided, full: Array(zip(capture, full)).map { (id: $0.0, result: $0.1) })
+        var parsed: [(id: String, result: Result<ParsedMessage, GmailAPIError>)] = []
+        parsed.reserveCapacity(capture.count)
+        for (id, r) in zip(capture, full) {
+            switch r {
+            case .success(let m): parsed.append((id, .success(try MessageParser().parse(gmail: m))))
+            case .failure(let e): parsed.append((id, .failure(e)))
+            }
+        }
+        return FetchedChunk(meta: decided, full: parsed)
     }
 
     func store(_ chunk: FetchedChunk, _ account: CaptureDatabase.Account, _ index: InvestorIndex, _ counts: inout SyncCounts) async throws {
@@ -277,9 +285,8 @@ public struct SyncEngine: Sendable {
         var batch: [(message: ParsedMessage, links: [InvestorLink])] = []
         for (id, r) in chunk.full {
             switch r {
-            case .success(let m):
+            case .success(let parsed):
                 counts.fetched += 1
-                let parsed = try MessageParser().parse(gmail: m)
                 let participants = ([parsed.from].compactMap { $0 } + parsed.to + parsed.cc + parsed.bcc).map(\.address)
                 batch.append((parsed, index.links(for: participants)))
             case .failure(let e):
