@@ -96,7 +96,7 @@ if [ -n "${MEMORY:-}" ]; then
     "$BIN/gmail-capture" bench generate "$WORK/memory-scenario" --messages "$MEMORY_N" --mix "$MEMORY_MIX"
     start_server "$WORK/memory-scenario"
     "$BIN/gmail-capture" bench backfill --messages "$MEMORY_N" --server "$URL" --key "$WORK/sa.json" --json >>"$OUT/memory.jsonl"
-    awk '/VmHWM/ {print $2 * 1024}' "/proc/$SERVER_PID/status" >"$OUT/memory-server-peak-bytes"
+    awk '/VmHWM/ {printf "%d\n", $2 * 1024}' "/proc/$SERVER_PID/status" >"$OUT/memory-server-peak-bytes"
     stop_server
 fi
 
@@ -133,7 +133,7 @@ for m in load("fake-memory.jsonl"):
               f"{m['memoryRSSDeltaBytes'] / 1048576:.0f} MiB RSS; {m['overheadBytesPerMessage']} bytes a message beyond the raw bytes")
 for r in load("memory.jsonl"):
     peak = os.path.join(out, "memory-server-peak-bytes")
-    server = f"; fakegmail-server holding them peaked at {int(open(peak).read()) / 1048576:.0f} MiB" if os.path.exists(peak) else ""
+    server = f"; fakegmail-server holding them peaked at {int(float(open(peak).read())) / 1048576:.0f} MiB" if os.path.exists(peak) else ""
     print(f"memory: {r['stored']} messages ({r['bytes'] / 1e9:.1f} GB) backfilled in {r['seconds']:.0f} s ({r['messagesPerSec']:.0f} msg/s); "
           f"capture peak RSS {r['peakRSSBytes'] / 1048576:.0f} MiB{server}")
 EOF

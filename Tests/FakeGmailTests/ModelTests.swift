@@ -95,3 +95,30 @@ import Testing
         #expect(parseGmailID("12345678901234567") == nil)
     }
 }
+
+/// The fake's JSON string writer against Foundation's reader: every string comes back unchanged,
+/// whatever mix of control characters, quotes, backslashes and non-ASCII it holds and wherever they
+/// fall relative to the eight-byte skipping.
+@Suite struct WireJSONStringTests {
+    @Test func stringsRoundTripThroughFoundation() throws {
+        var random = FakeRandom(seed: 77)
+        let alphabet: [Character] = ["a", "Z", "0", "-", "_", "\"", "\\", "\n", "\r", "\t", "\u{01}", "\u{1F}", " ", "/", "é", "€", "😀", "\u{7F}"]
+        for length in [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 300] {
+            for _ in 0..<40 {
+                var s = ""
+                for _ in 0..<length { s.append(alphabet[Int(random.next() % UInt64(alphabet.count))]) }
+                let bytes = WireJSON.string(s).render(pretty: false)
+                let back = try JSONSerialization.jsonObject(with: Data(bytes), options: .fragmentsAllowed) as? String
+                #expect(back == s, "length \(length)")
+            }
+        }
+        // Long clean runs with one character to escape at every offset.
+        let clean = String(repeating: "abcdefgh", count: 4)
+        for offset in 0..<clean.count {
+            var chars = Array(clean)
+            chars[offset] = "\""
+            let s = String(chars)
+            #expect(try JSONSerialization.jsonObject(with: Data(WireJSON.string(s).render(pretty: false)), options: .fragmentsAllowed) as? String == s)
+        }
+    }
+}

@@ -17,9 +17,12 @@ struct FakeMessage: Sendable {
     final class Content: Sendable {
         let raw: [UInt8]
         let index: SearchIndex
+        /// partId -> decoded size of the parts rendered with an attachmentId.
+        let attachmentSizes: [String: Int]
         init(raw: [UInt8], index: SearchIndex) {
             self.raw = raw
             self.index = index
+            attachmentSizes = index.hasAttachment ? PayloadRenderer.attachmentSizes(MIMEMessage.parse(raw)) : [:]
         }
     }
 

@@ -11,6 +11,23 @@ struct PayloadRenderer {
     let message: MIMEMessage
     /// Mints the attachmentId for a part (ids rotate per fetch, as Gmail's do).
     let attachmentId: (String) -> String
+    /// Decoded sizes of attachment parts by partId, when known (see `attachmentSizes`): a fetch then
+    /// does not decode megabytes of base64 only to count them.
+    var knownSizes: [String: Int] = [:]
+
+    /// The `body.size` of every part rendered with an attachmentId, computed once at insert.
+    static func attachmentSizes(_ message: MIMEMessage) -> [String: Int] {
+        var out: [String: Int] = [:]
+        func visit(_ p: MIMEPart) {
+            if !p.children.isEmpty { p.children.forEach(visit); return }
+            let mimeType = p.contentType.mimeType
+            if mimeType == "message/delivery-status" && !p.keptOpaque { return }
+            if (mimeType == "text/plain" || mimeType == "text/html") && filename(p).isEmpty { return }
+            out[p.partId] = p.keptOpaque ? message.rawBody(p).count : message.decodedBody(p).count
+        }
+        visit(message.root)
+        return out
+    }
 
     func payload() -> WireJSON { render(message.root) }
 
@@ -45,13 +62,16 @@ struct PayloadRenderer {
             pairs.append(("parts", .array([child])))
             return .object(pairs)
         }
-        let decoded = p.keptOpaque ? Array(message.rawBody(p)) : message.decodedBody(p)
         if (mimeType == "text/plain" || mimeType == "text/html") && filename.isEmpty {
+            let decoded = p.keptOpaque ? Array(message.rawBody(p)) : message.decodedBody(p)
             pairs.append(("body", Self.inlineBody(decoded, charset: p.contentType.charset)))
-        } else if decoded.isEmpty {
+            return .object(pairs)
+        }
+        let size = knownSizes[p.partId] ?? (p.keptOpaque ? message.rawBody(p).count : message.decodedBody(p).count)
+        if size == 0 {
             pairs.append(("body", .object([("size", .number(0))])))
         } else {
-            pairs.append(("body", .object([("attachmentId", .string(attachmentId(p.partId))), ("size", .number(Int64(decoded.count)))])))
+            pairs.append(("body", .object([("attachmentId", .string(attachmentId(p.partId))), ("size", .number(Int64(size)))])))
         }
         return .object(pairs)
     }

@@ -23,7 +23,9 @@ enum Resources {
             pairs.append(("sizeEstimate", .number(Int64(m.raw.count))))
         case .full:
             let mime = MIMEMessage.parse(m.raw)
-            let payload = withoutActuallyEscaping(attachmentId) { PayloadRenderer(message: mime, attachmentId: $0).payload() }
+            let payload = withoutActuallyEscaping(attachmentId) {
+                PayloadRenderer(message: mime, attachmentId: $0, knownSizes: m.content.attachmentSizes).payload()
+            }
             pairs.append(("payload", payload))
             pairs.append(("sizeEstimate", .number(Int64(m.raw.count))))
         }

@@ -62,17 +62,26 @@ public indirect enum WireJSON: Sendable, Equatable {
         for _ in 0..<(level * 2) { out.append(32) }
     }
 
-    /// Copies runs that need no escaping in one piece (bodies are long base64url runs).
+    /// Copies runs that need no escaping in one piece (bodies are long base64url runs), skipping
+    /// eight bytes at a time while none of them is a control character, `"` or `\\`.
     private static func quote(_ s: String, _ out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { buf in
-            var start = 0
-            for i in 0..<buf.count {
+            guard let base = buf.baseAddress else { return }
+            let n = buf.count
+            var i = 0, start = 0
+            while i < n {
+                if i + 8 <= n && !mayNeedEscape(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) {
+                    i += 8
+                    continue
+                }
                 let c = buf[i]
-                if c >= 0x20 && c != 0x22 && c != 0x5C { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[start..<i]))
-                start = i + 1
+                if c >= 0x20 && c != 0x22 && c != 0x5C {
+                    i += 1
+                    continue
+                }
+                out.append(contentsOf: UnsafeBufferPointer(start: base + start, count: i - start))
                 switch c {
                 case 0x22: out.append(contentsOf: [0x5C, 0x22])
                 case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
@@ -83,10 +92,22 @@ public indirect enum WireJSON: Sendable, Equatable {
                     let hex = Array("0123456789abcdef".utf8)
                     out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 0xF)]])
                 }
+                i += 1
+                start = i
             }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[start..<buf.count]))
+            out.append(contentsOf: UnsafeBufferPointer(start: base + start, count: n - start))
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// False only when none of the eight bytes is below 0x20, `"` or `\\` (SWAR zero-byte tests;
+    /// a true answer may be a false alarm, which the byte loop then settles).
+    @inline(__always)
+    static func mayNeedEscape(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZeroByte(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
+        let below20 = (w &- 0x2020_2020_2020_2020) & ~w & highs != 0
+        return below20 || hasZeroByte(w ^ 0x2222_2222_2222_2222) || hasZeroByte(w ^ 0x5C5C_5C5C_5C5C_5C5C)
     }
 
     /// Parses JSON request bodies (control plane) via Foundation, into loosely typed values.
