@@ -96,7 +96,7 @@ if [ -n "${MEMORY:-}" ]; then
     "$BIN/gmail-capture" bench generate "$WORK/memory-scenario" --messages "$MEMORY_N" --mix "$MEMORY_MIX"
     start_server "$WORK/memory-scenario"
     "$BIN/gmail-capture" bench backfill --messages "$MEMORY_N" --server "$URL" --key "$WORK/sa.json" --json >>"$OUT/memory.jsonl"
-    awk '/VmHWM/ {printf "%d\n", $2 * 1024}' "/proc/$SERVER_PID/status" >"$OUT/memory-server-peak-bytes"
+    awk '/VmHWM/ {printf "%.0f\n", $2 * 1024}' "/proc/$SERVER_PID/status" >"$OUT/memory-server-peak-bytes"
     stop_server
 fi
 
