@@ -59,3 +59,41 @@ import Testing
         #expect(s3 == 0 && threadText.hasPrefix("Thread \(one):"))
     }
 }
+
+/// The benchmark commands stay honest: a backfill that stores less than the mailbox fails the run,
+/// the live mode reaches its server, the quota runs spend within the budget without a rate error.
+@Suite struct BenchCommandTests {
+    static func json(_ args: [String]) throws -> [String: Any] {
+        let (status, out) = try DemoAndJSONTests.run(args)
+        #expect(status == 0, "\(out)")
+        return try #require(JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], "\(out)")
+    }
+
+    @Test(arguments: [["--live"], [], ["--quota", "classic"], ["--quota", "2026", "--accounts", "2"]])
+    func backfillStoresTheWholeMailbox(extra: [String]) throws {
+        try #require(FileManager.default.isExecutableFile(atPath: DemoAndJSONTests.binary.path))
+        let r = try Self.json(["bench", "backfill", "--messages", "60", "--json"] + extra)
+        #expect(r["stored"] as? Int == 60 && r["messages"] as? Int == 60)
+        #expect(r["rateLimitAnswers"] as? Int == 0)
+        #expect((r["messagesPerSec"] as? Double ?? 0) > 0 && (r["peakRSSBytes"] as? Int ?? 0) > 0)
+        if extra.contains("--quota") {
+            let budget = try #require(r["unitsPerSecBudget"] as? Int)
+            let achieved = try #require(r["unitsPerSecAchieved"] as? Double)
+            let units = try #require(r["quotaUnits"] as? Int), seconds = try #require(r["virtualSeconds"] as? Double)
+            // Spend never exceeds the budget beyond the first second's burst.
+            #expect(Double(units - budget) / seconds <= Double(budget) * 1.01)
+            #expect(achieved > 0)
+        }
+    }
+
+    @Test func generateWritesAScenarioTheServerLoads() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-gen-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (status, out) = try DemoAndJSONTests.run(["bench", "generate", dir.path, "--messages", "12", "--mix", "small"])
+        #expect(status == 0, "\(out)")
+        let scenario = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("scenario.json"))) as? [String: Any])
+        let users = try #require(scenario["users"] as? [[String: Any]])
+        #expect((users.first?["messages"] as? [Any])?.count == 12)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("mail").path).count == 12)
+    }
+}
