@@ -24,10 +24,14 @@ public actor FakeGmail {
         public var projectID: String
         /// This server's public base URL (token_uri in key files, redirect targets).
         public var baseURL: String
+        /// The journal keeps the newest this many requests (a long-running server must not grow without end).
+        public var journalLimit: Int
 
         public init(seed: UInt64 = 1, quota: QuotaConfig = .classic, clockStartMillis: Int64 = 1_704_067_200_000,
                     historyRetentionRecords: Int? = nil, historyRetentionSeconds: Int64? = nil,
-                    projectID: String = "fake-gmail-project", baseURL: String = "http://fakegmail.invalid") {
+                    projectID: String = "fake-gmail-project", baseURL: String = "http://fakegmail.invalid",
+                    journalLimit: Int = 100_000) {
+            self.journalLimit = max(1, journalLimit)
             self.seed = seed
             self.quota = quota
             self.clockStartMillis = clockStartMillis
@@ -72,6 +76,9 @@ public actor FakeGmail {
     var faults = FaultPlan()
     var oauth = OAuthServer()
     var journalEntries: [JournalEntry] = []
+    /// Requests journaled since the start or the last reset (sequence numbers keep counting when old
+    /// entries are dropped).
+    var journaled = 0
     var requestCounts: [String: Int] = [:]
     var rateLimited: [String: Int] = [:]
     var baseURL: String
@@ -146,7 +153,8 @@ public actor FakeGmail {
 
     public func stats() -> Stats { Stats(requests: requestCounts, quotaUnits: quota.spent, rateLimited: rateLimited) }
 
-    public func journal() -> [JournalEntry] { journalEntries }
+    /// The newest `Options.journalLimit` requests, oldest first.
+    public func journal() -> [JournalEntry] { Array(journalEntries.suffix(options.journalLimit)) }
 
     /// Back to the state of a fresh fake with the same options; service accounts and OAuth clients are
     /// kept, so key files already handed out keep working.
@@ -157,6 +165,7 @@ public actor FakeGmail {
         quota = QuotaLedger(config: quota.config)
         faults = FaultPlan()
         journalEntries = []
+        journaled = 0
         requestCounts = [:]
         rateLimited = [:]
         oauth.accessTokens = [:]
@@ -201,5 +210,5 @@ public actor FakeGmail {
         return oauth.issue(email: email, scopes: scopes, now: now) { minted }
     }
 
-    func nextJournalSeq() -> Int { journalEntries.count + 1 }
+    func nextJournalSeq() -> Int { journaled + 1 }
 }

@@ -19,11 +19,13 @@ struct FakeGmailServerCommand: AsyncParsableCommand {
     @Option(help: "Write a Google service-account key file whose token_uri points at this server.") var serviceAccountOut: String?
     @Option(help: "Quota simulation: classic, 2026 or off.") var quota = "classic"
     @Option(help: "Keep at most this many history records per mailbox.") var historyRetention: Int?
+    @Option(help: "Keep the newest this many requests in the journal (GET /__fake/journal).") var journalLimit = 100_000
     @Flag(help: "Log every request to stderr.") var verbose = false
 
     func validate() throws {
         if QuotaConfig.named(quota) == nil { throw ValidationError("--quota must be classic, 2026 or off (got \"\(quota)\")") }
         if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
+        if journalLimit < 1 { throw ValidationError("--journal-limit must be at least 1") }
     }
 
     func run() async throws {
@@ -38,7 +40,8 @@ struct FakeGmailServerCommand: AsyncParsableCommand {
         }
         // The virtual clock starts at the scenario's newest message (new mail is never older than old mail).
         let newest = loaded?.users.flatMap(\.messages).compactMap(\.internalDate).max()
-        var options = FakeGmail.Options(seed: seed, quota: QuotaConfig.named(quota)!, historyRetentionRecords: historyRetention)
+        var options = FakeGmail.Options(seed: seed, quota: QuotaConfig.named(quota)!, historyRetentionRecords: historyRetention,
+                                        journalLimit: journalLimit)
         if let n = newest { options.clockStartMillis = max(options.clockStartMillis, n) }
         let fake = FakeGmail(options: options)
         if let s = loaded { try await s.seed(into: fake) }

@@ -29,6 +29,17 @@ import Testing
         #expect(stats.requests["gmail.users.messages.get"] == 3)
     }
 
+    /// A long-running server keeps only the newest requests; sequence numbers keep counting.
+    @Test func theJournalKeepsTheNewestRequests() async throws {
+        let fake = FakeGmail(options: .init(seed: 3, quota: .off, journalLimit: 10))
+        await fake.addUser(Self.user)
+        let auth = [("Authorization", "Bearer \(await fake.accessToken(for: Self.user))")]
+        for _ in 0..<57 { _ = await fake.handle(FakeRequest(method: "GET", target: "/gmail/v1/users/me/profile", headers: auth)) }
+        let journal = await fake.journal()
+        #expect(journal.map(\.seq) == Array(48...57))
+        #expect(await fake.stats().requests["gmail.users.getProfile"] == 57)
+    }
+
     @Test func nthCallUserPathRegexAndRateReasons() async throws {
         let (fake, msgs, token) = try await RouteTests.seeded()
         try await fake.addFault(FaultRule(pathRegex: "/history$", user: Self.user, nth: 2, status: 500))

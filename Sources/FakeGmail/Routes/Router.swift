@@ -136,9 +136,14 @@ extension FakeGmail {
     func count(_ method: String) { requestCounts[method, default: 0] += 1 }
 
     func record(_ request: FakeRequest, method: String, user: String?, batchPart: Int?, response: FakeResponse, fault: String?) -> FakeResponse {
-        journalEntries.append(JournalEntry(seq: journalEntries.count + 1, atMillis: model.clock.nowMillis, method: method,
+        journaled += 1
+        journalEntries.append(JournalEntry(seq: journaled, atMillis: model.clock.nowMillis, method: method,
                                            httpMethod: request.method, path: request.path, user: user, batchPart: batchPart,
                                            status: response.status, fault: fault ?? response.transportFault.map { "transport: \($0.rawValue)" }))
+        // Drop the oldest in slices of a tenth, so trimming stays amortised O(1) per request.
+        if journalEntries.count > options.journalLimit + max(1, options.journalLimit / 10) {
+            journalEntries.removeFirst(journalEntries.count - options.journalLimit)
+        }
         return response
     }
 
