@@ -78,7 +78,7 @@ let package = Package(
         // The parse benchmark linked against the parser only (memory figures without the app's libraries).
         .executableTarget(name: "parse-bench", dependencies: ["CaptureParsing"]),
         .testTarget(name: "MIMETests", dependencies: ["MIMEKit", "TestSupport"]),
-        .testTarget(name: "ParserTests", dependencies: ["GmailCapture", "MIMEKit", "TestSupport"]),
+        .testTarget(name: "ParserTests", dependencies: ["GmailCapture", "MIMEKit", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "MatcherTests", dependencies: ["GmailCapture", "TestSupport"]),
         .testTarget(name: "ThreadTests", dependencies: ["GmailCapture", "TestSupport"]),
         .testTarget(name: "RouteTests", dependencies: [

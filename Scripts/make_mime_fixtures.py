@@ -5,7 +5,10 @@ Usage:
     python3 Scripts/make_mime_fixtures.py [--out Fixtures/mime]
 
 Writes OUT/{rfc,gmail,charsets,malformed,structure}/NNN-slug.eml and NNN-slug.expect.json plus
-OUT/README.md, removing stale .eml/.expect.json files first, so re-running is idempotent. The
+OUT/README.md, removing stale .eml/.expect.json files first, so re-running is idempotent. A fixture
+registered in common.TEMPLATES (a large attachment of one repeated block) is written as
+NNN-slug.eml.template, its base64 body replaced by one `@@base64-repeat ...@@` line that the Swift
+tests expand (TestSupport.CorpusFile), so git never holds megabytes of repetition. The
 fixtures themselves are defined in Scripts/mimefixtures/*.py (one module per folder); helpers live in
 Scripts/mimefixtures/common.py.
 """
@@ -36,7 +39,7 @@ def main():
         d = os.path.join(out, folder)
         os.makedirs(d, exist_ok=True)
         for name in os.listdir(d):
-            if name.endswith(".eml") or name.endswith(".expect.json") or name.endswith(".actual.json"):
+            if name.endswith((".eml", ".eml.template", ".expect.json", ".actual.json")):
                 os.remove(os.path.join(d, name))
 
     fixtures = sorted(common.FIXTURES, key=lambda f: f[1])
@@ -45,8 +48,12 @@ def main():
     total = 0
     for folder, num, slug, covers, data, expect in fixtures:
         base = os.path.join(out, folder, f"{num:03d}-{slug}")
-        with open(base + ".eml", "wb") as fh:
-            fh.write(data)
+        if (folder, num) in common.TEMPLATES:
+            with open(base + ".eml.template", "wb") as fh:
+                fh.write(common.template(data, *common.TEMPLATES[(folder, num)]))
+        else:
+            with open(base + ".eml", "wb") as fh:
+                fh.write(data)
         with open(base + ".expect.json", "w", encoding="utf-8", newline="\n") as fh:
             fh.write(readme.dump_expect(expect))
         ej = os.path.getsize(base + ".expect.json")

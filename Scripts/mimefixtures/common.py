@@ -67,6 +67,19 @@ def sha256(data):
 # --------------------------------------------------------------------------------------------
 # transfer encodings
 
+# (folder, number) -> (block, count): fixtures whose base64 body is `block` repeated `count` times,
+# stored as a template (see make_mime_fixtures.py).
+TEMPLATES = {}
+
+
+def template(data, block, count):
+    """`data` with the base64 body of block*count replaced by the marker line the Swift tests expand."""
+    body = b64(block * count).encode("ascii")
+    assert data.count(body) == 1, "the repeated body must occur exactly once"
+    marker = ("@@base64-repeat lines=76 count=%d block=%s@@\n" % (count, base64.b64encode(block).decode("ascii"))).encode("ascii")
+    return data.replace(body, marker)
+
+
 def b64(data, width=76):
     """Base64 in lines of `width` characters, LF separated, with a final LF."""
     s = base64.b64encode(data).decode("ascii")

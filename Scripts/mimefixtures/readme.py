@@ -41,8 +41,11 @@ Each fixture is `FOLDER/NNN-slug.eml` plus `FOLDER/NNN-slug.expect.json`; `NNN` 
   run each fixture as is, converted to LF and converted to CRLF, against the same expect file. Everything whose
   bytes would change under that conversion (7bit/8bit/quoted-printable text attachments) has no `size`/`sha256`
   in its expect entry; all binary content is base64, whose decoded bytes do not change.
-* **Size.** `structure/409-large-attachment-10mb.eml` is about 14 MB (a 10,485,760-byte attachment). Everything
-  else together is well under 2 MB. Harnesses that want a quick run can skip files larger than 5 MB.
+* **Size.** `structure/409-large-attachment-10mb` (a 10,485,760-byte attachment, about 14 MB as a message) is
+  stored as `409-large-attachment-10mb.eml.template` (5 KB): its base64 body is one line
+  `@@base64-repeat lines=76 count=N block=<base64>@@`, standing for the base64 (76-character LF-separated lines,
+  final LF) of the block repeated N times; `TestSupport.CorpusFile` expands it. Everything else together is well
+  under 2 MB.
 * **Names and addresses** are fictional: `example.com` / `.org` / `.net` (and their subdomains), `.example`
   hosts, documentation IP ranges, invented VC firms (Lumen Ridge Capital, Fjordpeak Ventures, Harborlight
   Partners, Cobalt Mesa Ventures, Quillstone Capital). Header sets imitate what Gmail stores for mail sent from

@@ -1,7 +1,7 @@
 """structure/: multipart shapes, forwards, boundaries, dispositions, size and depth extremes."""
 
 from .common import (D, DOCX, ME, att, b64, qp, emit, fake_docx, fake_gif, fake_pdf, fake_png, file_part,
-                     gmail_boundary, gmail_msgid, hexid, message, multipart, part, addr, text_part)
+                     gmail_boundary, gmail_msgid, hexid, message, multipart, part, addr, text_part, TEMPLATES)
 
 MAYA = ("Maya Chen <maya.chen@lumenridge.example.com>", addr("Maya Chen", "maya.chen@lumenridge.example.com"))
 KW = {"sender_domain": "lumenridge.example.com"}
@@ -191,18 +191,19 @@ emit("structure", 408, "text-attachments",
 LARGE_SIZE = 10 * 1024 * 1024
 
 
-def _large_pdf():
+def _large_pdf_block():
     head = b"%PDF-1.4\n% pseudo-PDF filler block (1 KiB) repeated to exactly 10 MiB\n"
     line = b"0 0 612 792 re f q 1 0 0 1 72 720 cm BT /F1 12 Tf (Lumen Ridge data room) Tj ET Q\n"
     block = head + line * ((1024 - len(head)) // len(line))
     block += b"%" + b"-" * (1024 - len(block) - 2) + b"\n"
     assert len(block) == 1024
-    data = block * (LARGE_SIZE // 1024)
-    assert len(data) == LARGE_SIZE
-    return data
+    return block
 
 
-_big = _large_pdf()
+_block = _large_pdf_block()
+_big = _block * (LARGE_SIZE // 1024)
+assert len(_big) == LARGE_SIZE
+TEMPLATES[("structure", 409)] = (_block, LARGE_SIZE // 1024)
 _b409 = gmail_boundary("409")
 _bp, _be = file_part(_big, "application/pdf", "data-room-export.pdf", cid="f_409big",
                      extra=["X-Attachment-Id: f_409big"])

@@ -68,3 +68,60 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return z ^ (z >> 31)
     }
 }
+
+/// Corpus messages as files: `NAME.eml` as it is, or `NAME.eml.template` for a message too large to
+/// keep in git, whose one marker line
+/// `@@base64-repeat lines=76 count=N block=<base64 of the block>@@` stands for the base64 (LF-separated
+/// lines of that width, final LF) of the block repeated N times. The expansion uses Foundation's
+/// encoder, not the code under test.
+public enum CorpusFile {
+    public static let suffixes = [".eml", ".eml.template"]
+
+    /// Every corpus file under `dir`, sorted.
+    public static func all(under dir: URL) -> [URL] {
+        suffixes.flatMap { TestPaths.files(under: dir, suffix: $0) }.sorted { $0.path < $1.path }
+    }
+
+    /// `.../NAME` for `.../NAME.eml` or `.../NAME.eml.template` (goldens sit beside it as NAME.json).
+    public static func base(_ url: URL) -> URL {
+        var u = url
+        if u.pathExtension == "template" { u.deletePathExtension() }
+        return u.deletingPathExtension()
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case badMarker(String)
+        public var description: String {
+            switch self { case .badMarker(let f): return "\(f): malformed @@base64-repeat@@ marker" }
+        }
+    }
+
+    public static func bytes(_ url: URL) throws -> [UInt8] {
+        let data = try Data(contentsOf: url)
+        guard url.pathExtension == "template" else { return [UInt8](data) }
+        var out = [UInt8]()
+        for line in data.split(separator: 10, omittingEmptySubsequences: false).dropLast(data.last == 10 ? 1 : 0) {
+            let text = String(decoding: line, as: UTF8.self)
+            guard text.hasPrefix("@@base64-repeat "), text.hasSuffix("@@") else {
+                out += line
+                out.append(10)
+                continue
+            }
+            var fields: [String: String] = [:]
+            for f in text.dropFirst(2).dropLast(2).split(separator: " ").dropFirst() {
+                let kv = f.split(separator: "=", maxSplits: 1)
+                if kv.count == 2 { fields[String(kv[0])] = String(kv[1]) }
+            }
+            guard fields["lines"] == "76", let count = fields["count"].flatMap(Int.init), count > 0,
+                  let block = fields["block"].flatMap({ Data(base64Encoded: $0) }) else {
+                throw Failure.badMarker(url.lastPathComponent)
+            }
+            var whole = Data(capacity: block.count * count)
+            for _ in 0..<count { whole.append(block) }
+            out += Array(whole.base64EncodedString(options: [.lineLength76Characters, .endLineWithLineFeed]).utf8)
+            out.append(10)
+        }
+        if data.last != 10, !out.isEmpty { out.removeLast() }
+        return out
+    }
+}

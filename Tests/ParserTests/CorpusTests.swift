@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GmailCapture
 import MIMEKit
@@ -10,7 +11,7 @@ import Testing
 /// Each fixture's NNN-slug.expect.json states facts known from how the fixture was built.
 @Suite struct CorpusTests {
     static let mimeDir = TestPaths.fixtures.appendingPathComponent("mime")
-    static let corpus: [String] = TestPaths.files(under: mimeDir, suffix: ".eml").map {
+    static let corpus: [String] = CorpusFile.all(under: mimeDir).map {
         String($0.path.dropFirst(mimeDir.path.count + 1))
     }
 
@@ -43,11 +44,20 @@ import Testing
         #expect(Self.corpus.count >= 60, "expected the fixture corpus under \(Self.mimeDir.path)")
     }
 
+    /// The one templated fixture expands to exactly the bytes the Python generator produced (SHA-256
+    /// recorded when the 14 MB file was still in git).
+    @Test func theLargeAttachmentTemplateExpandsToTheGeneratedMessage() throws {
+        let url = Self.mimeDir.appendingPathComponent("structure/409-large-attachment-10mb.eml.template")
+        let bytes = try CorpusFile.bytes(url)
+        #expect(bytes.count == 14_168_446)
+        #expect(SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() == "f0d62276132363cf66a6d25228edf7a0cdab93de554823b50e02088a9c71cb54")
+    }
+
     @Test(arguments: corpus)
     func matchesGoldenInBothLineEndings(_ relative: String) throws {
         let url = Self.mimeDir.appendingPathComponent(relative)
-        let bytes = try [UInt8](Data(contentsOf: url))
-        let base = url.deletingPathExtension()
+        let bytes = try CorpusFile.bytes(url)
+        let base = CorpusFile.base(url)
         let lfGolden = base.appendingPathExtension("json")
         let crlfGolden = base.appendingPathExtension("crlf.json")
         let parser = MessageParser()
@@ -102,10 +112,10 @@ import Testing
     @Test(arguments: corpus)
     func agreesWithFactsKnownByConstruction(_ relative: String) throws {
         let url = Self.mimeDir.appendingPathComponent(relative)
-        let expectURL = url.deletingPathExtension().appendingPathExtension("expect.json")
+        let expectURL = CorpusFile.base(url).appendingPathExtension("expect.json")
         guard let data = try? Data(contentsOf: expectURL) else { return }
         let e = try JSONDecoder().decode(Expect.self, from: data)
-        let m = MessageParser().parse(raw: Self.convert(try [UInt8](Data(contentsOf: url)), to: .lf))
+        let m = MessageParser().parse(raw: Self.convert(try CorpusFile.bytes(url), to: .lf))
         func addr(_ a: MailAddress) -> Expect.Address { .init(name: a.name, address: a.address) }
         if let s = e.subject { #expect(m.subject == s, "subject") }
         if let f = e.from { #expect(m.from.map(addr) == f, "from") }
