@@ -210,5 +210,4 @@ public actor FakeGmail {
         return oauth.issue(email: email, scopes: scopes, now: now) { minted }
     }
 
-    func nextJournalSeq() -> Int { journaled + 1 }
 }
