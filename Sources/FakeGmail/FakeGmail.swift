@@ -209,5 +209,4 @@ public actor FakeGmail {
         let minted = model.ids.token(32)
         return oauth.issue(email: email, scopes: scopes, now: now) { minted }
     }
-
 }
