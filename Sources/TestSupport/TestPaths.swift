@@ -125,3 +125,46 @@ public enum CorpusFile {
         return out
     }
 }
+
+/// The package's executables, as a user runs them: they are built beside the test bundle.
+public enum BuiltProduct {
+    public static func url(_ name: String) -> URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
+    }
+
+    public struct Outcome: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        /// stdout then stderr.
+        public var output: String { stdout + stderr }
+    }
+
+    /// Runs `executable` to completion from the package root. stderr goes to a temporary file, so a
+    /// chatty child can never block on a full pipe while stdout is being read.
+    public static func run(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> Outcome {
+        let p = Process()
+        p.executableURL = executable
+        p.arguments = arguments
+        p.currentDirectoryURL = TestPaths.packageRoot
+        if let environment { p.environment = environment }
+        let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("stderr-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errURL) }
+        let errHandle = try FileHandle(forWritingTo: errURL)
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = errHandle
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        try errHandle.close()
+        let e = (try? Data(contentsOf: errURL)) ?? Data()
+        return Outcome(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    /// Runs the named product.
+    public static func run(_ name: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Outcome {
+        try run(url(name), arguments, environment: environment)
+    }
+}

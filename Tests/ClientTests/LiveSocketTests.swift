@@ -39,23 +39,11 @@ import Testing
 }
 
 @Suite struct ConfigCheckCLITests {
-    static var binary: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gmail-capture")
-    }
+    static var binary: URL { BuiltProduct.url("gmail-capture") }
 
     static func run(env: [String: String]) throws -> (Int32, String, String) {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = ["config", "check"]
-        p.environment = ["PATH": "/usr/bin:/bin"].merging(env) { $1 }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, o, e)
+        let r = try BuiltProduct.run(binary, ["config", "check"], environment: ["PATH": "/usr/bin:/bin"].merging(env) { $1 })
+        return (r.status, r.stdout, r.stderr)
     }
 
     @Test func aNewUserSeesEveryProblemAtOnce() throws {

@@ -7,21 +7,12 @@ import Testing
 /// and skips.
 @Suite struct GoogleClientConformanceTests {
     static var server: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("fakegmail-server")
+        BuiltProduct.url("fakegmail-server")
     }
 
     static func run(_ args: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        p.currentDirectoryURL = TestPaths.packageRoot
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, text)
+        let r = try BuiltProduct.run(URL(fileURLWithPath: "/usr/bin/env"), args)
+        return (r.status, r.output)
     }
 
     @Test func googleApiPythonClientCannotTellTheDifference() throws {

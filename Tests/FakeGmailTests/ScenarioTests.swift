@@ -67,7 +67,7 @@ import Testing
 /// The standalone binary, started as a new user would.
 @Suite(.serialized) struct FakeGmailServerBinaryTests {
     static var binary: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("fakegmail-server")
+        BuiltProduct.url("fakegmail-server")
     }
 
     @Test func printsListeningLineWritesKeyAndStopsOnSIGTERM() async throws {

@@ -5,23 +5,11 @@ import Testing
 
 /// Runs the built `gmail-capture` binary (it sits beside the test bundle in the build folder).
 @Suite struct ParseCLITests {
-    static var binary: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gmail-capture")
-    }
+    static var binary: URL { BuiltProduct.url("gmail-capture") }
 
     static func run(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        p.currentDirectoryURL = TestPaths.packageRoot
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        let r = try BuiltProduct.run(binary, args)
+        return (r.status, r.stdout, r.stderr)
     }
 
     @Test func jsonLinesInArgumentOrderAndMissingFilesNamed() throws {

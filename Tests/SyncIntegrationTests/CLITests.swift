@@ -4,22 +4,12 @@ import Testing
 
 /// The built binary, as a new user runs it.
 @Suite struct DemoAndJSONTests {
-    static var binary: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gmail-capture")
-    }
+    static var binary: URL { BuiltProduct.url("gmail-capture") }
 
+    /// Status and stdout (stderr appended, for failure messages).
     static func run(_ args: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        p.environment = ["PATH": "/usr/bin:/bin"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, text)
+        let r = try BuiltProduct.run(binary, args, environment: ["PATH": "/usr/bin:/bin"])
+        return (r.status, r.output)
     }
 
     @Test func demoFinishesAndTheJSONShapesAreStable() throws {
@@ -64,9 +54,9 @@ import Testing
 /// the live mode reaches its server, the quota runs spend within the budget without a rate error.
 @Suite struct BenchCommandTests {
     static func json(_ args: [String]) throws -> [String: Any] {
-        let (status, out) = try DemoAndJSONTests.run(args)
-        #expect(status == 0, "\(out)")
-        return try #require(JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], "\(out)")
+        let r = try BuiltProduct.run(DemoAndJSONTests.binary, args)
+        #expect(r.status == 0, "\(r.output)")
+        return try #require(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.output)")
     }
 
     @Test(arguments: [["--live"], [], ["--quota", "classic"], ["--quota", "2026", "--accounts", "2"]])
