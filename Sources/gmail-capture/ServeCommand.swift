@@ -18,74 +18,117 @@ struct ServeCommand: AsyncParsableCommand {
     )
     @Option(help: "Address to bind.") var host = "127.0.0.1"
     @Option(help: "Port.") var port = 8080
+    @Option(help: "Seconds an idle connection is kept open.") var idleTimeout = 60
     @OptionGroup var db: DatabaseOption
-    @Flag(help: "Run against an embedded FakeGmail with the demo firm.") var fake = false
+    @Flag(help: "Run against an embedded FakeGmail with the demo firm (database: --db, else $CRM_DB_PATH, else data/serve-demo.db).")
+    var fake = false
     @Flag(help: "Debug logging.") var verbose = false
+
+    /// Written into a database `serve --fake` seeded, so a later start recognises it.
+    static let demoMarker = "serve-fake-demo"
 
     func run() async throws {
         let logger = Runtime.logger(verbose: verbose)
         let env = ProcessInfo.processInfo.environment
         let database: CaptureDatabase
-        let engine: SyncEngine
-        var enabled = true
+        let engine: SyncEngine?
         var domain: String?
         var oauth: OAuthTokenProvider?
         let attachmentsRoot: URL
         if fake {
-            let path = db.path ?? "data/serve-demo.db"
-            for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) }
+            let path = db.path ?? env["CRM_DB_PATH"] ?? "data/serve-demo.db"
+            let enabled = CaptureConfig.integrationSwitch(in: env) ?? true
             let firm = DemoFirm(conversations: 300)
-            let gmail = FakeGmail(options: .init(seed: 2026, quota: .classic, baseURL: "http://fakegmail.embedded"))
-            try await firm.seed(gmail)
+            try Self.checkDemoDatabase(path, firm: firm, schema: try CRMSchema.fromEnvironment(env))
             database = try CaptureDatabase(path: path)
-            let directory = CRMDirectory(database: database)
-            for tm in DemoFirm.teammates { try await directory.addUser(email: tm, name: nil, admin: tm.hasPrefix("alex")) }
-            _ = try await directory.importInvestors(firm.investors, workspaceDomain: DemoFirm.domain)
-            for tm in DemoFirm.teammates { try await database.upsertAccount(email: tm, userId: nil) }
-            let clock = SystemClock()
-            let transport = InProcessFakeTransport(fake: gmail)
-            let tokens = try ServiceAccountTokenProvider(keyJSON: try await gmail.serviceAccountKeyJSON(), transport: transport, clock: clock)
-            let limiter = RateLimiter(unitsPerSecondPerMailbox: 5_000, unitsPerSecondPerProject: 20_000, clock: clock)
-            let client = GmailClient(baseURL: "http://fakegmail.embedded", transport: transport, tokens: tokens, limiter: limiter, clock: clock)
-            var settings = SyncSettings()
-            settings.workspaceDomain = DemoFirm.domain
-            engine = SyncEngine(database: database, client: client, limiter: limiter, settings: settings, clock: clock, logger: logger)
+            let directory = CRMDirectory(database: database, schema: try CRMSchema.fromEnvironment(env))
+            if try await database.meta(Self.demoMarker) == nil {
+                for tm in DemoFirm.teammates { try await directory.addUser(email: tm, name: nil, admin: tm.hasPrefix("alex")) }
+                _ = try await directory.importInvestors(firm.investors, workspaceDomain: DemoFirm.domain)
+                for tm in DemoFirm.teammates { try await database.upsertAccount(email: tm, userId: nil) }
+                try await database.setMeta(Self.demoMarker, "seeded by gmail-capture serve --fake")
+            }
             domain = DemoFirm.domain
             attachmentsRoot = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("serve-demo-attachments")
+            if enabled {
+                let gmail = FakeGmail(options: .init(seed: 2026, quota: .classic, baseURL: "http://fakegmail.embedded"))
+                try await firm.seed(gmail)
+                let clock = SystemClock()
+                let transport = InProcessFakeTransport(fake: gmail)
+                let tokens = try ServiceAccountTokenProvider(keyJSON: try await gmail.serviceAccountKeyJSON(), transport: transport, clock: clock)
+                let limiter = RateLimiter(unitsPerSecondPerMailbox: 5_000, unitsPerSecondPerProject: 20_000, clock: clock)
+                let client = GmailClient(baseURL: "http://fakegmail.embedded", transport: transport, tokens: tokens, limiter: limiter, clock: clock)
+                var settings = SyncSettings()
+                settings.workspaceDomain = DemoFirm.domain
+                settings.attachmentStore = AttachmentStore(root: attachmentsRoot)
+                engine = SyncEngine(database: database, client: client, limiter: limiter, settings: settings, clock: clock, logger: logger)
+                say("embedded FakeGmail: \(firm.deliveries.count) deliveries in \(DemoFirm.teammates.count) mailboxes")
+            } else {
+                engine = nil
+                say("CRM_GMAIL_INTEGRATION_ENABLED is off: routes answer 503 and nothing syncs")
+            }
             let token = try await APITokenAuthenticator(directory: directory).issue(forUserEmail: DemoFirm.teammates[0], label: "serve --fake")
-            say("embedded FakeGmail: \(firm.deliveries.count) deliveries in \(DemoFirm.teammates.count) mailboxes; admin token for \(token.user.email):")
+            say("database: \(path); admin token for \(token.user.email) (expires in \(APITokenAuthenticator.defaultLifetimeDays) days):")
             say("  \(token.token)")
         } else {
             let rt = try Runtime.make(db: db.path, logger: logger)
             database = rt.database
-            engine = rt.engine
-            enabled = rt.config.integrationEnabled
+            engine = rt.gmail?.engine
+            oauth = rt.gmail?.oauth
             domain = rt.config.workspaceDomain
             attachmentsRoot = URL(fileURLWithPath: rt.config.attachmentDirectory)
-            if rt.config.authMethod == .oauth, let key = rt.config.secretKey, let id = rt.config.oauthClientID,
-               let secret = rt.config.oauthClientSecret, let redirect = rt.config.oauthRedirectURI {
-                oauth = try OAuthTokenProvider(client: .init(id: id, secret: secret, redirectURI: redirect, authURL: rt.config.oauthAuthURL,
-                                                             tokenURL: rt.config.oauthTokenURL),
-                                               secretKey: key, store: database, transport: AsyncHTTPClientTransport(), clock: SystemClock())
-            }
+            if rt.gmail == nil { say("CRM_GMAIL_INTEGRATION_ENABLED is off: routes answer 503 and nothing syncs") }
         }
         let directory = CRMDirectory(database: database, schema: try CRMSchema.fromEnvironment(env))
-        let scheduler = SyncScheduler(engine: engine, interval: .seconds(Int64(env["CRM_GMAIL_SYNC_INTERVAL_MIN"].flatMap(Int.init) ?? 180) * 60),
-                                      clock: SystemClock(), logger: logger)
-        let routes = EmailRoutes(enabled: enabled, database: database, directory: directory,
+        let interval = (try? CaptureConfig.load(from: env).syncIntervalMinutes) ?? 180
+        let scheduler = engine.map { SyncScheduler(engine: $0, interval: .seconds(Int64(interval) * 60), clock: SystemClock(), logger: logger) }
+        let routes = EmailRoutes(enabled: engine != nil, database: database, directory: directory,
                                  authenticator: APITokenAuthenticator(directory: directory), attachments: AttachmentStore(root: attachmentsRoot),
-                                 oauth: oauth, workspaceDomain: domain, clock: SystemClock(), runNow: { scheduler.runNow($0) }, logger: logger)
+                                 oauth: oauth, workspaceDomain: domain, clock: SystemClock(), runNow: { scheduler?.runNow($0) }, logger: logger)
         let router = Router()
         router.addRoutes(routes.collection(), atPath: "/api/email")
         let host = host
-        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "gmail-capture"),
+        let app = Application(router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(max(1, idleTimeout))))),
+                              configuration: .init(address: .hostname(host, port: port), serverName: "gmail-capture"),
                               onServerRunning: { channel in say("listening on http://\(host):\(channel.localAddress?.port ?? 0)") },
                               logger: logger)
         // When the integration is off, routes answer 503 and no scheduler starts.
-        let services: [any Service] = enabled ? [app, scheduler] : [app]
-        if enabled && fake { scheduler.runNow(.all) }
+        var services: [any Service] = [app]
+        if let scheduler {
+            services.append(scheduler)
+            if fake { scheduler.runNow(.all) }
+        }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// `serve --fake` never deletes or changes a database it did not seed: an absent or empty file is
+    /// seeded, one carrying its marker (and only demo-firm users, investors and mailboxes) is reused,
+    /// anything else is refused untouched.
+    static func checkDemoDatabase(_ path: String, firm: DemoFirm, schema: CRMSchema) throws {
+        let contents: CaptureDatabase.Contents
+        do { contents = try CaptureDatabase.inspect(path: path, schema: schema, markerKey: demoMarker) } catch {
+            throw ValidationError("\(path) cannot be read as a SQLite database (\(error)); serve --fake leaves it untouched. Pass --db with a new path.")
+        }
+        guard contents.exists, !contents.isEmpty else { return }
+        let teammates = Set(DemoFirm.teammates)
+        let investors = Set(firm.investors.map(\.id))
+        let foreignUsers = contents.users.filter { !teammates.contains($0.lowercased()) }
+        let foreignInvestors = contents.investors.filter { !investors.contains($0) }
+        let foreignAccounts = contents.accounts.filter { !teammates.contains($0.lowercased()) }
+        if contents.marker == nil || !foreignUsers.isEmpty || !foreignInvestors.isEmpty || !foreignAccounts.isEmpty {
+            var what: [String] = []
+            if contents.marker == nil {
+                what.append("\(contents.users.count) CRM user(s), \(contents.investors.count) investor(s), \(contents.emails) email(s) not seeded by serve --fake")
+            }
+            if !foreignUsers.isEmpty { what.append("\(foreignUsers.count) user(s) outside the demo firm") }
+            if !foreignInvestors.isEmpty { what.append("\(foreignInvestors.count) investor(s) outside the demo firm") }
+            if !foreignAccounts.isEmpty { what.append("\(foreignAccounts.count) mailbox(es) outside the demo firm") }
+            throw ValidationError("""
+                \(path) already holds other data (\(what.joined(separator: "; "))). serve --fake only uses an empty database or one it \
+                seeded itself, and has left this one untouched. Pass --db with a new path.
+                """)
+        }
     }
 }
 
@@ -94,15 +137,67 @@ struct UsersTokenCommand: AsyncParsableCommand {
     @OptionGroup var db: DatabaseOption
     @Argument(help: "The user's email.") var email: String
     @Option(help: "A label for the token.") var label: String?
+    @Option(help: "Days until the token expires.") var expiresIn = APITokenAuthenticator.defaultLifetimeDays
+
+    func validate() throws {
+        if !(1...3650).contains(expiresIn) { throw ValidationError("--expires-in must be a number of days in 1...3650") }
+    }
 
     func run() async throws {
         let directory = CRMDirectory(database: try CaptureDatabase(path: db.resolved), schema: try CRMSchema.fromEnvironment(ProcessInfo.processInfo.environment))
         do {
-            let issued = try await APITokenAuthenticator(directory: directory).issue(forUserEmail: email, label: label)
+            let issued = try await APITokenAuthenticator(directory: directory).issue(forUserEmail: email, label: label, expiresInDays: expiresIn)
             print(issued.token)
+            FileHandle.standardError.write(Data("token \(issued.id) for \(issued.user.email), expires \(CaptureDatabase.isoString(issued.expiresAt))\n".utf8))
         } catch let f as CRMDirectory.Failure {
             throw ValidationError(f.description)
         }
+    }
+}
+
+struct UsersTokensCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokens", abstract: "List a user's API tokens (never their secrets).",
+        discussion: "--json: [{\"id\", \"label\", \"createdAt\", \"lastUsedAt\", \"expiresAt\", \"revoked\"}], oldest first."
+    )
+    @OptionGroup var db: DatabaseOption
+    @Argument(help: "The user's email.") var email: String
+    @Flag(help: "Stable JSON.") var json = false
+
+    func run() async throws {
+        let directory = CRMDirectory(database: try CaptureDatabase(path: db.resolved), schema: try CRMSchema.fromEnvironment(ProcessInfo.processInfo.environment))
+        let tokens: [CaptureDatabase.APIToken]
+        do { tokens = try await APITokenAuthenticator(directory: directory).tokens(forUserEmail: email) } catch let f as CRMDirectory.Failure {
+            throw ValidationError(f.description)
+        }
+        if json { print(try jsonString(tokens)); return }
+        for t in tokens {
+            print("\(t.id)\t\(t.label ?? "")\tcreated \(t.createdAt)\texpires \(t.expiresAt ?? "never")\tlast used \(t.lastUsedAt ?? "never")\(t.revoked ? "\trevoked" : "")")
+        }
+    }
+}
+
+struct UsersRevokeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke one API token by id, or every token of a user (--all EMAIL).")
+    @OptionGroup var db: DatabaseOption
+    @Argument(help: "The token id (from `users tokens`).") var tokenId: String?
+    @Option(name: .customLong("all"), help: "Revoke every token of this user.") var all: String?
+
+    func validate() throws {
+        if (tokenId == nil) == (all == nil) { throw ValidationError("give either a TOKEN_ID or --all EMAIL") }
+    }
+
+    func run() async throws {
+        let directory = CRMDirectory(database: try CaptureDatabase(path: db.resolved), schema: try CRMSchema.fromEnvironment(ProcessInfo.processInfo.environment))
+        let auth = APITokenAuthenticator(directory: directory)
+        if let email = all {
+            do { print("revoked \(try await auth.revokeAll(forUserEmail: email)) token(s) of \(email)") } catch let f as CRMDirectory.Failure {
+                throw ValidationError(f.description)
+            }
+            return
+        }
+        guard let id = tokenId, try await auth.revoke(id: id) else { throw ValidationError("no live token with id \(tokenId ?? "")") }
+        print("revoked token \(id)")
     }
 }
 

@@ -41,7 +41,8 @@ struct MigrateCommand: AsyncParsableCommand {
 
 struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "users", abstract: "CRM users (standalone use).",
-                                                    subcommands: [UsersAddCommand.self, UsersListCommand.self, UsersTokenCommand.self])
+                                                    subcommands: [UsersAddCommand.self, UsersListCommand.self, UsersTokenCommand.self,
+                                                                  UsersTokensCommand.self, UsersRevokeCommand.self])
 }
 
 struct UsersAddCommand: AsyncParsableCommand {
@@ -63,10 +64,26 @@ struct UsersAddCommand: AsyncParsableCommand {
 }
 
 struct UsersListCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List users.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List users.",
+                                                    discussion: "--json: [{\"id\", \"email\", \"name\", \"admin\", \"active\"}].")
     @OptionGroup var db: DatabaseOption
+    @Flag(help: "Stable JSON.") var json = false
     func run() async throws {
-        for u in try await CRMDirectory(database: try CaptureDatabase(path: db.resolved), schema: try CRMSchema.fromEnvironment(ProcessInfo.processInfo.environment)).users() {
+        let users = try await CRMDirectory(database: try CaptureDatabase(path: db.resolved), schema: try CRMSchema.fromEnvironment(ProcessInfo.processInfo.environment)).users()
+        if json {
+            struct Out: Encodable {
+                var id: String, email: String, name: String?, admin: Bool, active: Bool
+                enum CodingKeys: String, CodingKey { case id, email, name, admin, active }
+                func encode(to encoder: any Encoder) throws {
+                    var c = encoder.container(keyedBy: CodingKeys.self)
+                    try c.encode(id, forKey: .id); try c.encode(email, forKey: .email); try c.encode(name, forKey: .name)
+                    try c.encode(admin, forKey: .admin); try c.encode(active, forKey: .active)
+                }
+            }
+            print(try jsonString(users.map { Out(id: $0.id, email: $0.email, name: $0.name, admin: $0.admin, active: $0.active) }))
+            return
+        }
+        for u in users {
             print("\(u.id)\t\(u.email)\t\(u.name ?? "")\(u.admin ? "\tadmin" : "")\(u.active ? "" : "\tinactive")")
         }
     }

@@ -5,13 +5,20 @@ import Logging
 import ServiceLifecycle
 
 /// The composition root for real mode: configuration from the environment, the CRM's SQLite file,
-/// AsyncHTTPClient, DWD or OAuth credentials, the shared rate limiter.
+/// AsyncHTTPClient, DWD or OAuth credentials, the shared rate limiter, the attachment store. With the
+/// integration switched off only the configuration and the database are built (no credentials needed).
 struct Runtime {
     let config: CaptureConfig
     let database: CaptureDatabase
-    let client: GmailClient
-    let limiter: RateLimiter
-    let engine: SyncEngine
+    /// nil when CRM_GMAIL_INTEGRATION_ENABLED is off.
+    let gmail: Gmail?
+
+    struct Gmail {
+        let client: GmailClient
+        let limiter: RateLimiter
+        let engine: SyncEngine
+        let oauth: OAuthTokenProvider?
+    }
 
     static func make(db: String?, logger: Logger, progress: (@Sendable (SyncProgress) -> Void)? = nil) throws -> Runtime {
         let env = ProcessInfo.processInfo.environment
@@ -20,9 +27,11 @@ struct Runtime {
             throw ValidationError("invalid configuration (run `gmail-capture config check`):\n" + invalid.description)
         }
         let database = try CaptureDatabase(path: db ?? config.databasePath)
+        guard config.integrationEnabled else { return Runtime(config: config, database: database, gmail: nil) }
         let clock = SystemClock()
         let transport = AsyncHTTPClientTransport()
         let tokens: any AccessTokenProvider
+        var oauth: OAuthTokenProvider?
         switch config.authMethod {
         case .dwd:
             tokens = try ServiceAccountTokenProvider.load(path: config.serviceAccountKeyPath, transport: transport, clock: clock, logger: logger)
@@ -30,8 +39,10 @@ struct Runtime {
             guard let key = config.secretKey, let id = config.oauthClientID, let secret = config.oauthClientSecret, let redirect = config.oauthRedirectURI else {
                 throw ValidationError("oauth mode needs CRM_GMAIL_OAUTH_CLIENT_ID/SECRET/REDIRECT_URI and CRM_GMAIL_SECRET_KEY")
             }
-            tokens = try OAuthTokenProvider(client: .init(id: id, secret: secret, redirectURI: redirect, authURL: config.oauthAuthURL, tokenURL: config.oauthTokenURL),
-                                            secretKey: key, store: database, transport: transport, clock: clock)
+            let provider = try OAuthTokenProvider(client: .init(id: id, secret: secret, redirectURI: redirect, authURL: config.oauthAuthURL, tokenURL: config.oauthTokenURL),
+                                                  secretKey: key, store: database, apiBaseURL: config.apiBaseURL, transport: transport, clock: clock)
+            tokens = provider
+            oauth = provider
         }
         let limiter = RateLimiter(unitsPerSecondPerMailbox: config.rateUnitsPerSecond, unitsPerSecondPerProject: config.projectUnitsPerSecond, clock: clock)
         let client = GmailClient(baseURL: config.apiBaseURL, transport: transport, tokens: tokens, limiter: limiter,
@@ -41,8 +52,11 @@ struct Runtime {
         settings.historyStaleDays = config.historyStaleDays
         settings.workspaceDomain = config.workspaceDomain
         settings.policy = CapturePolicy(blocklist: (env["CRM_GMAIL_BLOCKLIST"] ?? "").split(separator: ",").map(String.init))
+        settings.attachmentStore = AttachmentStore(root: URL(fileURLWithPath: config.attachmentDirectory))
+        settings.attachmentConcurrency = config.attachmentConcurrency
+        settings.maxAttachmentMB = config.maxAttachmentMB
         let engine = SyncEngine(database: database, client: client, limiter: limiter, settings: settings, clock: clock, logger: logger, progress: progress)
-        return Runtime(config: config, database: database, client: client, limiter: limiter, engine: engine)
+        return Runtime(config: config, database: database, gmail: Gmail(client: client, limiter: limiter, engine: engine, oauth: oauth))
     }
 
     static func logger(verbose: Bool) -> Logger {
@@ -68,18 +82,20 @@ struct SyncCommand: AsyncParsableCommand {
         let tty = isatty(STDOUT_FILENO) == 1 && once
         let show: (@Sendable (SyncProgress) -> Void)? = tty ? showProgress : nil
         let rt = try Runtime.make(db: db.path, logger: logger, progress: show)
-        guard rt.config.integrationEnabled else { throw ValidationError("CRM_GMAIL_INTEGRATION_ENABLED is off; nothing to do") }
+        guard let gmail = rt.gmail else { throw ValidationError("CRM_GMAIL_INTEGRATION_ENABLED is off; nothing to do") }
         if once {
             let outcomes: [SyncOutcome]
-            if let a = account { outcomes = [await rt.engine.sync(mailbox: a)] } else { outcomes = try await rt.engine.syncAll() }
+            if let a = account { outcomes = [await gmail.engine.sync(mailbox: a)] } else { outcomes = try await gmail.engine.syncAll() }
             if tty { print("") }
             for o in outcomes {
-                print("\(o.mailbox): \(o.status) (\(o.state)) listed \(o.counts.listed), stored \(o.counts.stored), skipped \(o.counts.skipped), gone \(o.counts.gone), parked \(o.counts.parked)\(o.error.map { ": \($0)" } ?? "")")
+                let c = o.counts
+                print("\(o.mailbox): \(o.status) (\(o.state)) listed \(c.listed), stored \(c.stored), skipped \(c.skipped), gone \(c.gone), parked \(c.parked), "
+                      + "attachments \(c.attachmentsStored) stored \(c.attachmentsFailed) failed\(o.error.map { ": \($0)" } ?? "")")
             }
             if outcomes.contains(where: { $0.status == "error" }) { throw ExitCode(1) }
             return
         }
-        let scheduler = SyncScheduler(engine: rt.engine, interval: .seconds(rt.config.syncIntervalMinutes * 60), clock: SystemClock(), logger: logger)
+        let scheduler = SyncScheduler(engine: gmail.engine, interval: .seconds(rt.config.syncIntervalMinutes * 60), clock: SystemClock(), logger: logger)
         scheduler.runNow(account.map { .mailbox($0) } ?? .all)
         let group = ServiceGroup(configuration: .init(services: [scheduler], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -246,7 +246,7 @@ struct Harness {
         let oauth = try OAuthTokenProvider(client: .init(id: "crm-client", secret: "crm-secret", redirectURI: "https://crm.example/api/email/oauth/callback",
                                                           authURL: "http://fake.test/o/oauth2/v2/auth", tokenURL: "http://fake.test/token"),
                                            secretKey: secret, store: store, transport: h.transport, clock: h.clock)
-        let url = await oauth.consentURL(userId: "user-1", loginHint: Harness.user, nonce: "n-1")
+        let url = try await oauth.startConsent(userId: "user-1", mailbox: Harness.user)
         let consent = try await h.transport.send(TransportRequest(method: "GET", url: url, operation: "oauth2.auth"))
         #expect(consent.status == 302)
         let items = URLComponents(string: try #require(consent.header("Location")))?.queryItems ?? []
@@ -256,15 +256,19 @@ struct Harness {
             try await oauth.completeConsent(code: code, state: state, mailbox: Harness.user, expectedUser: "user-2")
         }
         #expect(try await oauth.completeConsent(code: code, state: state, mailbox: Harness.user, expectedUser: "user-1") == "user-1")
+        // The state is single-use: the same callback again is refused before any exchange.
+        await #expect(throws: OAuthTokenProvider.ConsentFailure.stateAlreadyUsed) {
+            try await oauth.completeConsent(code: code, state: state, mailbox: Harness.user, expectedUser: "user-1")
+        }
         let sealed = try #require(await store.sealedRefreshToken(for: Harness.user))
-        #expect(sealed.hasPrefix("v1:") && !sealed.contains("fake-"))
+        #expect(sealed.hasPrefix("v2:") && !sealed.contains("fake-"))
         let client = GmailClient(baseURL: "http://fake.test", transport: h.transport, tokens: oauth, limiter: h.limiter, clock: h.clock)
         #expect(try await client.getProfile(mailbox: Harness.user).emailAddress == Harness.user)
         #expect(!(try await oauth.accessToken(for: Harness.user, forceRefresh: true)).isEmpty)
 
         var bytes = Array(Data(base64Encoded: String(sealed.dropFirst(3)))!)
         bytes[bytes.count - 1] ^= 0xFF
-        await store.saveSealedRefreshToken("v1:" + Data(bytes).base64EncodedString(), for: Harness.user)
+        await store.saveSealedRefreshToken("v2:" + Data(bytes).base64EncodedString(), for: Harness.user)
         do {
             _ = try await oauth.accessToken(for: Harness.user, forceRefresh: true)
             Issue.record("expected a failure")
@@ -272,9 +276,13 @@ struct Harness {
             #expect(e.classification == .needsAdmin && e.reason == "undecryptable_token")
         }
         // An expired state is refused.
+        let later = try await oauth.startConsent(userId: "user-1", mailbox: Harness.user)
+        let laterItems = URLComponents(string: try #require(try await h.transport.send(TransportRequest(method: "GET", url: later, operation: "oauth2.auth"))
+            .header("Location")))?.queryItems ?? []
         await h.clock.advance(by: .seconds(601))
         await #expect(throws: OAuthStateSigner.Failure.expired) {
-            try await oauth.completeConsent(code: code, state: state, mailbox: Harness.user)
+            try await oauth.completeConsent(code: laterItems.first { $0.name == "code" }!.value!, state: laterItems.first { $0.name == "state" }!.value!,
+                                            mailbox: Harness.user)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GmailCapture
 import TestSupport
@@ -141,16 +142,39 @@ import Testing
 
     @Test func sealOpenRoundTripAndFailures() throws {
         let box = try SecretBox(key: Self.key)
-        let sealed = try box.seal("1//refresh-token-value")
-        #expect(sealed.hasPrefix("v1:") && !sealed.contains("refresh"))
-        #expect(try box.open(sealed) == "1//refresh-token-value")
+        let sealed = try box.seal("1//refresh-token-value", for: "ana@firm.example")
+        #expect(sealed.hasPrefix("v2:") && !sealed.contains("refresh"))
+        #expect(try box.open(sealed, for: "ANA@firm.example") == "1//refresh-token-value")
         let other = try SecretBox(key: Data(repeating: 9, count: 32))
-        #expect(throws: SecretBox.Failure.cannotDecrypt) { try other.open(sealed) }
+        #expect(throws: SecretBox.Failure.cannotDecrypt) { try other.open(sealed, for: "ana@firm.example") }
         var bytes = Array(Data(base64Encoded: String(sealed.dropFirst(3)))!)
         bytes[20] ^= 1
-        #expect(throws: SecretBox.Failure.cannotDecrypt) { try box.open("v1:" + Data(bytes).base64EncodedString()) }
-        #expect(throws: SecretBox.Failure.malformed) { try box.open("plaintext") }
+        #expect(throws: SecretBox.Failure.cannotDecrypt) { try box.open("v2:" + Data(bytes).base64EncodedString(), for: "ana@firm.example") }
+        #expect(throws: SecretBox.Failure.malformed) { try box.open("plaintext", for: "ana@firm.example") }
         #expect(throws: SecretBox.Failure.badKey) { try SecretBox(key: Data(repeating: 1, count: 16)) }
+    }
+
+    /// Sealed tokens are bound to their mailbox (AES-GCM additional data) and sealed under a key derived
+    /// with HKDF, not the raw CRM_GMAIL_SECRET_KEY; rows from before (v1, raw key) still open.
+    @Test func sealedTokensAreBoundToTheirMailboxUnderADerivedKey() throws {
+        let box = try SecretBox(key: Self.key)
+        let sealed = try box.seal("1//t", for: "ana@firm.example")
+        #expect(throws: SecretBox.Failure.cannotDecrypt) { try box.open(sealed, for: "bo@firm.example") }
+        // Not the raw key: opening with AES-GCM under CRM_GMAIL_SECRET_KEY itself fails.
+        let raw = try AES.GCM.SealedBox(combined: Data(base64Encoded: String(sealed.dropFirst(3)))!)
+        #expect(throws: (any Error).self) { try AES.GCM.open(raw, using: SymmetricKey(data: Self.key), authenticating: Data("gmail-capture refresh token for ana@firm.example".utf8)) }
+        // A v1 value (raw key, no binding) opens for any mailbox and asks to be resealed.
+        let legacy = try box.sealLegacyV1("1//old")
+        #expect(legacy.hasPrefix("v1:") && SecretBox.needsReseal(legacy) && !SecretBox.needsReseal(sealed))
+        #expect(try box.open(legacy, for: "ana@firm.example") == "1//old")
+        // The sealing key is HKDF(CRM_GMAIL_SECRET_KEY, "gmail-capture refresh-token sealing v2"); the state is signed
+        // under HKDF(…, "gmail-capture oauth state"), a different key.
+        let sealing = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: Self.key), info: Data("gmail-capture refresh-token sealing v2".utf8),
+                                             outputByteCount: 32)
+        let opened = try AES.GCM.open(raw, using: sealing, authenticating: Data("gmail-capture refresh token for ana@firm.example".utf8))
+        #expect(String(decoding: opened, as: UTF8.self) == "1//t")
+        let stateKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: Self.key), info: Data("gmail-capture oauth state".utf8), outputByteCount: 32)
+        #expect(throws: (any Error).self) { try AES.GCM.open(raw, using: stateKey, authenticating: Data("gmail-capture refresh token for ana@firm.example".utf8)) }
     }
 
     @Test func oauthStateIsBoundSignedAndExpiring() throws {

@@ -41,7 +41,13 @@ import Testing
                 let o = try object(r)
                 #expect(o["email"] as? String == "sam@firm.example" && o["authMethod"] as? String == "oauth")
             }
-            #expect(try await f.db.sealedRefreshToken(for: "sam@firm.example")?.hasPrefix("v1:") == true)
+            #expect(try await f.db.sealedRefreshToken(for: "sam@firm.example")?.hasPrefix("v2:") == true)
+            // The same callback again: the state is single-use.
+            try await client.execute(uri: "/api/email/oauth/callback?code=\(code)&state=\(state)", method: .get) { r in
+                let message = try errorMessage(r)
+                #expect(r.status == .badRequest && message == "this consent link was already used; start again")
+                #expect(r.headers[.contentType]?.hasPrefix("application/json") == true)
+            }
             // A second consent whose state has expired is refused.
             try await client.execute(uri: "/api/email/oauth/start", method: .get, headers: bearer(f.userToken)) { r in consentURL = r.headers[.location] ?? "" }
             let again = try await transport.send(TransportRequest(method: "GET", url: consentURL, operation: "oauth2.auth"))

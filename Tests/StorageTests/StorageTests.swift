@@ -46,7 +46,7 @@ func message(_ id: String?, from: String = "maya@lumenridge.example", to: [Strin
         let runner = try MigrationRunner.bundled()
         #expect(try runner.migrate(db.writer).isEmpty)  // already applied by the initialiser
         let names = try db.writer.read { try String.fetchAll($0, sql: "SELECT name FROM email_schema_migrations ORDER BY name") }
-        #expect(names == ["0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens"])
+        #expect(names == ["0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens", "0005_hardening"])
         var changed = runner.migrations
         changed[0].sql += "\n-- edited after release\n"
         #expect(throws: MigrationRunner.Failure.changedAfterApply(name: "0001_email_tables")) { try MigrationRunner(migrations: changed).migrate(db.writer) }
@@ -77,7 +77,7 @@ func message(_ id: String?, from: String = "maya@lumenridge.example", to: [Strin
         }
         #expect(left.isEmpty && deals == 1 && users == 1)
         // And it can come back.
-        #expect(try MigrationRunner.bundled().migrate(db.writer) == ["0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens"])
+        #expect(try MigrationRunner.bundled().migrate(db.writer) == ["0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens", "0005_hardening"])
     }
 }
 
@@ -171,7 +171,7 @@ func message(_ id: String?, from: String = "maya@lumenridge.example", to: [Strin
             Issue.record("expected a refusal")
         } catch let f as CRMDirectory.Failure {
             let text = f.description
-            #expect(text.contains("row 2: missing id") && text.contains("\"bad\" is not an email address") && text.contains("duplicate id inv-1"))
+            #expect(text.contains("row 2: field \"id\": missing") && text.contains("\"bad\" is not an email address") && text.contains("duplicate id inv-1"))
         }
         #expect(try await directory.investors().isEmpty)
         let json = Data(#"[{"id": "inv-9", "name": "Nine", "emails": ["n@nine.example"], "domains": ["nine.example"]}]"#.utf8)
@@ -208,9 +208,9 @@ func message(_ id: String?, from: String, cc: [String], gmailId: String, thread:
     @Test func sealedRefreshTokensLiveInTheDatabase() async throws {
         let (db, _) = try DBKind.inMemory.open()
         let box = try SecretBox(key: Data(repeating: 5, count: 32))
-        try await db.saveSealedRefreshToken(try box.seal("1//token"), for: "alex@firm.example")
+        try await db.saveSealedRefreshToken(try box.seal("1//token", for: "alex@firm.example"), for: "alex@firm.example")
         let sealed = try #require(await db.sealedRefreshToken(for: "ALEX@firm.example"))
-        #expect(try box.open(sealed) == "1//token")
+        #expect(try box.open(sealed, for: "ALEX@firm.example") == "1//token")
         let raw = try await db.writer.read { try String.fetchAll($0, sql: "SELECT sealed_refresh_token FROM email_oauth_tokens") }
         #expect(raw.allSatisfy { !$0.contains("1//token") })
     }

@@ -36,17 +36,18 @@ public struct AttachmentDownloader: Sendable {
         public var failed = 0
     }
 
-    /// Processes every pending attachment of `mailbox` (or of all mailboxes).
+    /// Processes every attachment still owed a download (pending, or failed with attempts left) of
+    /// `mailbox` (or of all mailboxes).
     public func run(mailbox: String? = nil) async throws -> Report {
         let jobs: [Job] = try await database.writer.read { db in
             var sql = """
-                SELECT a.id, acc.email, s.gmail_id, a.part_id, a.size, a.gmail_attachment_id FROM email_attachments a
-                JOIN email_sightings s ON s.id = a.sighting_id JOIN email_accounts acc ON acc.id = s.account_id
-                WHERE a.download_state = 'pending'
+                SELECT at.id, acc.email, s.gmail_id, at.part_id, at.size, at.gmail_attachment_id FROM email_attachments at
+                JOIN email_sightings s ON s.id = at.sighting_id JOIN email_accounts acc ON acc.id = s.account_id
+                WHERE (\(CaptureDatabase.attachmentOwedCondition)) AND s.deleted_at IS NULL
                 """
             var args: StatementArguments = []
             if let m = mailbox { sql += " AND acc.email = ?"; args = [m] }
-            return try Row.fetchAll(db, sql: sql + " ORDER BY a.id", arguments: args).map {
+            return try Row.fetchAll(db, sql: sql + " ORDER BY at.id", arguments: args).map {
                 Job(id: $0[0], mailbox: $0[1], gmailId: $0[2], partId: $0[3], size: $0[4], attachmentId: $0[5])
             }
         }
@@ -61,6 +62,7 @@ public struct AttachmentDownloader: Sendable {
             for _ in 0..<concurrency where !next() { break }
             while let (id, outcome) = try await group.next() {
                 try await record(id, outcome, &report)
+                if Task.isCancelled { break }
                 _ = next()
             }
         }

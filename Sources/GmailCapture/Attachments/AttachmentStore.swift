@@ -50,10 +50,8 @@ public struct AttachmentStore: Sendable {
         }
         let dir = target.deletingLastPathComponent()
         let tmpDir = root.appendingPathComponent("tmp")
-        do {
-            try fm.createDirectory(at: dir, withIntermediateDirectories: true)
-            try fm.createDirectory(at: tmpDir, withIntermediateDirectories: true)
-        } catch { throw Failure.io("cannot create \(dir.path)") }
+        try makePrivateDirectories(dir)
+        try makePrivateDirectories(tmpDir)
         let tmp = tmpDir.appendingPathComponent("\(sha).\(UUID().uuidString).part")
         let fd = open(tmp.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else { throw Failure.io("cannot create a temporary file") }
@@ -72,6 +70,29 @@ public struct AttachmentStore: Sendable {
         let dfd = open(dir.path, O_RDONLY)
         if dfd >= 0 { fsync(dfd); close(dfd) }
         return sha
+    }
+
+    /// Creates `dir` and any missing directory between the root and it (the root included) with mode
+    /// 0700, whatever the umask. Directories above the root are created as the umask says.
+    func makePrivateDirectories(_ dir: URL) throws {
+        let fm = FileManager.default
+        let rootPath = root.standardizedFileURL.path
+        let parent = root.standardizedFileURL.deletingLastPathComponent().path
+        do { try fm.createDirectory(atPath: parent, withIntermediateDirectories: true) } catch { throw Failure.io("cannot create \(parent)") }
+        var chain: [String] = []
+        var cur = dir.standardizedFileURL.path
+        while cur.hasPrefix(rootPath) {
+            chain.append(cur)
+            if cur == rootPath { break }
+            cur = URL(fileURLWithPath: cur).deletingLastPathComponent().path
+        }
+        for path in chain.reversed() {
+            if mkdir(path, 0o700) == 0 {
+                chmod(path, 0o700)
+            } else if errno != EEXIST {
+                throw Failure.io("cannot create \(path)")
+            }
+        }
     }
 
     /// Reads a stored blob, verifying its hash.

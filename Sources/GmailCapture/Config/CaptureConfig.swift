@@ -60,6 +60,16 @@ public struct CaptureConfig: Sendable, Equatable {
         "CRM_GMAIL_PROJECT_UNITS_SEC",
     ]
 
+    /// The master switch alone (nil when CRM_GMAIL_INTEGRATION_ENABLED is unset or not a boolean), for
+    /// modes that need nothing else from the environment (`serve --fake`).
+    public static func integrationSwitch(in env: [String: String]) -> Bool? {
+        switch env["CRM_GMAIL_INTEGRATION_ENABLED"]?.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: return nil
+        }
+    }
+
     /// Reads and validates the configuration. Throws `Invalid` listing every problem.
     /// - Parameter fileExists: injectable for tests; checks the service-account key path.
     public static func load(from env: [String: String],

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 
 /// The CRM user behind a request.
 public struct AuthenticatedUser: Sendable, Equatable {
@@ -22,39 +21,71 @@ public protocol RequestAuthenticator: Sendable {
 }
 
 /// Bearer tokens from `gmail-capture users token EMAIL`, kept as SHA-256 hashes in `email_api_tokens`.
+/// Each expires (90 days unless said otherwise) and can be revoked; a revoked or expired token, or one of
+/// an inactive user, authenticates nobody.
 public struct APITokenAuthenticator: RequestAuthenticator {
     public let directory: CRMDirectory
+    public let clock: any CaptureClock
 
-    public init(directory: CRMDirectory) { self.directory = directory }
+    public init(directory: CRMDirectory, clock: any CaptureClock = SystemClock()) {
+        self.directory = directory
+        self.clock = clock
+    }
+
+    public static let defaultLifetimeDays = 90
 
     static func hash(_ token: String) -> String {
         SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Issues a new token for a CRM user; the plaintext is returned once and never stored.
-    public func issue(forUserEmail email: String, label: String? = nil) async throws -> (token: String, user: CRMUser) {
-        guard let user = try await directory.users().first(where: { $0.email.caseInsensitiveCompare(email) == .orderedSame }) else {
-            throw CRMDirectory.Failure.invalidRows(["no CRM user with email \(email); add one with `gmail-capture users add`"])
-        }
+    /// A newly issued token: the secret (shown once, never stored), its id and expiry, and its user.
+    public struct Issued: Sendable {
+        public var token: String
+        public var id: String
+        public var expiresAt: Date
+        public var user: CRMUser
+    }
+
+    /// Issues a new token for a CRM user, valid for `expiresInDays`; the plaintext is returned once.
+    public func issue(forUserEmail email: String, label: String? = nil, expiresInDays: Int = defaultLifetimeDays) async throws -> Issued {
+        let user = try await self.user(email: email)
         var bytes = [UInt8](repeating: 0, count: 32)
         var rng = SystemRandomNumberGenerator()
         for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
         let token = "gct_" + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        let digest = Self.hash(token)
-        try await directory.database.writer.write { db in
-            try db.execute(sql: "INSERT INTO email_api_tokens (token_sha256, user_id, label) VALUES (?, ?, ?)", arguments: [digest, user.id, label])
+        let now = clock.now()
+        let expires = now.addingTimeInterval(Double(expiresInDays) * 86_400)
+        let id = try await directory.database.insertAPIToken(sha256: Self.hash(token), userId: user.id, label: label, createdAt: now, expiresAt: expires)
+        return Issued(token: token, id: id, expiresAt: expires, user: user)
+    }
+
+    /// The tokens of a user (never their secrets).
+    public func tokens(forUserEmail email: String) async throws -> [CaptureDatabase.APIToken] {
+        try await directory.database.apiTokens(userId: try await user(email: email).id)
+    }
+
+    /// Revokes one token by id; false when no live token has that id.
+    public func revoke(id: String) async throws -> Bool {
+        try await directory.database.revokeAPIToken(id: id, at: clock.now()) != nil
+    }
+
+    /// Revokes every live token of a user; returns how many.
+    public func revokeAll(forUserEmail email: String) async throws -> Int {
+        try await directory.database.revokeAPITokens(userId: try await user(email: email).id, at: clock.now())
+    }
+
+    func user(email: String) async throws -> CRMUser {
+        guard let user = try await directory.users().first(where: { $0.email.caseInsensitiveCompare(email) == .orderedSame }) else {
+            throw CRMDirectory.Failure.invalidRows(["no CRM user with email \(email); add one with `gmail-capture users add`"])
         }
-        return (token, user)
+        return user
     }
 
     public func authenticate(authorization: String?) async throws -> AuthenticatedUser? {
         guard let h = authorization else { return nil }
         let parts = h.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let digest = Self.hash(String(parts[1]))
-        guard let userId = try await directory.database.writer.read({ db in
-            try String.fetchOne(db, sql: "SELECT user_id FROM email_api_tokens WHERE token_sha256 = ? AND revoked_at IS NULL", arguments: [digest])
-        }) else { return nil }
+        guard let userId = try await directory.database.apiTokenUser(sha256: Self.hash(String(parts[1])), now: clock.now()) else { return nil }
         guard let u = try await directory.users().first(where: { $0.id == userId }), u.active else { return nil }
         return AuthenticatedUser(id: u.id, email: u.email, admin: u.admin)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import HTTPTypes
 import Logging
 
@@ -18,6 +19,11 @@ public struct EmailRoutes: Sendable {
     public let clock: any CaptureClock
     public let runNow: @Sendable (SyncScheduler.Trigger) -> Void
     public let logger: Logger
+    /// Manual sync triggers per member per minute; more answer 429 with Retry-After.
+    public static let runNowPerMinute = 5
+    /// Request bodies larger than this answer 413.
+    public static let maxBodyBytes = 1 << 20
+    let throttle: RunNowThrottle
 
     public init(enabled: Bool, database: CaptureDatabase, directory: CRMDirectory, authenticator: any RequestAuthenticator,
                 attachments: AttachmentStore, oauth: OAuthTokenProvider?, workspaceDomain: String?, clock: any CaptureClock,
@@ -33,6 +39,7 @@ public struct EmailRoutes: Sendable {
         self.clock = clock
         self.runNow = runNow
         self.logger = logger
+        throttle = RunNowThrottle(limit: Self.runNowPerMinute, window: 60)
     }
 
     struct RouteError: Error {
@@ -41,6 +48,12 @@ public struct EmailRoutes: Sendable {
         static func badRequest(_ m: String) -> RouteError { RouteError(status: .badRequest, message: m) }
         static func notFound(_ m: String) -> RouteError { RouteError(status: .notFound, message: m) }
         static let forbidden = RouteError(status: .forbidden, message: "this needs an admin, or the mailbox's owner")
+        static let tooLarge = RouteError(status: .contentTooLarge, message: "the request body is larger than \(EmailRoutes.maxBodyBytes) bytes")
+        // Authorization before existence: what a caller may not see answers exactly like what does not exist.
+        static let noThread = RouteError(status: .notFound, message: "no such thread")
+        static let noAttachment = RouteError(status: .notFound, message: "no such attachment")
+        static let noAccount = RouteError(status: .notFound, message: "no such account")
+        static let noMailbox = RouteError(status: .notFound, message: "no such enrolled mailbox")
     }
 
     public func collection<Context: RequestContext>(_ context: Context.Type = BasicRequestContext.self) -> RouteCollection<Context> {
@@ -75,6 +88,8 @@ public struct EmailRoutes: Sendable {
                 return try await body(request, context, user)
             } catch let e as RouteError {
                 return Self.error(e.status, e.message)
+            } catch let e as HTTPResponseError where e.status == .contentTooLarge {
+                return Self.error(.contentTooLarge, RouteError.tooLarge.message)
             } catch {
                 logger.error("email route failed", metadata: ["error.type": "\(type(of: error))"])
                 return Self.error(.internalServerError, "internal error")
@@ -92,31 +107,40 @@ public struct EmailRoutes: Sendable {
         }
     }
 
-    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+    static let nosniff = HTTPField.Name("X-Content-Type-Options")!
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) throws -> Response {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: try e.encode(value))))
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", nosniff: "nosniff"]
+        headers.append(contentsOf: extra)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try e.encode(value))))
     }
 
-    static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
+    static func error(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) -> Response {
         struct Body: Encodable { struct E: Encodable { var code: Int; var message: String }; var error: E }
-        return (try? json(Body(error: .init(code: status.code, message: message)), status: status))
+        return (try? json(Body(error: .init(code: status.code, message: message)), status: status, headers: headers))
             ?? Response(status: status)
     }
 
     static func body<T: Decodable>(_ request: Request, as: T.Type) async throws -> T? {
-        let buffer = try await request.body.collect(upTo: 1 << 20)
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: maxBodyBytes) } catch is NIOTooManyBytesError { throw RouteError.tooLarge }
         if buffer.readableBytes == 0 { return nil }
         do { return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView)) } catch {
             throw RouteError.badRequest("the body is not valid JSON for this route")
         }
     }
 
+    /// An account the caller may act on; anything else (another's, or none) is the same 404.
     func visibleAccount(_ id: Int64, _ user: AuthenticatedUser) async throws -> CaptureDatabase.Account {
-        guard let a = try await database.accounts().first(where: { $0.id == id }) else { throw RouteError.notFound("no account \(id)") }
-        guard user.admin || a.email.caseInsensitiveCompare(user.email) == .orderedSame else { throw RouteError.forbidden }
+        guard let a = try await database.accounts().first(where: { $0.id == id }),
+              user.admin || a.email.caseInsensitiveCompare(user.email) == .orderedSame else { throw RouteError.noAccount }
         return a
     }
+
+    /// What a caller reads: admins everything, a member only what their own mailbox holds.
+    func viewer(_ user: AuthenticatedUser) -> String? { user.admin ? nil : user.email }
 
     // MARK: - Handlers
 
@@ -200,59 +224,95 @@ public struct EmailRoutes: Sendable {
         }
         let limit = try int("limit", 50, 1...200), offset = try int("offset", 0, 0...1_000_000)
         let rows = try await database.threads(investor: q.get("investor"), mailbox: account, text: q.get("text"),
-                                              before: try date("before"), after: try date("after"), limit: limit, offset: offset)
+                                              before: try date("before"), after: try date("after"), limit: limit, offset: offset, viewer: viewer(user))
         struct Out: Encodable { var threads: [CaptureDatabase.ThreadSummary]; var limit: Int; var offset: Int; var nextOffset: Int? }
         return try Self.json(Out(threads: rows, limit: limit, offset: offset, nextOffset: rows.count == limit ? offset + limit : nil))
     }
 
+    /// A thread the caller may read: a member only through the messages their own mailbox holds (thread
+    /// membership alone grants nothing); one they may not read answers exactly like one that does not exist.
     func visibleThread(_ idText: String?, _ user: AuthenticatedUser) async throws -> CaptureDatabase.ThreadSummary {
         guard let t = idText, let id = Int64(t) else { throw RouteError.badRequest("thread id must be a number") }
-        guard let thread = try await database.thread(id: id) else { throw RouteError.notFound("no thread \(id)") }
-        // A teammate sees the conversations their own mailbox took part in; admins see all.
-        guard user.admin || thread.mailboxes.contains(where: { $0.caseInsensitiveCompare(user.email) == .orderedSame }) else {
-            throw RouteError.notFound("no thread \(id)")
-        }
+        guard let thread = try await database.thread(id: id, viewer: viewer(user)) else { throw RouteError.noThread }
         return thread
     }
 
     func thread(_ idText: String?, _ user: AuthenticatedUser) async throws -> Response {
         let t = try await visibleThread(idText, user)
         struct Out: Encodable { var thread: CaptureDatabase.ThreadSummary; var messages: [CaptureDatabase.ThreadMessage] }
-        return try Self.json(Out(thread: t, messages: try await database.threadMessages(threadId: t.id)))
+        return try Self.json(Out(thread: t, messages: try await database.threadMessages(threadId: t.id, viewer: viewer(user))))
+    }
+
+    /// Types a browser may show inline without risk; everything else is served as octet-stream.
+    static let inertTypes: Set<String> = [
+        "application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff", "text/plain", "text/csv",
+        "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint", "application/rtf",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
+        "application/vnd.oasis.opendocument.presentation",
+    ]
+
+    /// The Content-Type an attachment is served with: its stored type when inert, else octet-stream.
+    static func servedType(_ stored: String) -> String {
+        let base = stored.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        return inertTypes.contains(base) ? base : "application/octet-stream"
+    }
+
+    /// `attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded>` (RFC 6266 / RFC 8187):
+    /// the fallback keeps printable ASCII with `"` and `\` escaped, and the encoded form escapes all but
+    /// RFC 8187's attr-chars, so no filename can end the header value or add a parameter.
+    public static func contentDisposition(filename: String?) -> String {
+        let name = (filename ?? "").isEmpty ? "attachment" : filename!
+        var fallback = ""
+        for u in name.unicodeScalars {
+            switch u {
+            case "\"", "\\": fallback += "\\" + String(u)
+            case _ where u.isASCII && u.value >= 0x20 && u.value != 0x7F: fallback.unicodeScalars.append(u)
+            default: fallback += "_"
+            }
+        }
+        let attrChars = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~".utf8)
+        let encoded = name.utf8.map { attrChars.contains($0) ? String(UnicodeScalar($0)) : String(format: "%%%02X", $0) }.joined()
+        return "attachment; filename=\"\(fallback)\"; filename*=UTF-8''\(encoded)"
     }
 
     func attachment(_ idText: String?, _ user: AuthenticatedUser) async throws -> Response {
         guard let t = idText, let id = Int64(t) else { throw RouteError.badRequest("attachment id must be a number") }
-        guard let row = try await database.attachmentRow(id: id) else { throw RouteError.notFound("no attachment \(id)") }
-        _ = try await visibleThread(String(row.threadId), user)
-        guard row.state == "stored", let sha = row.sha256 else { throw RouteError.notFound("attachment \(id) is \(row.state), not stored") }
+        guard let row = try await database.attachmentRow(id: id, viewer: viewer(user)) else { throw RouteError.noAttachment }
+        guard row.state == "stored", let sha = row.sha256 else { throw RouteError.notFound("this attachment is \(row.state), not stored yet") }
         let bytes = try attachments.get(sha256: sha)
-        let name = (row.filename ?? "attachment").replacingOccurrences(of: "\"", with: "").replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: "")
-        let ascii = String(name.unicodeScalars.map { $0.isASCII && $0.value >= 32 ? Character($0) : "_" })
-        let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "attachment"
         return Response(status: .ok, headers: [
-            .contentType: row.mimeType.contains("/") ? row.mimeType : "application/octet-stream",
-            .contentDisposition: "attachment; filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)",
-            HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+            .contentType: Self.servedType(row.mimeType),
+            .contentDisposition: Self.contentDisposition(filename: row.filename),
+            Self.nosniff: "nosniff",
+            .contentSecurityPolicy: "sandbox",
         ], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
+    /// Queues a sync (202 at once). The scheduler coalesces triggers per mailbox; a member may trigger
+    /// `runNowPerMinute` times a minute, then gets 429 with Retry-After.
     func syncNow(_ request: Request, _ user: AuthenticatedUser) async throws -> Response {
         struct In: Decodable { var account: String? }
         let account = try await Self.body(request, as: In.self)?.account
-        if let a = account {
-            guard try await database.account(email: a) != nil else { throw RouteError.notFound("no enrolled mailbox \(a)") }
-            guard user.admin || a.caseInsensitiveCompare(user.email) == .orderedSame else { throw RouteError.forbidden }
-            runNow(.mailbox(a))
-        } else {
-            guard user.admin else {
-                guard try await database.account(email: user.email) != nil else { throw RouteError.notFound("your mailbox is not enrolled") }
-                runNow(.mailbox(user.email))
-                return try Self.json(["queued": user.email], status: .accepted)
-            }
-            runNow(.all)
+        if !user.admin, let wait = await throttle.admit(user.id, now: clock.now()) {
+            return Self.error(.tooManyRequests, "too many manual syncs; try again in \(wait) s", headers: [.retryAfter: String(wait)])
         }
-        return try Self.json(["queued": account ?? "all"], status: .accepted)
+        if let a = account {
+            guard user.admin || a.caseInsensitiveCompare(user.email) == .orderedSame, let acc = try await database.account(email: a) else {
+                throw RouteError.noMailbox
+            }
+            runNow(.mailbox(acc.email))
+            return try Self.json(["queued": acc.email], status: .accepted)
+        }
+        guard user.admin else {
+            guard try await database.account(email: user.email) != nil else { throw RouteError.noMailbox }
+            runNow(.mailbox(user.email))
+            return try Self.json(["queued": user.email], status: .accepted)
+        }
+        runNow(.all)
+        return try Self.json(["queued": "all"], status: .accepted)
     }
 
     func rematch() async throws -> Response {
@@ -262,8 +322,7 @@ public struct EmailRoutes: Sendable {
 
     func oauthStart(_ user: AuthenticatedUser) async throws -> Response {
         guard let oauth else { throw RouteError.badRequest("CRM_GMAIL_AUTH_METHOD is dwd; the OAuth consent flow is off") }
-        let nonce = UUID().uuidString
-        let url = await oauth.consentURL(userId: user.id, loginHint: user.email, nonce: nonce)
+        let url = try await oauth.startConsent(userId: user.id, mailbox: user.email)
         return Response(status: .found, headers: [.location: url])
     }
 
@@ -281,10 +340,33 @@ public struct EmailRoutes: Sendable {
             try await oauth.completeConsent(code: code, state: state, mailbox: user.email, expectedUser: user.id)
         } catch let f as OAuthStateSigner.Failure {
             throw RouteError.badRequest(f == .expired ? "the consent link has expired; start again" : "invalid state")
+        } catch let f as OAuthTokenProvider.ConsentFailure {
+            throw RouteError.badRequest(f.description)
         } catch let e as GmailAPIError {
             throw RouteError.badRequest("Google refused the code: \(e.reason ?? "error")")
         }
         let a = try await database.upsertAccount(email: user.email, userId: user.id, authMethod: "oauth")
         return try Self.json(AccountJSON(a))
+    }
+}
+
+/// Counts manual sync triggers per user in a sliding window.
+actor RunNowThrottle {
+    let limit: Int
+    let window: TimeInterval
+    var recent: [String: [Date]] = [:]
+
+    init(limit: Int, window: TimeInterval) {
+        self.limit = limit
+        self.window = window
+    }
+
+    /// nil when admitted (and counted); otherwise the whole seconds until the next trigger is admitted.
+    func admit(_ user: String, now: Date) -> Int? {
+        var times = (recent[user] ?? []).filter { now.timeIntervalSince($0) < window }
+        defer { recent[user] = times.isEmpty ? nil : times }
+        guard times.count < limit else { return max(1, Int((window - now.timeIntervalSince(times[0])).rounded(.up))) }
+        times.append(now)
+        return nil
     }
 }

@@ -138,12 +138,16 @@ public struct CRMDirectory: Sendable {
         var seen = Set<String>()
         for (n, inv) in list.enumerated() {
             let at = "row \(n + 1)"
-            if inv.id.trimmingCharacters(in: .whitespaces).isEmpty { problems.append("\(at): missing id") }
-            if inv.name.trimmingCharacters(in: .whitespaces).isEmpty { problems.append("\(at) (\(inv.id)): missing name") }
-            if !seen.insert(inv.id).inserted { problems.append("\(at): duplicate id \(inv.id)") }
-            for e in inv.emails where AddressNormalizer.canonical(e) == nil { problems.append("\(at) (\(inv.id)): \"\(e)\" is not an email address") }
-            for d in inv.domains where !d.contains(".") || d.contains("@") || d.contains(" ") { problems.append("\(at) (\(inv.id)): \"\(d)\" is not a domain") }
-            if inv.emails.isEmpty && inv.domains.isEmpty { problems.append("\(at) (\(inv.id)): needs at least one email or domain") }
+            if inv.id.trimmingCharacters(in: .whitespaces).isEmpty { problems.append("\(at): field \"id\": missing; expected a string or an integer") }
+            if inv.name.trimmingCharacters(in: .whitespaces).isEmpty { problems.append("\(at): field \"name\": missing; expected a non-empty string") }
+            if !inv.id.isEmpty, !seen.insert(inv.id).inserted { problems.append("\(at): field \"id\": duplicate id \(inv.id); expected each id once") }
+            for e in inv.emails where AddressNormalizer.canonical(e) == nil {
+                problems.append("\(at): field \"emails\": \"\(e)\" is not an email address; expected addresses such as ana@fund.example")
+            }
+            for d in inv.domains where !d.contains(".") || d.contains("@") || d.contains(" ") {
+                problems.append("\(at): field \"domains\": \"\(d)\" is not a domain; expected domains such as fund.example")
+            }
+            if inv.emails.isEmpty && inv.domains.isEmpty { problems.append("\(at): fields \"emails\" and \"domains\": both empty; expected at least one email or domain") }
         }
         if !problems.isEmpty { throw Failure.invalidRows(problems) }
         let warnings = InvestorIndex(investors: list, workspaceDomain: workspaceDomain).warnings
@@ -168,17 +172,53 @@ public struct CRMDirectory: Sendable {
         }
     }
 
-    /// Parses an import file: JSON `[{"id","name","emails":[...],"domains":[...]}]`, or CSV with the
-    /// header `id,name,emails,domains` (several values in a cell separated by `;`).
+    /// Parses an import file: JSON `[{"id","name","emails":[...],"domains":[...]}]` (`id` a string or an
+    /// integer, stored as its decimal string), or CSV with the header `id,name,emails,domains` (several
+    /// values in a cell separated by `;`). Every bad row is reported at once, each naming its 1-based row,
+    /// the field and what was expected.
     public static func parseInvestorFile(_ data: Data, filename: String) throws -> [Investor] {
         let text = String(decoding: data, as: UTF8.self)
         if filename.lowercased().hasSuffix(".json") || text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("[") {
-            struct Row: Decodable { var id: String?; var name: String?; var emails: [String]?; var domains: [String]? }
-            let rows: [Row]
-            do { rows = try JSONDecoder().decode([Row].self, from: data) } catch {
-                throw Failure.invalidRows(["not a JSON array of {id, name, emails, domains}: \(error.localizedDescription)"])
+            let cells: [ImportCell]
+            do { cells = try JSONDecoder().decode([ImportCell].self, from: data) } catch {
+                throw Failure.invalidRows(["the file is not a JSON array of {\"id\", \"name\", \"emails\", \"domains\"} objects"])
             }
-            return rows.map { Investor(id: $0.id ?? "", name: $0.name ?? "", emails: $0.emails ?? [], domains: $0.domains ?? []) }
+            var problems: [String] = []
+            var out: [Investor] = []
+            for (n, cell) in cells.enumerated() {
+                let at = "row \(n + 1)"
+                guard case .object(let row) = cell else {
+                    problems.append("\(at): expected an object {\"id\", \"name\", \"emails\", \"domains\"}, got \(cell.kind)")
+                    continue
+                }
+                var inv = Investor(id: "", name: "", emails: [], domains: [])
+                switch row["id"] ?? .null {
+                case .string(let s): inv.id = s.trimmingCharacters(in: .whitespaces)
+                case .int(let i): inv.id = String(i)
+                case let other: problems.append("\(at): field \"id\": expected a string or an integer, got \(other.kind)")
+                }
+                switch row["name"] ?? .null {
+                case .string(let s): inv.name = s.trimmingCharacters(in: .whitespaces)
+                case let other: problems.append("\(at): field \"name\": expected a string, got \(other.kind)")
+                }
+                for field in ["emails", "domains"] {
+                    var values: [String] = []
+                    switch row[field] ?? .null {
+                    case .null: break
+                    case .array(let items):
+                        for item in items {
+                            if case .string(let v) = item { values.append(v.trimmingCharacters(in: .whitespaces)) } else {
+                                problems.append("\(at): field \"\(field)\": expected an array of strings, found \(item.kind)")
+                            }
+                        }
+                    case let other: problems.append("\(at): field \"\(field)\": expected an array of strings, got \(other.kind)")
+                    }
+                    if field == "emails" { inv.emails = values } else { inv.domains = values }
+                }
+                out.append(inv)
+            }
+            if !problems.isEmpty { throw Failure.invalidRows(problems) }
+            return out
         }
         let table = CSV.parse(text)
         guard let header = table.first?.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) else { return [] }
@@ -189,7 +229,7 @@ public struct CRMDirectory: Sendable {
         var problems: [String] = []
         var out: [Investor] = []
         for (n, row) in table.dropFirst().enumerated() where !(row.count == 1 && row[0].isEmpty) {
-            if row.count != header.count { problems.append("line \(n + 2): \(row.count) fields, expected \(header.count)"); continue }
+            if row.count != header.count { problems.append("row \(n + 1) (line \(n + 2)): \(row.count) fields; expected \(header.count)"); continue }
             func list(_ i: Int?) -> [String] {
                 guard let i else { return [] }
                 return row[i].split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -218,6 +258,34 @@ public struct CRMDirectory: Sendable {
                 links += l.count
             }
             return (byEmail.count, links)
+        }
+    }
+}
+
+/// One JSON value of an import file, kept loose so every bad row can be reported by field.
+indirect enum ImportCell: Decodable {
+    case null, bool(Bool), int(Int64), number(Double), string(String), array([ImportCell]), object([String: ImportCell])
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null } else if let b = try? c.decode(Bool.self) { self = .bool(b) } else if let i = try? c.decode(Int64.self) {
+            self = .int(i)
+        } else if let d = try? c.decode(Double.self) { self = .number(d) } else if let s = try? c.decode(String.self) { self = .string(s) } else if let a = try? c.decode(
+            [ImportCell].self)
+        {
+            self = .array(a)
+        } else { self = .object(try c.decode([String: ImportCell].self)) }
+    }
+
+    var kind: String {
+        switch self {
+        case .null: return "nothing (null or missing)"
+        case .bool(let b): return "a boolean (\(b))"
+        case .int(let i): return "an integer (\(i))"
+        case .number(let d): return "a non-integer number (\(d))"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
         }
     }
 }

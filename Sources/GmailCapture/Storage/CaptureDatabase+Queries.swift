@@ -23,6 +23,8 @@ extension CaptureDatabase {
         public var lastSuccessAt: String?
         public var lastRun: LastRun?
         public var quotaUnitsLastRun: Int?
+        /// Attachments of this mailbox still to download (pending, or failed with attempts left).
+        public var attachmentsPending: Int
     }
 
     public func status() async throws -> [MailboxStatus] {
@@ -36,14 +38,20 @@ extension CaptureDatabase {
                 var units: Int?
                 if let r = try Row.fetchOne(db, sql: "SELECT * FROM email_sync_runs WHERE account_id = ? ORDER BY id DESC LIMIT 1", arguments: [id]) {
                     var counts: [String: Int] = [:]
-                    for k in ["listed", "fetched", "stored", "skipped", "gone", "parked", "quota_units"] { counts[k == "quota_units" ? "quotaUnits" : k] = r[k] }
+                    for (column, key) in [("listed", "listed"), ("fetched", "fetched"), ("stored", "stored"), ("skipped", "skipped"), ("gone", "gone"),
+                                          ("parked", "parked"), ("quota_units", "quotaUnits"), ("attachments_stored", "attachmentsStored"),
+                                          ("attachments_failed", "attachmentsFailed")] { counts[key] = r[column] }
                     last = .init(status: r["status"], kind: r["kind"], startedAt: r["started_at"], finishedAt: r["finished_at"], counts: counts)
                     units = r["quota_units"]
                 }
                 let state: String = a["sync_state"]
+                let pending = try Int.fetchOne(db, sql: """
+                    SELECT COUNT(*) FROM email_attachments at JOIN email_sightings s ON s.id = at.sighting_id
+                    WHERE s.account_id = ? AND (\(Self.attachmentOwedCondition))
+                    """, arguments: [id]) ?? 0
                 return MailboxStatus(email: a["email"], state: state, enabled: a["enabled"], cursor: a["history_cursor"], messagesStored: stored,
                                      backlog: backlog, parkedItems: parked, lastError: a["state_reason"], lastSuccessAt: a["last_success_at"],
-                                     lastRun: last, quotaUnitsLastRun: units)
+                                     lastRun: last, quotaUnitsLastRun: units, attachmentsPending: pending)
             }
         }
     }
@@ -66,54 +74,94 @@ extension CaptureDatabase {
         public var investorLinks: [Link]
     }
 
-    /// Threads, newest first; filtered by investor, mailbox, text, date range; paginated.
+    /// The emails a teammate's mailbox holds (a sighting in it, deleted or not): what a member may read.
+    static let heldByViewer = """
+        SELECT hs.email_id FROM email_sightings hs JOIN email_accounts ha ON ha.id = hs.account_id WHERE ha.email = ? COLLATE NOCASE
+        """
+
+    /// Threads, newest first; filtered by investor, mailbox, text, date range; paginated. With `viewer`
+    /// (a teammate's mailbox address) only what that mailbox holds is considered and shown: threads with
+    /// at least one held message, summaries built from held messages only, filters matched against held
+    /// messages only. Without it, everything (admins, the operator's CLI).
     public func threads(investor: String? = nil, mailbox: String? = nil, text: String? = nil, before: String? = nil, after: String? = nil,
-                        limit: Int = 50, offset: Int = 0) async throws -> [ThreadSummary] {
+                        limit: Int = 50, offset: Int = 0, viewer: String? = nil) async throws -> [ThreadSummary] {
         try await writer.read { db in
-            var sql = "SELECT t.* FROM email_threads t WHERE 1 = 1"
             var args: [any DatabaseValueConvertible] = []
+            var held = ""
+            var sql: String
+            if let v = viewer {
+                held = " AND e.id IN (\(Self.heldByViewer))"
+                sql = """
+                    SELECT t.id, t.subject, v.first_at, v.last_at FROM email_threads t JOIN (
+                        SELECT e.thread_id, MIN(e.sent_at) AS first_at, MAX(e.sent_at) AS last_at FROM emails e WHERE 1 = 1\(held) GROUP BY e.thread_id
+                    ) v ON v.thread_id = t.id WHERE 1 = 1
+                    """
+                args.append(v)
+            } else {
+                sql = "SELECT t.id, t.subject, t.first_at, t.last_at FROM email_threads t WHERE 1 = 1"
+            }
+            func scoped(_ a: [any DatabaseValueConvertible]) { args += a; if let v = viewer { args.append(v) } }
             if let i = investor {
-                sql += " AND t.id IN (SELECT e.thread_id FROM emails e JOIN email_investor_links l ON l.email_id = e.id WHERE l.investor_id = ?)"
-                args.append(i)
+                sql += " AND t.id IN (SELECT e.thread_id FROM emails e JOIN email_investor_links l ON l.email_id = e.id WHERE l.investor_id = ?\(held))"
+                scoped([i])
             }
             if let m = mailbox {
-                sql += " AND t.id IN (SELECT e.thread_id FROM emails e JOIN email_sightings s ON s.email_id = e.id JOIN email_accounts a ON a.id = s.account_id WHERE a.email = ?)"
-                args.append(m)
+                sql += " AND t.id IN (SELECT e.thread_id FROM emails e JOIN email_sightings s ON s.email_id = e.id JOIN email_accounts a ON a.id = s.account_id WHERE a.email = ?\(held))"
+                scoped([m])
             }
             if let q = text, !q.isEmpty {
-                sql += " AND t.id IN (SELECT thread_id FROM emails WHERE subject LIKE ? ESCAPE '\\' OR text_body LIKE ? ESCAPE '\\')"
+                sql += " AND t.id IN (SELECT e.thread_id FROM emails e WHERE (e.subject LIKE ? ESCAPE '\\' OR e.text_body LIKE ? ESCAPE '\\')\(held))"
                 let like = "%" + q.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
-                args += [like, like]
+                scoped([like, like])
             }
-            if let b = before { sql += " AND t.last_at < ?"; args.append(b) }
-            if let a = after { sql += " AND t.last_at >= ?"; args.append(a) }
-            sql += " ORDER BY t.last_at DESC, t.id DESC LIMIT ? OFFSET ?"
+            let last = viewer == nil ? "t.last_at" : "v.last_at"
+            if let b = before { sql += " AND \(last) < ?"; args.append(b) }
+            if let a = after { sql += " AND \(last) >= ?"; args.append(a) }
+            sql += " ORDER BY \(last) DESC, t.id DESC LIMIT ? OFFSET ?"
             args += [limit, offset]
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { try Self.summary(db, $0) }
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { try Self.summary(db, $0, viewer: viewer) }
         }
     }
 
-    public func thread(id: Int64) async throws -> ThreadSummary? {
-        try await writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM email_threads WHERE id = ?", arguments: [id]).map { try Self.summary(db, $0) } }
+    /// One thread; with `viewer`, nil unless that mailbox holds one of its messages, and built from those.
+    public func thread(id: Int64, viewer: String? = nil) async throws -> ThreadSummary? {
+        try await writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM email_threads WHERE id = ?", arguments: [id]) else { return nil }
+            let summary = try Self.summary(db, row, viewer: viewer)
+            return summary.messageIds.isEmpty && viewer != nil ? nil : summary
+        }
     }
 
-    static func summary(_ db: Database, _ t: Row) throws -> ThreadSummary {
+    static func summary(_ db: Database, _ t: Row, viewer: String? = nil) throws -> ThreadSummary {
         let id: Int64 = t["id"]
-        let ids = try String.fetchAll(db, sql: "SELECT COALESCE(message_id, canonical_key) FROM emails WHERE thread_id = ? ORDER BY sent_at, id", arguments: [id])
-            .map { $0.hasPrefix("<") ? String($0.dropFirst().dropLast()) : $0 }
+        let held = viewer == nil ? "" : " AND e.id IN (\(heldByViewer))"
+        let args: StatementArguments = viewer.map { [id, $0] } ?? [id]
+        let messages = try Row.fetchAll(db, sql: """
+            SELECT COALESCE(e.message_id, e.canonical_key) AS mid, e.subject, e.sent_at FROM emails e WHERE e.thread_id = ?\(held) ORDER BY e.sent_at, e.id
+            """, arguments: args)
+        let ids = messages.map { (m: Row) -> String in
+            let s: String = m["mid"]
+            return s.hasPrefix("<") ? String(s.dropFirst().dropLast()) : s
+        }
         let mailboxes = try String.fetchAll(db, sql: """
             SELECT DISTINCT a.email FROM emails e JOIN email_sightings s ON s.email_id = e.id JOIN email_accounts a ON a.id = s.account_id
-            WHERE e.thread_id = ? ORDER BY a.email
-            """, arguments: [id])
+            WHERE e.thread_id = ?\(held) ORDER BY a.email
+            """, arguments: args)
         let links = try Row.fetchAll(db, sql: """
             SELECT l.investor_id, MAX(l.confidence) AS confidence,
                    (SELECT rule FROM email_investor_links l2 JOIN emails e2 ON e2.id = l2.email_id
-                    WHERE e2.thread_id = ?1 AND l2.investor_id = l.investor_id ORDER BY l2.confidence DESC LIMIT 1) AS rule
-            FROM email_investor_links l JOIN emails e ON e.id = l.email_id WHERE e.thread_id = ?1
+                    WHERE e2.thread_id = e.thread_id AND l2.investor_id = l.investor_id\(held.replacingOccurrences(of: "e.id", with: "e2.id"))
+                    ORDER BY l2.confidence DESC LIMIT 1) AS rule
+            FROM email_investor_links l JOIN emails e ON e.id = l.email_id WHERE e.thread_id = ?\(held)
             GROUP BY l.investor_id ORDER BY l.investor_id
-            """, arguments: [id]).map { ThreadSummary.Link(investorId: $0["investor_id"], rule: $0["rule"], confidence: $0["confidence"]) }
-        return ThreadSummary(id: id, subject: t["subject"], firstAt: t["first_at"], lastAt: t["last_at"], messageIds: ids, mailboxes: mailboxes,
-                             investorIds: links.map(\.investorId), investorLinks: links)
+            """, arguments: viewer.map { [$0, id, $0] } ?? [id]).map { ThreadSummary.Link(investorId: $0["investor_id"], rule: $0["rule"], confidence: $0["confidence"]) }
+        if viewer == nil {
+            return ThreadSummary(id: id, subject: t["subject"], firstAt: t["first_at"], lastAt: t["last_at"], messageIds: ids, mailboxes: mailboxes,
+                                 investorIds: links.map(\.investorId), investorLinks: links)
+        }
+        let dates = messages.compactMap { $0["sent_at"] as String? }
+        return ThreadSummary(id: id, subject: messages.lazy.compactMap { $0["subject"] as String? }.first, firstAt: dates.min(), lastAt: dates.max(),
+                             messageIds: ids, mailboxes: mailboxes, investorIds: links.map(\.investorId), investorLinks: links)
     }
 
     public struct ThreadMessage: Sendable, Codable, Equatable {
@@ -135,9 +183,12 @@ extension CaptureDatabase {
         public var investorLinks: [ThreadSummary.Link]
     }
 
-    public func threadMessages(threadId: Int64) async throws -> [ThreadMessage] {
+    /// The messages of a thread, oldest first; with `viewer`, only those that mailbox holds.
+    public func threadMessages(threadId: Int64, viewer: String? = nil) async throws -> [ThreadMessage] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM emails WHERE thread_id = ? ORDER BY sent_at, id", arguments: [threadId]).map { e in
+            let held = viewer == nil ? "" : " AND e.id IN (\(Self.heldByViewer))"
+            let args: StatementArguments = viewer.map { [threadId, $0] } ?? [threadId]
+            return try Row.fetchAll(db, sql: "SELECT e.* FROM emails e WHERE e.thread_id = ?\(held) ORDER BY e.sent_at, e.id", arguments: args).map { e in
                 let eid: Int64 = e["id"]
                 let participants = try Row.fetchAll(db, sql: "SELECT role, name, address FROM email_participants WHERE email_id = ? ORDER BY role, position", arguments: [eid])
                     .map { ThreadMessage.Participant(role: $0["role"], name: $0["name"], address: $0["address"]) }
@@ -157,7 +208,7 @@ extension CaptureDatabase {
 // Stable JSON: optional keys are written as null, never left out.
 extension CaptureDatabase.MailboxStatus {
     enum CodingKeys: String, CodingKey {
-        case email, state, enabled, cursor, messagesStored, backlog, parkedItems, lastError, lastSuccessAt, lastRun, quotaUnitsLastRun
+        case email, state, enabled, cursor, messagesStored, backlog, parkedItems, lastError, lastSuccessAt, lastRun, quotaUnitsLastRun, attachmentsPending
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -173,6 +224,7 @@ extension CaptureDatabase.MailboxStatus {
         try c.encode(lastSuccessAt, forKey: .lastSuccessAt)
         try c.encode(lastRun, forKey: .lastRun)
         try c.encode(quotaUnitsLastRun, forKey: .quotaUnitsLastRun)
+        try c.encode(attachmentsPending, forKey: .attachmentsPending)
     }
 }
 
@@ -206,6 +258,11 @@ extension CaptureDatabase.MailboxStatus.LastRun {
 }
 
 extension CaptureDatabase {
+    /// Download attempts an attachment gets (over separate syncs) before it stays `failed`.
+    public static let maxAttachmentAttempts = 3
+    /// The attachments still owed a download: pending, or failed with attempts left.
+    static let attachmentOwedCondition = "at.download_state = 'pending' OR (at.download_state = 'failed' AND at.attempts < \(maxAttachmentAttempts))"
+
     public struct AttachmentRow: Sendable {
         public var id: Int64
         public var threadId: Int64
@@ -215,12 +272,15 @@ extension CaptureDatabase {
         public var state: String
     }
 
-    public func attachmentRow(id: Int64) async throws -> AttachmentRow? {
+    /// One attachment; with `viewer`, nil unless that mailbox holds its message.
+    public func attachmentRow(id: Int64, viewer: String? = nil) async throws -> AttachmentRow? {
         try await writer.read { db in
-            try Row.fetchOne(db, sql: """
+            let held = viewer == nil ? "" : " AND e.id IN (\(Self.heldByViewer))"
+            let args: StatementArguments = viewer.map { [id, $0] } ?? [id]
+            return try Row.fetchOne(db, sql: """
                 SELECT a.id, e.thread_id, a.filename, a.mime_type, a.sha256, a.download_state FROM email_attachments a JOIN emails e ON e.id = a.email_id
-                WHERE a.id = ?
-                """, arguments: [id]).map {
+                WHERE a.id = ?\(held)
+                """, arguments: args).map {
                 AttachmentRow(id: $0[0], threadId: $0[1], filename: $0[2], mimeType: $0[3], sha256: $0[4], state: $0[5])
             }
         }

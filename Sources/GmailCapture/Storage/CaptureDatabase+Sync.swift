@@ -12,6 +12,10 @@ public struct SyncCounts: Sendable, Equatable, Codable {
     public var failed = 0
     public var deleted = 0
     public var quotaUnits = 0
+    /// Attachments downloaded and stored in this run (content already held counts too).
+    public var attachmentsStored = 0
+    /// Attachment downloads that failed in this run (retried by later runs, up to the attempt limit).
+    public var attachmentsFailed = 0
     public init() {}
 }
 
@@ -154,9 +158,9 @@ extension CaptureDatabase {
         try await writer.write { db in
             try db.execute(sql: """
                 UPDATE email_sync_runs SET finished_at = ?, status = ?, listed = ?, fetched = ?, stored = ?, skipped = ?, gone = ?,
-                    parked = ?, quota_units = ?, error = ? WHERE id = ?
+                    parked = ?, quota_units = ?, error = ?, attachments_stored = ?, attachments_failed = ? WHERE id = ?
                 """, arguments: [Self.iso(at), status, counts.listed, counts.fetched, counts.stored, counts.skipped, counts.gone,
-                                 counts.parked, counts.quotaUnits, error, id])
+                                 counts.parked, counts.quotaUnits, error, counts.attachmentsStored, counts.attachmentsFailed, id])
         }
     }
 

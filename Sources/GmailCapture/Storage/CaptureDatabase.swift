@@ -1,5 +1,8 @@
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The only type that touches SQL. Each method is named by intent and runs as one transaction;
 /// arguments are always bound, never interpolated.
@@ -12,10 +15,13 @@ import GRDB
 public final class CaptureDatabase: Sendable {
     public let writer: any DatabaseWriter
 
-    /// Opens (creating) the SQLite file in WAL mode and applies pending migrations.
+    /// Opens (creating) the SQLite file in WAL mode and applies pending migrations. A file created here
+    /// is created 0600 whatever the umask, and so are its -wal and -shm files (SQLite gives them the
+    /// database file's mode; they are also set explicitly).
     public init(path: String, migrations: MigrationRunner? = nil) throws {
         let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        let created = Self.createPrivateFile(path)
         var config = Configuration()
         config.busyMode = .timeout(10)
         // WAL with synchronous=NORMAL: a commit is durable against a process crash, and a power loss can
@@ -23,7 +29,25 @@ public final class CaptureDatabase: Sendable {
         // they cover, so a rolled-back commit rolls back its cursor too and the next sync refetches it.
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         writer = try DatabasePool(path: path, configuration: config)
+        if created || Self.isPrivate(path) {
+            for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) { chmod(path + suffix, 0o600) }
+        }
         try (migrations ?? MigrationRunner.bundled()).migrate(writer)
+    }
+
+    /// Creates an empty file with mode 0600 when none exists (an empty file is a valid new SQLite
+    /// database); true when it did.
+    static func createPrivateFile(_ path: String) -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return false }
+        fchmod(fd, 0o600)
+        close(fd)
+        return true
+    }
+
+    static func isPrivate(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && st.st_mode & 0o077 == 0
     }
 
     /// An in-memory database through the same initialisation (tests).
@@ -134,7 +158,8 @@ public final class CaptureDatabase: Sendable {
         var account: Account
         var links: [InvestorLink]
         var key: String
-        var threadKeys: [String]
+        var fingerprint: String
+        var threadInput: ThreadInput
         var direction: String
         var sentAt: String?
         var problems: String
@@ -145,25 +170,57 @@ public final class CaptureDatabase: Sendable {
             self.account = account
             self.links = links
             key = MessageIdentity.canonicalKey(m)
-            threadKeys = ThreadInput(m, mailbox: account.email).keys()
+            threadInput = ThreadInput(m, mailbox: account.email)
+            sentAt = m.date.map(CaptureDatabase.iso)
+            fingerprint = MessageIdentity.fingerprint(fromAddress: m.from?.address, sentAt: sentAt, subject: m.subject, textBody: m.textBody,
+                                                      attachments: m.attachments.map { ($0.partId, $0.size) })
             direction = m.labelIds.contains("SENT") || AddressNormalizer.canonical(m.from?.address ?? "") == AddressNormalizer.canonical(account.email)
                 ? "sent" : "received"
-            sentAt = m.date.map(CaptureDatabase.iso)
             problems = String(decoding: (try? JSONEncoder().encode(m.problems)) ?? Data("[]".utf8), as: UTF8.self)
             labels = String(decoding: (try? JSONEncoder().encode(m.labelIds)) ?? Data("[]".utf8), as: UTF8.self)
         }
     }
 
+    /// The email a sighting belongs to: the one with its canonical key when that email's fingerprint
+    /// agrees; otherwise (a reused Message-ID with different content) a separate email keyed by the
+    /// fingerprint too, with the collision recorded among its problems. Returns its key and whether the
+    /// message owns its Message-ID.
+    static func resolveIdentity(_ db: Database, _ row: Prepared) throws -> (key: String, ownsMessageID: Bool, problems: String) {
+        guard let existing = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT id, fingerprint, from_address, sent_at, subject, text_body FROM emails WHERE canonical_key = ?
+            """), arguments: [row.key]) else { return (row.key, true, row.problems) }
+        var stored: String? = existing["fingerprint"]
+        if stored == nil {
+            // Stored before fingerprints existed: computed from its columns and the first sighting's parts.
+            let id: Int64 = existing["id"]
+            let parts = try Row.fetchAll(db, sql: """
+                SELECT part_id, size FROM email_attachments WHERE sighting_id = (SELECT MIN(id) FROM email_sightings WHERE email_id = ?)
+                """, arguments: [id]).map { (partId: $0["part_id"] as String, size: $0["size"] as Int) }
+            let fp = MessageIdentity.fingerprint(fromAddress: existing["from_address"], sentAt: existing["sent_at"], subject: existing["subject"],
+                                                 textBody: existing["text_body"], attachments: parts)
+            try db.execute(sql: "UPDATE emails SET fingerprint = ? WHERE id = ?", arguments: [fp, id])
+            stored = fp
+        }
+        if stored == row.fingerprint { return (row.key, true, row.problems) }
+        var problems = (try? JSONDecoder().decode([String].self, from: Data(row.problems.utf8))) ?? []
+        problems.append("Message-ID \(row.m.messageId ?? "") is already used by a different captured message; stored as a separate email")
+        let json = String(decoding: (try? JSONEncoder().encode(problems)) ?? Data("[]".utf8), as: UTF8.self)
+        return (row.key + "#" + row.fingerprint.prefix(32), false, json)
+    }
+
     static func insert(_ db: Database, _ row: Prepared) throws -> Stored {
-        let (m, account, links, key, threadKeys, direction, sentAt, problems, labels) =
-            (row.m, row.account, row.links, row.key, row.threadKeys, row.direction, row.sentAt, row.problems, row.labels)
+        let (m, account, links, direction, sentAt, labels) = (row.m, row.account, row.links, row.direction, row.sentAt, row.labels)
+        let (key, ownsMessageID, problems) = try resolveIdentity(db, row)
+        var input = row.threadInput
+        input.canonicalKey = key
+        let threadKeys = input.keys(ownsMessageID: ownsMessageID)
         try db.cachedStatement(sql: """
             INSERT INTO emails (canonical_key, message_id, in_reply_to, subject, from_name, from_address, sent_at, text_body,
-                                html_body, snippet, has_calendar, size_estimate, problems)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                html_body, snippet, has_calendar, size_estimate, problems, fingerprint)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(canonical_key) DO NOTHING
             """).execute(arguments: [key, m.messageId, m.inReplyTo, m.subject, m.from?.name, m.from?.address, sentAt, m.textBody,
-                             m.htmlBody, m.snippet, m.hasCalendar, m.sizeEstimate, problems])
+                             m.htmlBody, m.snippet, m.hasCalendar, m.sizeEstimate, problems, row.fingerprint])
         let newEmail = db.changesCount > 0
         let emailId = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM emails WHERE canonical_key = ?"), arguments: [key])!
         if newEmail {
@@ -258,6 +315,8 @@ public final class CaptureDatabase: Sendable {
     /// `2024-04-03T07:12:00Z`; the value-type format style (an `ISO8601DateFormatter` per call costs
     /// an ICU formatter each time and was a tenth of the backfill's CPU).
     static func iso(_ d: Date) -> String { d.formatted(isoStyle) }
+    /// The timestamp form every stored and printed date uses (`2024-04-03T07:12:00Z`).
+    public static func isoString(_ d: Date) -> String { iso(d) }
     static let isoStyle = Date.ISO8601FormatStyle(timeZone: .gmt)
 
     // MARK: - Queries used by tests, the CLI and the routes
@@ -289,7 +348,7 @@ extension CaptureDatabase: RefreshTokenStore {
     }
 
     public func saveSealedRefreshToken(_ sealed: String, for mailbox: String) async throws {
-        precondition(sealed.hasPrefix("v1:"), "only sealed tokens are stored")
+        precondition(sealed.hasPrefix("v1:") || sealed.hasPrefix("v2:"), "only sealed tokens are stored")
         try await writer.write { db in
             try db.execute(sql: """
                 INSERT INTO email_oauth_tokens (account_email, sealed_refresh_token) VALUES (?, ?)

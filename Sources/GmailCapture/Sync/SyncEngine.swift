@@ -15,6 +15,11 @@ public struct SyncSettings: Sendable {
     public var maxItemAttempts = 3
     public var policy = CapturePolicy()
     public var workspaceDomain: String?
+    /// Where attachments are stored. When set, each mailbox's sync downloads what it owes
+    /// (`attachmentConcurrency` at a time, parts over `maxAttachmentMB` recorded as skipped).
+    public var attachmentStore: AttachmentStore?
+    public var attachmentConcurrency = 4
+    public var maxAttachmentMB = 50
 
     public init() {}
 }
@@ -84,6 +89,13 @@ public struct SyncEngine: Sendable {
                 let index = InvestorIndex(investors: try await CRMDirectory(database: database).investors(), workspaceDomain: settings.workspaceDomain)
                 if !account.backfillComplete { try await backfill(account, index, &counts) }
                 state = try await incremental(mailbox, index, &counts)
+                if let store = settings.attachmentStore {
+                    let downloader = AttachmentDownloader(database: database, store: store, client: client, concurrency: settings.attachmentConcurrency,
+                                                          maxMegabytes: settings.maxAttachmentMB)
+                    let report = try await downloader.run(mailbox: mailbox)
+                    counts.attachmentsStored += report.stored + report.deduplicated
+                    counts.attachmentsFailed += report.failed
+                }
                 if counts.failed > 0 || counts.parked > 0 || state == "needs_attention" { status = "partial" }
                 if state == "idle" { try await database.markSuccess(accountId: account.id, at: clock.now()) }
             } catch let e as GmailAPIError where e.classification == .needsAdmin {

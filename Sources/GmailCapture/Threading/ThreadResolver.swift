@@ -26,6 +26,24 @@ public enum MessageIdentity {
         let digest = SHA256.hash(data: Data([date, from, recipients, subject, text].joined(separator: "\u{1F}").utf8))
         return "hash:" + digest.map { String(format: "%02x", $0) }.joined()
     }
+
+    /// What a message says, as a hash: the sender's canonical address, the Date header (as stored, ISO
+    /// 8601 UTC), the whitespace-normalised subject and text body, and each attachment's part and size.
+    /// A Message-ID is chosen by the sender, so it alone does not make two sightings one email: they
+    /// must also agree on this. Computed from what storage keeps, so rows stored before fingerprints
+    /// existed get theirs from their columns.
+    public static func fingerprint(fromAddress: String?, sentAt: String?, subject: String?, textBody: String?,
+                                   attachments: [(partId: String, size: Int)]) -> String {
+        func norm(_ s: String?) -> String { (s ?? "").split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+        let from = fromAddress.flatMap { AddressNormalizer.canonical($0) } ?? ""
+        let parts = attachments.sorted { $0.partId < $1.partId }.map { "\($0.partId):\($0.size)" }.joined(separator: ",")
+        var h = SHA256()
+        for field in [from, sentAt ?? "", norm(subject), norm(textBody), parts] {
+            h.update(data: Data(field.utf8))
+            h.update(data: Data([0x1F]))
+        }
+        return h.finalize().map { String(format: "%02x", $0) }.joined()
+    }
 }
 
 /// What the resolver needs of one sighting of a message.
@@ -52,10 +70,11 @@ public struct ThreadInput: Sendable, Equatable {
     }
 
     /// The keys this message joins: itself, its Message-ID and the ids it names (References capped to the
-    /// first and the last `referenceCap - 1`), and its mailbox's Gmail thread.
-    public func keys(referenceCap: Int = ThreadResolver.referenceCap) -> [String] {
+    /// first and the last `referenceCap - 1`), and its mailbox's Gmail thread. A message whose Message-ID
+    /// collides with a different email (`ownsMessageID` false) does not claim that id's key.
+    public func keys(referenceCap: Int = ThreadResolver.referenceCap, ownsMessageID: Bool = true) -> [String] {
         var k = ["msg:" + canonicalKey]
-        if let id = MessageIdentity.normalizedMessageID(messageId) { k.append("rfc:" + id) }
+        if ownsMessageID, let id = MessageIdentity.normalizedMessageID(messageId) { k.append("rfc:" + id) }
         if let r = MessageIdentity.normalizedMessageID(inReplyTo) { k.append("rfc:" + r) }
         let refs = references.compactMap(MessageIdentity.normalizedMessageID)
         let capped = refs.count > referenceCap ? [refs[0]] + refs.suffix(referenceCap - 1) : refs
