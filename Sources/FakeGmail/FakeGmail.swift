@@ -1,5 +1,6 @@
 import Foundation
 import MIMEKit
+import Synchronization
 
 /// A faithful, deterministic Gmail API. One model behind two front doors: call `handle(_:)` in-process
 /// (no socket), or serve it over HTTP with `FakeGmailHTTPServer`. Every control operation exists as a
@@ -71,7 +72,12 @@ public actor FakeGmail {
     }
 
     public let options: Options
-    var model: FakeGmailModel
+    var model: FakeGmailModel {
+        didSet { clockReading.withLock { $0 = model.clock.nowMillis } }
+    }
+    /// The virtual clock's reading, readable without awaiting the actor (a client's clock in tests
+    /// follows it, as a real client's clock and Google's agree).
+    let clockReading: Mutex<Int64>
     var quota: QuotaLedger
     var faults = FaultPlan()
     var oauth = OAuthServer()
@@ -85,6 +91,7 @@ public actor FakeGmail {
 
     public init(options: Options = Options()) {
         self.options = options
+        clockReading = Mutex(options.clockStartMillis)
         model = FakeGmailModel(seed: options.seed, clockStartMillis: options.clockStartMillis)
         model.retentionRecords = options.historyRetentionRecords
         model.retentionAgeMillis = options.historyRetentionSeconds.map { $0 * 1000 }
@@ -142,6 +149,9 @@ public actor FakeGmail {
     // MARK: - Clock, faults, quota, journal
 
     public func nowMillis() -> Int64 { model.clock.nowMillis }
+
+    /// The virtual clock now, without awaiting the actor.
+    public nonisolated func currentMillis() -> Int64 { clockReading.withLock { $0 } }
 
     public func advanceClock(seconds: Double) { model.advance(millis: Int64(seconds * 1000)) }
 

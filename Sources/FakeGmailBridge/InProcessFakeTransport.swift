@@ -31,26 +31,39 @@ public final class VirtualCaptureClock: CaptureClock, Sendable {
     }
     let state: Mutex<State>
     let onAdvance: @Sendable (Duration) async -> Void
+    /// When linked: the fake's own reading, which this clock never runs behind.
+    let follow: (@Sendable () -> Date)?
 
-    public init(start: Date, onAdvance: @escaping @Sendable (Duration) async -> Void = { _ in }) {
+    public init(start: Date, follow: (@Sendable () -> Date)? = nil, onAdvance: @escaping @Sendable (Duration) async -> Void = { _ in }) {
         state = Mutex(State(now: start))
+        self.follow = follow
         self.onAdvance = onAdvance
     }
 
-    /// A clock whose sleeps also advance `fake`'s virtual clock.
+    /// A clock linked both ways to `fake`'s virtual clock: its sleeps advance the fake's clock, and it
+    /// never runs behind the fake's (a scenario that moves the fake's time moves the client's too, as
+    /// real clients and Google share the wall clock).
     public static func linked(to fake: FakeGmail) async -> VirtualCaptureClock {
         let start = Date(timeIntervalSince1970: TimeInterval(await fake.nowMillis()) / 1000)
-        return VirtualCaptureClock(start: start) { d in
+        return VirtualCaptureClock(start: start, follow: { Date(timeIntervalSince1970: TimeInterval(fake.currentMillis()) / 1000) }) { d in
             await fake.advanceClock(seconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
         }
     }
 
-    public func now() -> Date { state.withLock { $0.now } }
+    public func now() -> Date {
+        let followed = follow?()
+        return state.withLock { s in
+            if let f = followed, f > s.now { s.now = f }
+            return s.now
+        }
+    }
 
     public func sleep(for duration: Duration) async throws {
         try Task.checkCancellation()
         guard duration > .zero else { return }
+        let followed = follow?()
         state.withLock {
+            if let f = followed, f > $0.now { $0.now = f }
             $0.now = $0.now.addingTimeInterval(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
             $0.slept += duration
         }

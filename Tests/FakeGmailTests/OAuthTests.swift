@@ -85,8 +85,11 @@ import Testing
             await fake.advanceClock(seconds: 3600)
             #expect(try await s.get("/gmail/v1/users/me/profile", token: access).status == 401)
 
+            // Revocation (with an assertion that is otherwise good at the new virtual time).
+            let later = Int(await fake.nowMillis() / 1000)
+            #expect(try await token(try Self.assertion(key, sub: Self.user, iat: later)).status == 200)
             await fake.revokeUser(Self.user)
-            #expect(try s.json(try await token(try Self.assertion(key, sub: Self.user)))["error"] as? String == "invalid_grant")
+            #expect(try s.json(try await token(try Self.assertion(key, sub: Self.user, iat: later)))["error"] as? String == "invalid_grant")
         }
     }
 

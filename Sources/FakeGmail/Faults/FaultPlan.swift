@@ -4,8 +4,8 @@ import Foundation
 /// body, latency on the virtual clock, a dropped connection, a truncated or malformed body. A rule with
 /// `count` expires after firing that many times.
 public struct FaultRule: Sendable, Codable, Equatable {
-    /// Gmail method id (`gmail.users.messages.get`, or the short `messages.get`), `batch`,
-    /// `oauth2.token`, or an HTTP method (`GET`).
+    /// Gmail method id (`gmail.users.messages.get`, or the short `messages.get`), `batch` (the envelope
+    /// itself: the rule answers the whole batch), `oauth2.token`, or an HTTP method (`GET`).
     public var method: String?
     public var pathRegex: String?
     /// Mailbox address the call is for.

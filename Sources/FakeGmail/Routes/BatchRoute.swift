@@ -3,12 +3,18 @@ import MIMEKit
 
 /// `POST /batch/gmail/v1` (and `/batch`): multipart/mixed of application/http parts. Each part goes
 /// through the same dispatch as a direct call (auth, faults, quota per part); one failed part never
-/// fails the others; more than 100 parts is a 400 for the whole batch.
+/// fails the others; more than 100 parts is a 400 for the whole batch. The envelope itself is a call
+/// too (method id `batch`, no user, no part index): a fault rule matching it answers the whole batch.
 extension FakeGmail {
     static let batchLimit = 100
 
     func batch(_ request: FakeRequest) -> FakeResponse {
         count("batch")
+        let call = FaultPlan.Call(method: "batch", httpMethod: request.method, path: request.path, user: nil, batchPart: nil)
+        let rule = faults.pick(call, random: &model.random)
+        if let rule, let answer = faultAnswer(rule) {
+            return record(request, method: "batch", user: nil, batchPart: nil, response: answer, fault: describe(rule))
+        }
         guard let ct = request.header("Content-Type"), ct.lowercased().hasPrefix("multipart/") else {
             return record(request, method: "batch", user: nil, batchPart: nil,
                           response: FakeGmailError.badRequest("Batch requests must be multipart/mixed").response, fault: nil)
@@ -60,8 +66,9 @@ extension FakeGmail {
             out += [13, 10]
         }
         out += Array("--\(boundary)--\r\n".utf8)
-        let r = FakeResponse(status: 200, headers: [("Content-Type", "multipart/mixed; boundary=\(boundary)")], body: out)
-        return record(request, method: "batch", user: nil, batchPart: nil, response: r, fault: nil)
+        var r = FakeResponse(status: 200, headers: [("Content-Type", "multipart/mixed; boundary=\(boundary)")], body: out)
+        applyFaultEffects(rule, to: &r)
+        return record(request, method: "batch", user: nil, batchPart: nil, response: r, fault: rule.map { describe($0) })
     }
 
     /// `GET /gmail/v1/... HTTP/1.1` + headers + blank line + body; lenient about LF-only and a missing version.

@@ -5,7 +5,7 @@ import Foundation
 /// | route | Swift |
 /// |---|---|
 /// | `POST /__fake/users` `{"email"}` | `addUser` |
-/// | `POST /__fake/users/{email}/messages?labelIds=A,B&internalDate=MS` (raw body) | `insertMessage` |
+/// | `POST /__fake/users/{email}/messages?labelIds=A,B&internalDate=MS` (raw body; or `labelIds=A&labelIds=B`) | `insertMessage` |
 /// | `DELETE /__fake/users/{email}/messages/{id}` | `deleteMessage` |
 /// | `POST /__fake/users/{email}/messages/{id}/labels` `{"add","remove"}` | `modifyLabels` |
 /// | `POST /__fake/users/{email}/history/expire` | `expireHistory` |
@@ -29,7 +29,10 @@ extension FakeGmail {
                 addUser(email)
                 return ok
             case ("POST", let s) where s.count == 3 && s[0] == "users" && s[2] == "messages":
-                let labels = r.queryValue("labelIds").map { $0.split(separator: ",").map(String.init) } ?? ["INBOX", "UNREAD"]
+                // One comma-separated value (`labelIds=A,B`), repeated parameters (`labelIds=A&labelIds=B`,
+                // Gmail's convention for lists), or a mix; absent means INBOX and UNREAD.
+                let given = r.queryValues("labelIds")
+                let labels = given.isEmpty ? ["INBOX", "UNREAD"] : given.flatMap { $0.split(separator: ",").map(String.init) }
                 var date: Int64?
                 if let d = r.queryValue("internalDate") {
                     guard let v = Int64(d) else { throw FakeGmailError.badRequest("internalDate must be epoch milliseconds") }

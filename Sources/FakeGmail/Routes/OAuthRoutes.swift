@@ -9,29 +9,32 @@ extension FakeGmail {
                           response: OAuthServer.OAuthError(status: 405, error: "invalid_request", description: "POST required").response, fault: nil)
         }
         let form = FakeRequest.parseQuery(String(decoding: request.body, as: UTF8.self))
-        let call = FaultPlan.Call(method: "oauth2.token", httpMethod: "POST", path: request.path, user: nil, batchPart: nil)
-        if let rule = faults.pick(call, random: &model.random) {
-            let status = rule.status ?? 500
-            let r: FakeResponse
-            if let reason = rule.reason, status < 500 {
-                r = OAuthServer.OAuthError(status: status, error: reason, description: rule.message ?? reason).response
-            } else {
-                var resp = OAuthServer.OAuthError(status: status, error: "internal_failure", description: rule.message ?? "Backend Error").response
-                resp.transportFault = rule.transport
-                r = resp
-            }
-            return record(request, method: "oauth2.token", user: nil, batchPart: nil, response: r, fault: describe(rule))
+        // Scripted faults, with every effect a Gmail call gets (latency, Retry-After, retry text,
+        // transport, malformed body); errors in the token endpoint's own shape, `{"error", "error_description"}`.
+        let call = FaultPlan.Call(method: "oauth2.token", httpMethod: request.method, path: request.path, user: nil, batchPart: nil)
+        let rule = faults.pick(call, random: &model.random)
+        if let rule, let answer = faultAnswer(rule, render: { e in
+            let reason = e.code < 500 ? rule.reason : nil
+            let error = reason ?? "internal_failure"
+            var description = rule.message ?? reason ?? "Backend Error"
+            if let t = rule.retryAfterText { description += "  Retry after \(rfc3339(model.clock.nowMillis + Int64(t) * 1000))" }
+            var r = OAuthServer.OAuthError(status: e.code, error: error, description: description).response
+            for (k, v) in e.extraHeaders.sorted(by: { $0.key < $1.key }) { r.headers.append((k, v)) }
+            return r
+        }) {
+            return record(request, method: "oauth2.token", user: nil, batchPart: nil, response: answer, fault: describe(rule))
         }
         let now = model.clock.nowMillis
         let minted = model.ids.token(40)
         let users = Set(model.mailboxes.keys)
         let result = oauth.exchange(form: form, tokenURLs: [tokenURL], knownUser: { users.contains($0.lowercased()) }, now: now) { minted }
+        var response: FakeResponse
         switch result {
-        case .success(let json):
-            return record(request, method: "oauth2.token", user: nil, batchPart: nil, response: .json(200, json), fault: nil)
-        case .failure(let e):
-            return record(request, method: "oauth2.token", user: nil, batchPart: nil, response: e.response, fault: nil)
+        case .success(let json): response = .json(200, json)
+        case .failure(let e): response = e.response
         }
+        applyFaultEffects(rule, to: &response)
+        return record(request, method: "oauth2.token", user: nil, batchPart: nil, response: response, fault: rule.map { describe($0) })
     }
 
     /// Auto-approving consent: redirects to `redirect_uri` with `code` and the caller's `state`.

@@ -78,29 +78,9 @@ extension FakeGmail {
 
         // Scripted faults come first: a faulted call is not charged.
         let call = FaultPlan.Call(method: method, httpMethod: request.method, path: path, user: user, batchPart: batchPart)
-        var transport: TransportFault?
-        var malformed = false
-        var faultNote: String?
-        if let rule = faults.pick(call, random: &model.random) {
-            faultNote = describe(rule)
-            if let l = rule.latencyMs { model.advance(millis: Int64(l)) }
-            if let status = rule.status {
-                var e = FakeGmailError.fault(status: status, reason: rule.reason, message: rule.message)
-                if let t = rule.retryAfterText {
-                    e.message += "  Retry after \(rfc3339(model.clock.nowMillis + Int64(t) * 1000))"
-                }
-                if let ra = rule.retryAfter { e.extraHeaders["Retry-After"] = String(ra) }
-                var r = e.response
-                r.transportFault = rule.transport
-                if rule.malformedBody == true { r.body = Array("{\"error\": {\"code\": \(status), \"mess".utf8) }
-                return record(request, method: method, user: user, batchPart: batchPart, response: r, fault: faultNote)
-            }
-            transport = rule.transport
-            malformed = rule.malformedBody == true
-            if transport == .dropConnection {
-                return record(request, method: method, user: user, batchPart: batchPart,
-                              response: FakeResponse(status: 503, transportFault: .dropConnection), fault: faultNote)
-            }
+        let rule = faults.pick(call, random: &model.random)
+        if let rule, let answer = faultAnswer(rule) {
+            return record(request, method: method, user: user, batchPart: batchPart, response: answer, fault: describe(rule))
         }
 
         // Quota, then the call itself.
@@ -128,9 +108,38 @@ extension FakeGmail {
         } catch {
             response = FakeGmailError.fault(status: 500, reason: nil, message: nil).response
         }
-        if malformed { response.body = Array(response.body.prefix(max(1, response.body.count / 2))) + Array("\u{0}garbage".utf8) }
-        response.transportFault = transport
-        return record(request, method: method, user: user, batchPart: batchPart, response: response, fault: faultNote)
+        applyFaultEffects(rule, to: &response)
+        return record(request, method: method, user: user, batchPart: batchPart, response: response, fault: rule.map { describe($0) })
+    }
+
+    /// The effects of a fired rule that come before the call is served: its latency passes on the virtual
+    /// clock; a `status` answers the call with Google's error body (`retryAfter` as a `Retry-After`
+    /// header, `retryAfterText` in the message), `render` turning the error into a response (Google's
+    /// envelope unless told otherwise); a dropped connection answers it too. Nil: serve the call, then
+    /// pass its answer through `applyFaultEffects`.
+    func faultAnswer(_ rule: FaultRule, render: (FakeGmailError) -> FakeResponse = { $0.response }) -> FakeResponse? {
+        if let l = rule.latencyMs { model.advance(millis: Int64(l)) }
+        if let status = rule.status {
+            var e = FakeGmailError.fault(status: status, reason: rule.reason, message: rule.message)
+            if let t = rule.retryAfterText {
+                e.message += "  Retry after \(rfc3339(model.clock.nowMillis + Int64(t) * 1000))"
+            }
+            if let ra = rule.retryAfter { e.extraHeaders["Retry-After"] = String(ra) }
+            var r = render(e)
+            r.transportFault = rule.transport
+            if rule.malformedBody == true { r.body = Array("{\"error\": {\"code\": \(status), \"mess".utf8) }
+            return r
+        }
+        if rule.transport == .dropConnection { return FakeResponse(status: 503, transportFault: .dropConnection) }
+        return nil
+    }
+
+    /// The effects of a fired rule (if any) on the answer actually served: a malformed or truncated body.
+    func applyFaultEffects(_ rule: FaultRule?, to response: inout FakeResponse) {
+        if rule?.malformedBody == true {
+            response.body = Array(response.body.prefix(max(1, response.body.count / 2))) + Array("\u{0}garbage".utf8)
+        }
+        response.transportFault = rule?.transport
     }
 
     func count(_ method: String) { requestCounts[method, default: 0] += 1 }

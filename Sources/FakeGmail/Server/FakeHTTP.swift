@@ -13,16 +13,22 @@ public struct FakeRequest: Sendable {
     /// - Parameter target: path and query as sent on the request line (`/gmail/v1/users/me/messages?q=x`).
     public init(method: String, target: String, headers: [(String, String)] = [], body: [UInt8] = []) {
         self.method = method.uppercased()
-        var t = target
-        // Absolute-form targets (http://host/path) are accepted too.
-        if let r = t.range(of: "://"), let slash = t[r.upperBound...].firstIndex(of: "/") { t = String(t[slash...]) }
-        if let q = t.firstIndex(of: "?") {
-            path = String(t[..<q])
-            query = FakeRequest.parseQuery(String(t[t.index(after: q)...]))
+        // Only the part before the first `?` is the path: a query value may hold `://` or `/` unencoded
+        // (`redirect_uri=http://127.0.0.1:9/cb`, which RFC 3986 allows).
+        var p: Substring
+        if let q = target.firstIndex(of: "?") {
+            p = target[..<q]
+            query = FakeRequest.parseQuery(String(target[target.index(after: q)...]))
         } else {
-            path = t
+            p = target[...]
             query = []
         }
+        // Absolute-form targets (http://host/path) are accepted too.
+        if !p.hasPrefix("/"), let r = p.range(of: "://") {
+            let authorityAndPath = p[r.upperBound...]
+            p = authorityAndPath.firstIndex(of: "/").map { authorityAndPath[$0...] } ?? "/"
+        }
+        path = String(p)
         self.headers = headers
         self.body = body
     }

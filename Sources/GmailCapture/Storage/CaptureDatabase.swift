@@ -183,12 +183,11 @@ public final class CaptureDatabase: Sendable {
 
     /// The email a sighting belongs to: the one with its canonical key when that email's fingerprint
     /// agrees; otherwise (a reused Message-ID with different content) a separate email keyed by the
-    /// fingerprint too, with the collision recorded among its problems. Returns its key and whether the
-    /// message owns its Message-ID.
-    static func resolveIdentity(_ db: Database, _ row: Prepared) throws -> (key: String, ownsMessageID: Bool, problems: String) {
+    /// fingerprint too, with the collision recorded among its problems. Returns its key and problems.
+    static func resolveIdentity(_ db: Database, _ row: Prepared) throws -> (key: String, problems: String) {
         guard let existing = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT id, fingerprint, from_address, sent_at, subject, text_body FROM emails WHERE canonical_key = ?
-            """), arguments: [row.key]) else { return (row.key, true, row.problems) }
+            """), arguments: [row.key]) else { return (row.key, row.problems) }
         var stored: String? = existing["fingerprint"]
         if stored == nil {
             // Stored before fingerprints existed: computed from its columns and the first sighting's parts.
@@ -201,19 +200,19 @@ public final class CaptureDatabase: Sendable {
             try db.execute(sql: "UPDATE emails SET fingerprint = ? WHERE id = ?", arguments: [fp, id])
             stored = fp
         }
-        if stored == row.fingerprint { return (row.key, true, row.problems) }
+        if stored == row.fingerprint { return (row.key, row.problems) }
         var problems = (try? JSONDecoder().decode([String].self, from: Data(row.problems.utf8))) ?? []
         problems.append("Message-ID \(row.m.messageId ?? "") is already used by a different captured message; stored as a separate email")
         let json = String(decoding: (try? JSONEncoder().encode(problems)) ?? Data("[]".utf8), as: UTF8.self)
-        return (row.key + "#" + row.fingerprint.prefix(32), false, json)
+        return (row.key + "#" + row.fingerprint.prefix(32), json)
     }
 
     static func insert(_ db: Database, _ row: Prepared) throws -> Stored {
         let (m, account, links, direction, sentAt, labels) = (row.m, row.account, row.links, row.direction, row.sentAt, row.labels)
-        let (key, ownsMessageID, problems) = try resolveIdentity(db, row)
+        let (key, problems) = try resolveIdentity(db, row)
         var input = row.threadInput
         input.canonicalKey = key
-        let threadKeys = input.keys(ownsMessageID: ownsMessageID)
+        let threadKeys = input.keys()
         try db.cachedStatement(sql: """
             INSERT INTO emails (canonical_key, message_id, in_reply_to, subject, from_name, from_address, sent_at, text_body,
                                 html_body, snippet, has_calendar, size_estimate, problems, fingerprint)

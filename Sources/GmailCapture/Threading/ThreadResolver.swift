@@ -70,11 +70,12 @@ public struct ThreadInput: Sendable, Equatable {
     }
 
     /// The keys this message joins: itself, its Message-ID and the ids it names (References capped to the
-    /// first and the last `referenceCap - 1`), and its mailbox's Gmail thread. A message whose Message-ID
-    /// collides with a different email (`ownsMessageID` false) does not claim that id's key.
-    public func keys(referenceCap: Int = ThreadResolver.referenceCap, ownsMessageID: Bool = true) -> [String] {
+    /// first and the last `referenceCap - 1`), and its mailbox's Gmail thread. Two different emails that
+    /// share a Message-ID land in one thread whichever is stored first (the partition does not depend on
+    /// sync order); they stay two emails, and reading is decided per message, so this grants nothing.
+    public func keys(referenceCap: Int = ThreadResolver.referenceCap) -> [String] {
         var k = ["msg:" + canonicalKey]
-        if ownsMessageID, let id = MessageIdentity.normalizedMessageID(messageId) { k.append("rfc:" + id) }
+        if let id = MessageIdentity.normalizedMessageID(messageId) { k.append("rfc:" + id) }
         if let r = MessageIdentity.normalizedMessageID(inReplyTo) { k.append("rfc:" + r) }
         let refs = references.compactMap(MessageIdentity.normalizedMessageID)
         let capped = refs.count > referenceCap ? [refs[0]] + refs.suffix(referenceCap - 1) : refs
