@@ -191,3 +191,171 @@ struct AttackFixture: Sendable {
         #expect(try await db.counts().emails == 2)
     }
 }
+
+/// Server hygiene, token lifecycle and the OAuth flow's checks, in-process and over a socket.
+@Suite struct HardeningRouteTests {
+    static func app(_ f: RouteFixture, clock: any CaptureClock, oauth: OAuthTokenProvider? = nil) -> some ApplicationProtocol {
+        let routes = EmailRoutes(enabled: true, database: f.db, directory: f.directory, authenticator: APITokenAuthenticator(directory: f.directory, clock: clock),
+                                 attachments: f.store, oauth: oauth, workspaceDomain: "firm.example", clock: clock, runNow: { t in f.triggers.append(t) })
+        let router = Router()
+        router.addRoutes(routes.collection(), atPath: "/api/email")
+        return Application(router: router)
+    }
+
+    @Test(arguments: Mode.allCases)
+    func oversizedBodiesAre413JSONAndEveryJSONAnswerIsNosniff(mode: Mode) async throws {
+        let f = try await RouteFixture.make()
+        try await f.app().test(mode.testing) { client in
+            let big = ByteBuffer(string: #"{"email": ""# + String(repeating: "a", count: EmailRoutes.maxBodyBytes + 10) + #""}"#)
+            try await client.execute(uri: "/api/email/accounts/enroll", method: .post, headers: bearer(f.adminToken), body: big) { r in
+                #expect(r.status == .contentTooLarge)
+                let code = try errorCode(r)
+                #expect(code == 413)
+                #expect(r.headers[.contentType]?.hasPrefix("application/json") == true)
+            }
+            for (uri, token) in [("status", f.adminToken), ("threads", f.userToken), ("threads/999", f.userToken), ("status", "wrong")] {
+                try await client.execute(uri: "/api/email/\(uri)", method: .get, headers: bearer(token)) { r in
+                    #expect(r.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff", "\(uri)")
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [
+        ("application/pdf", "application/pdf"), ("image/png", "image/png"), ("IMAGE/JPEG; name=x.jpg", "image/jpeg"), ("text/plain", "text/plain"),
+        ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ("text/html", "application/octet-stream"), ("image/svg+xml", "application/octet-stream"), ("application/javascript", "application/octet-stream"),
+        ("application/xhtml+xml", "application/octet-stream"), ("text/xml", "application/octet-stream"), ("", "application/octet-stream"),
+    ])
+    func onlyInertTypesAreServedAsThemselves(stored: String, served: String) {
+        #expect(EmailRoutes.servedType(stored) == served)
+    }
+
+    @Test(arguments: [
+        ("report.pdf", #"attachment; filename="report.pdf"; filename*=UTF-8''report.pdf"#),
+        (#"a"b\c.txt"#, #"attachment; filename="a\"b\\c.txt"; filename*=UTF-8''a%22b%5Cc.txt"#),
+        ("x\r\nSet-Cookie: y.txt", #"attachment; filename="x__Set-Cookie: y.txt"; filename*=UTF-8''x%0D%0ASet-Cookie%3A%20y.txt"#),
+        ("Übersicht Q1.pdf", #"attachment; filename="_bersicht Q1.pdf"; filename*=UTF-8''%C3%9Cbersicht%20Q1.pdf"#),
+        ("a;b=c.pdf", #"attachment; filename="a;b=c.pdf"; filename*=UTF-8''a%3Bb%3Dc.pdf"#),
+        ("", #"attachment; filename="attachment"; filename*=UTF-8''attachment"#),
+    ])
+    func filenamesAreQuotedWhateverTheyContain(name: String, header: String) {
+        #expect(EmailRoutes.contentDisposition(filename: name) == header)
+    }
+
+    @Test(arguments: Mode.allCases)
+    func aHostileTypeIsServedAsOctetStreamInASandbox(mode: Mode) async throws {
+        let f = try await RouteFixture.make()
+        let alex = try #require(try await f.db.account(email: "alex@firm.example"))
+        var m = ParsedMessage()
+        m.messageId = "page@lumenridge.example"; m.gmailId = "a2"; m.threadId = "tb"; m.subject = "Page"
+        m.from = .init(name: nil, address: "maya@lumenridge.example"); m.to = [.init(name: nil, address: "alex@firm.example")]
+        m.date = Date(timeIntervalSince1970: 1_709_800_000); m.textBody = "See page."
+        m.attachments = [ParsedAttachment(partId: "1", filename: "page.html", mimeType: "text/html", size: 8, contentId: nil, inline: false,
+                                          attachmentId: nil, sha256: nil)]
+        _ = try await f.db.store(m, account: alex, links: [])
+        let sha = try f.store.put(Array("%PDF-1.4".utf8))
+        let id = try await f.db.writer.write { db -> Int64 in
+            let id = try Int64.fetchOne(db, sql: "SELECT id FROM email_attachments WHERE filename = 'page.html'")!
+            try db.execute(sql: "UPDATE email_attachments SET sha256 = ?, download_state = 'stored' WHERE id = ?", arguments: [sha, id])
+            return id
+        }
+        try await f.app().test(mode.testing) { client in
+            try await client.execute(uri: "/api/email/attachments/\(id)", method: .get, headers: bearer(f.adminToken)) { r in
+                #expect(r.status == .ok)
+                #expect(r.headers[.contentType] == "application/octet-stream")
+                #expect(r.headers[.contentSecurityPolicy] == "sandbox")
+                #expect(r.headers[.contentDisposition]?.hasPrefix("attachment; ") == true)
+            }
+        }
+    }
+
+    @Test(arguments: Mode.allCases)
+    func runNowIsLimitedPerMemberWithRetryAfter(mode: Mode) async throws {
+        let f = try await RouteFixture.make()
+        let clock = ManualCaptureClock(start: Date(timeIntervalSince1970: 1_750_000_000))
+        try await Self.app(f, clock: clock).test(mode.testing) { client in
+            for _ in 0..<EmailRoutes.runNowPerMinute {
+                try await client.execute(uri: "/api/email/sync/run-now", method: .post, headers: bearer(f.userToken)) { #expect($0.status == .accepted) }
+            }
+            try await client.execute(uri: "/api/email/sync/run-now", method: .post, headers: bearer(f.userToken)) { r in
+                #expect(r.status == .tooManyRequests)
+                #expect(r.headers[.retryAfter] == "60")
+                let code = try errorCode(r)
+                #expect(code == 429)
+            }
+            // Admins are not limited (operational role); the member is admitted again once the minute has passed.
+            try await client.execute(uri: "/api/email/sync/run-now", method: .post, headers: bearer(f.adminToken)) { #expect($0.status == .accepted) }
+            clock.advance(by: .seconds(30))
+            try await client.execute(uri: "/api/email/sync/run-now", method: .post, headers: bearer(f.userToken)) { r in
+                #expect(r.status == .tooManyRequests && r.headers[.retryAfter] == "30")
+            }
+            clock.advance(by: .seconds(31))
+            try await client.execute(uri: "/api/email/sync/run-now", method: .post, headers: bearer(f.userToken)) { #expect($0.status == .accepted) }
+        }
+        #expect(f.triggers.all.count == EmailRoutes.runNowPerMinute + 2)
+    }
+
+    @Test(arguments: Mode.allCases)
+    func tokensExpireAndCanBeRevoked(mode: Mode) async throws {
+        let f = try await RouteFixture.make()
+        let clock = ManualCaptureClock(start: Date())
+        let auth = APITokenAuthenticator(directory: f.directory, clock: clock)
+        let short = try await auth.issue(forUserEmail: "sam@firm.example", label: "short", expiresInDays: 1)
+        let other = try await auth.issue(forUserEmail: "sam@firm.example", label: "other")
+        try await Self.app(f, clock: clock).test(mode.testing) { client in
+            for t in [short.token, other.token] {
+                try await client.execute(uri: "/api/email/status", method: .get, headers: bearer(t)) { #expect($0.status == .ok) }
+            }
+            clock.advance(by: .seconds(86_401))
+            try await client.execute(uri: "/api/email/status", method: .get, headers: bearer(short.token)) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/api/email/status", method: .get, headers: bearer(other.token)) { #expect($0.status == .ok) }
+            #expect(try await auth.revoke(id: other.id))
+            #expect(try await auth.revoke(id: other.id) == false)
+            try await client.execute(uri: "/api/email/status", method: .get, headers: bearer(other.token)) { #expect($0.status == .unauthorized) }
+            #expect(try await auth.revokeAll(forUserEmail: "alex@firm.example") == 1)
+            try await client.execute(uri: "/api/email/status", method: .get, headers: bearer(f.adminToken)) { #expect($0.status == .unauthorized) }
+        }
+        let listed = try await auth.tokens(forUserEmail: "sam@firm.example")
+        #expect(listed.map(\.label) == [nil, "short", "other"])
+        #expect(listed.map(\.revoked) == [false, false, true])
+        #expect(listed[1].lastUsedAt != nil && listed[1].expiresAt != nil)
+        let json = String(decoding: try JSONEncoder().encode(listed[0]), as: UTF8.self)
+        let keys = try #require(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]).keys.sorted()
+        #expect(keys == ["createdAt", "expiresAt", "id", "label", "lastUsedAt", "revoked"])
+        #expect(!json.contains("gct_"))
+    }
+
+    /// The consenting Google account must be the mailbox being enrolled; otherwise nothing is stored.
+    @Test func consentByAnotherGoogleAccountIsRefusedAndStoresNothing() async throws {
+        let f = try await RouteFixture.make()
+        let fake = FakeGmail(options: .init(quota: .off, baseURL: "http://fake.test"))
+        await fake.addUser("sam@firm.example")
+        await fake.addUser("someone@firm.example")
+        await fake.registerOAuthClient(id: "crm", secret: "s")
+        let clock = await VirtualCaptureClock.linked(to: fake)
+        let transport = InProcessFakeTransport(fake: fake)
+        let oauth = try OAuthTokenProvider(client: .init(id: "crm", secret: "s", redirectURI: "https://crm.example/api/email/oauth/callback",
+                                                          authURL: "http://fake.test/o/oauth2/v2/auth", tokenURL: "http://fake.test/token"),
+                                           secretKey: Data(repeating: 4, count: 32), store: f.db, apiBaseURL: "http://fake.test", transport: transport, clock: clock)
+        try await Self.app(f, clock: clock, oauth: oauth).test(.router) { client in
+            var consentURL = ""
+            try await client.execute(uri: "/api/email/oauth/start", method: .get, headers: bearer(f.userToken)) { consentURL = $0.headers[.location] ?? "" }
+            // The browser signs in to Google as someone else.
+            var c = try #require(URLComponents(string: consentURL))
+            c.queryItems = c.queryItems?.map { $0.name == "login_hint" ? URLQueryItem(name: "login_hint", value: "someone@firm.example") : $0 }
+            let consent = try await transport.send(TransportRequest(method: "GET", url: c.string!, operation: "oauth2.auth"))
+            let location = try #require(consent.header("Location"))
+            let back = try #require(URLComponents(string: location))
+            let code = try #require(back.queryItems?.first { $0.name == "code" }?.value)
+            let state = try #require(back.queryItems?.first { $0.name == "state" }?.value)
+            try await client.execute(uri: "/api/email/oauth/callback?code=\(code)&state=\(state)", method: .get) { r in
+                #expect(r.status == .badRequest)
+                let message = try errorMessage(r) ?? ""
+                #expect(message.contains("someone@firm.example") && message.contains("sam@firm.example"), "\(message)")
+            }
+        }
+        #expect(try await f.db.sealedRefreshToken(for: "sam@firm.example") == nil)
+        #expect(try await f.db.sealedRefreshToken(for: "someone@firm.example") == nil)
+    }
+}

@@ -255,7 +255,7 @@ public struct EmailRoutes: Sendable {
     ]
 
     /// The Content-Type an attachment is served with: its stored type when inert, else octet-stream.
-    static func servedType(_ stored: String) -> String {
+    public static func servedType(_ stored: String) -> String {
         let base = stored.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         return inertTypes.contains(base) ? base : "application/octet-stream"
     }
