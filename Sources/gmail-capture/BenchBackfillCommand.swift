@@ -138,8 +138,8 @@ struct BenchBackfillCommand: AsyncParsableCommand {
         let outcomes = try await engine.syncAll(concurrency: min(accounts, 4))
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        if let failed = outcomes.first(where: { $0.status != "ok" }) {
-            throw ValidationError("benchmark invalid: \(failed.mailbox) ended \(failed.status) (\(failed.error ?? "no error recorded"))")
+        if let failed = outcomes.first(where: { $0.status != .ok }) {
+            throw ValidationError("benchmark invalid: \(failed.mailbox) ended \(failed.status.rawValue) (\(failed.error ?? "no error recorded"))")
         }
         var r = Result()
         r.messages = messages
@@ -148,7 +148,7 @@ struct BenchBackfillCommand: AsyncParsableCommand {
         if let bytes {
             r.bytes = bytes
         } else {
-            r.bytes = try await database.writer.read { db in try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(size_estimate), 0) FROM emails") ?? 0 }
+            r.bytes = try await database.summary().bytes
         }
         r.seconds = seconds
         r.messagesPerSec = Double(r.stored) / seconds

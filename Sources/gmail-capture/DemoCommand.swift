@@ -3,7 +3,6 @@ import FakeGmail
 import FakeGmailBridge
 import Foundation
 import GmailCapture
-import GRDB
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -79,25 +78,13 @@ struct DemoCommand: AsyncParsableCommand {
         let downloader = AttachmentDownloader(database: database, store: AttachmentStore(root: attachmentsDir), client: client, concurrency: 4, maxMegabytes: 50)
         let att = try await downloader.run()
 
-        let summary = try await database.writer.read { db -> [String: Int] in
-            var s: [String: Int] = [:]
-            s["emails"] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM emails")
-            s["sightings"] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_sightings WHERE deleted_at IS NULL")
-            s["deleted"] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_sightings WHERE deleted_at IS NOT NULL")
-            s["threads"] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_threads")
-            s["crossTeam"] = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM (SELECT e.thread_id FROM emails e JOIN email_sightings s ON s.email_id = e.id
-                GROUP BY e.thread_id HAVING COUNT(DISTINCT s.account_id) > 1)
-                """)
-            s["investors"] = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT investor_id) FROM email_investor_links")
-            s["linkedThreads"] = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT e.thread_id) FROM emails e JOIN email_investor_links l ON l.email_id = e.id")
-            for rule in ["exact", "alias", "domain"] {
-                s[rule] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_investor_links WHERE rule = ?", arguments: [rule])
-            }
-            s["blobs"] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_attachment_blobs")
-            s["recoveries"] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_recoveries")
-            return s
-        }
+        let figures = try await database.summary()
+        let summary: [String: Int] = [
+            "emails": figures.emails, "sightings": figures.liveSightings, "deleted": figures.deletedSightings, "threads": figures.threads,
+            "crossTeam": figures.crossTeamThreads, "investors": figures.linkedInvestors, "linkedThreads": figures.linkedThreads,
+            "exact": figures.linksByRule[.exact] ?? 0, "alias": figures.linksByRule[.alias] ?? 0, "domain": figures.linksByRule[.domain] ?? 0,
+            "blobs": figures.blobs, "recoveries": figures.recoveries,
+        ]
         let journal = await fake.journal()
         let faults = journal.filter { $0.fault?.hasPrefix("fault:") == true }.count
         let quotaRefusals = journal.filter { $0.fault?.hasPrefix("quota:") == true }.count

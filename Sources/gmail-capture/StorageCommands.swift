@@ -27,14 +27,13 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         if drop {
             guard FileManager.default.fileExists(atPath: db.resolved) else { throw ValidationError("\(db.resolved): no such database") }
-            let writer = try openWithoutMigrating(db.resolved)
-            let dropped = try MigrationRunner.drop(writer)
+            let dropped = try CaptureDatabase.dropEmailTables(path: db.resolved)
             print("dropped \(dropped.count) table(s) from \(db.resolved): \(dropped.joined(separator: ", "))")
             return
         }
         let runner = try MigrationRunner.bundled()
         let database = try CaptureDatabase(path: db.resolved, migrations: MigrationRunner(migrations: []))
-        let applied = try runner.migrate(database.writer)
+        let applied = try database.applyMigrations(runner)
         print(applied.isEmpty ? "\(db.resolved): up to date" : "\(db.resolved): applied \(applied.joined(separator: ", "))")
     }
 }
@@ -125,10 +124,4 @@ struct RematchCommand: AsyncParsableCommand {
         let r = try await CRMDirectory(database: try CaptureDatabase(path: db.resolved), schema: try CRMSchema.fromEnvironment(ProcessInfo.processInfo.environment)).rematch(workspaceDomain: db.workspaceDomain)
         print("rematched \(r.emails) email(s): \(r.links) link(s)")
     }
-}
-
-import GRDB
-
-func openWithoutMigrating(_ path: String) throws -> any DatabaseWriter {
-    try DatabasePool(path: path)
 }

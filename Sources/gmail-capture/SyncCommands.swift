@@ -89,10 +89,10 @@ struct SyncCommand: AsyncParsableCommand {
             if tty { print("") }
             for o in outcomes {
                 let c = o.counts
-                print("\(o.mailbox): \(o.status) (\(o.state)) listed \(c.listed), stored \(c.stored), skipped \(c.skipped), gone \(c.gone), parked \(c.parked), "
+                print("\(o.mailbox): \(o.status.rawValue) (\(o.state?.rawValue ?? "not enrolled")) listed \(c.listed), stored \(c.stored), skipped \(c.skipped), gone \(c.gone), parked \(c.parked), "
                       + "attachments \(c.attachmentsStored) stored \(c.attachmentsFailed) failed\(o.error.map { ": \($0)" } ?? "")")
             }
-            if outcomes.contains(where: { $0.status == "error" }) { throw ExitCode(1) }
+            if outcomes.contains(where: { $0.status == .error }) { throw ExitCode(1) }
             return
         }
         let scheduler = SyncScheduler(engine: gmail.engine, interval: .seconds(rt.config.syncIntervalMinutes * 60), clock: SystemClock(), logger: logger)
@@ -152,7 +152,7 @@ struct StatusCommand: AsyncParsableCommand {
         let rows = try await CaptureDatabase(path: db.resolved).status()
         if json { print(try jsonString(rows)); return }
         for s in rows {
-            print("\(s.email)\t\(s.state)\tstored \(s.messagesStored)\tbacklog \(s.backlog)\tparked \(s.parkedItems)\tlast run \(s.lastRun?.status ?? "never")\(s.lastError.map { "\t\($0)" } ?? "")")
+            print("\(s.email)\t\(s.state.rawValue)\tstored \(s.messagesStored)\tbacklog \(s.backlog)\tparked \(s.parkedItems)\tlast run \(s.lastRun?.status.rawValue ?? "never")\(s.lastError.map { "\t\($0)" } ?? "")")
         }
     }
 }

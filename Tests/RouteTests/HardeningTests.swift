@@ -79,7 +79,7 @@ struct AttackFixture: Sendable {
         settings.workspaceDomain = "firm.example"
         settings.attachmentStore = store
         let engine = SyncEngine(database: db, client: client, limiter: limiter, settings: settings, clock: clock)
-        for o in try await engine.syncAll() { #expect(o.status == "ok", "\(o)") }
+        for o in try await engine.syncAll() { #expect(o.status == .ok, "\(o)") }
         let auth = APITokenAuthenticator(directory: directory)
         return AttackFixture(db: db, directory: directory, store: store, admin: try await auth.issue(forUserEmail: "alex@firm.example").token,
                              alice: try await auth.issue(forUserEmail: "alice@firm.example").token,

@@ -46,7 +46,7 @@ func message(_ id: String?, from: String = "maya@lumenridge.example", to: [Strin
         let runner = try MigrationRunner.bundled()
         #expect(try runner.migrate(db.writer).isEmpty)  // already applied by the initialiser
         let names = try db.writer.read { try String.fetchAll($0, sql: "SELECT name FROM email_schema_migrations ORDER BY name") }
-        #expect(names == ["0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens", "0005_hardening"])
+        #expect(names == ["0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens", "0005_hardening", "0006_state_checks"])
         var changed = runner.migrations
         changed[0].sql += "\n-- edited after release\n"
         #expect(throws: MigrationRunner.Failure.changedAfterApply(name: "0001_email_tables")) { try MigrationRunner(migrations: changed).migrate(db.writer) }
@@ -77,7 +77,7 @@ func message(_ id: String?, from: String = "maya@lumenridge.example", to: [Strin
         }
         #expect(left.isEmpty && deals == 1 && users == 1)
         // And it can come back.
-        #expect(try MigrationRunner.bundled().migrate(db.writer) == ["0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens", "0005_hardening"])
+        #expect(try MigrationRunner.bundled().migrate(db.writer) == ["0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens", "0005_hardening", "0006_state_checks"])
     }
 }
 

@@ -79,7 +79,7 @@ final class Gate: HTTPTransport, Sendable {
                 try await tasks.waitForAll()
             }
             let runs = try await h.db.status().first { $0.email == "alice@firm.example" }
-            #expect(runs?.lastRun?.status == "ok")
+            #expect(runs?.lastRun?.status == .ok)
         }
     }
 }

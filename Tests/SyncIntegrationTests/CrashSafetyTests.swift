@@ -67,7 +67,7 @@ func syntheticMail(_ i: Int, to: String = "alice@firm.example", replyTo: Int? = 
                 let killer = KillingTransport(inner: h.transport, budget: .init(budget))
                 return await (try h.engine(transport: killer)).sync(mailbox: Self.alice)
             }
-            if outcome.status == "ok" { return kills }
+            if outcome.status == .ok { return kills }
             kills += 1
         }
         Issue.record("never finished")

@@ -25,7 +25,7 @@ import Testing
             h.settings.pageSize = 500
             try await h.enrollAll()
             let outcome = await (try h.engine(unitsPerSecond: 1_000_000)).sync(mailbox: user)
-            #expect(outcome.status == "ok" && outcome.counts.stored == 20_000, "\(outcome)")
+            #expect(outcome.status == .ok && outcome.counts.stored == 20_000, "\(outcome)")
             #expect(try await h.db.counts().emails == 20_000)
             #expect(try await h.liveSet(user).count == 20_000)
         }

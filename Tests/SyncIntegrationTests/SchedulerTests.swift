@@ -44,7 +44,7 @@ import Testing
                 try await tasks.waitForAll()
             }
             let runs = try await h.db.accounts().map(\.syncState)
-            #expect(runs == ["idle", "idle"])
+            #expect(runs == [.idle, .idle])
         }
     }
 }

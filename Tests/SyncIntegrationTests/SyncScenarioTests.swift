@@ -27,7 +27,7 @@ import Testing
         try await SyncHarness.with(fake, door: door) { h in
             try await h.enrollAll()
             let outcomes = try await h.engine().syncAll()
-            #expect(outcomes.map(\.status) == ["ok", "ok"])
+            #expect(outcomes.map(\.status) == [.ok, .ok])
             for u in [Self.alice, Self.bob] { #expect(try await h.liveSet(u) == h.expectedSet(u)) }
             let c = try await h.db.counts()
             #expect(c.emails == 4)       // c2 was seen by both: one canonical email, two sightings
@@ -46,7 +46,7 @@ import Testing
         try await SyncHarness.with(fake, door: door) { h in
             try await h.enrollAll()
             let engine = try await h.engine()
-            #expect(await engine.sync(mailbox: Self.alice).status == "ok")
+            #expect(await engine.sync(mailbox: Self.alice).status == .ok)
             let afterBackfill = try await h.account(Self.alice)
             #expect(afterBackfill.backfillComplete && afterBackfill.historyCursor != nil)
             var r = seeded
@@ -54,7 +54,7 @@ import Testing
             let refs = r
             let before = await h.gets()
             let outcome = await engine.sync(mailbox: Self.alice)
-            #expect(outcome.status == "ok", "\(outcome)")
+            #expect(outcome.status == .ok, "\(outcome)")
             #expect(try await h.liveSet(Self.alice) == h.expectedSet(Self.alice))
             #expect(await h.gets() - before == 3)  // late1 (metadata + full) and late2 (metadata only: SPAM)
             #expect(outcome.counts.skipped == 1 && outcome.counts.deleted == 1)
@@ -83,19 +83,19 @@ import Testing
         try await SyncHarness.with(fake, door: door) { h in
             try await h.enrollAll()
             let engine = try await h.engine()
-            #expect(await engine.sync(mailbox: Self.alice).status == "ok")
+            #expect(await engine.sync(mailbox: Self.alice).status == .ok)
             var r = seeded
             _ = try await Self.replay(scenario!, from: 1, to: "after-expiry", fake: fake, refs: &r)
             let before = await h.gets()
             let outcome = await engine.sync(mailbox: Self.alice)
-            #expect(outcome.status == "ok" && outcome.state == "idle", "\(outcome)")
+            #expect(outcome.status == .ok && outcome.state == .idle, "\(outcome)")
             #expect(try await h.liveSet(Self.alice) == h.expectedSet(Self.alice))   // gap mail present, m1 gone
             #expect(await h.gets() - before == 6)  // only the 3 gap messages (metadata + full), not the mailbox
             let rec = try h.db.writer.read { try Row.fetchOne($0, sql: "SELECT reason, deleted FROM email_recoveries") }
             #expect((rec?["reason"] as String?)?.contains("expired") == true && rec?["deleted"] == 1)
             let acct = try await h.account(Self.alice)
             let current = await fake.currentHistoryId(user: Self.alice)
-            #expect(acct.syncState == "idle" && acct.historyCursor == current)
+            #expect(acct.syncState == .idle && acct.historyCursor == current)
             // And incremental works again from the pinned cursor.
             _ = try await fake.insertMessage(user: Self.alice, raw: Array("From: x@lumenridge.example\r\nTo: alice@firm.example\r\nSubject: after\r\nMessage-ID: <after@x>\r\n\r\nhi\r\n".utf8))
             #expect(await engine.sync(mailbox: Self.alice).counts.stored == 1)
@@ -110,7 +110,7 @@ import Testing
             try await h.enrollAll()
             let engine = try await h.engine()
             _ = await engine.sync(mailbox: Self.alice)
-            var states: [String] = []
+            var states: [SyncState?] = []
             for round in 0..<3 {
                 // New mail moves the mailbox past the cursor; then history expires under it.
                 _ = try await fake.insertMessage(user: Self.alice, raw: Array("From: x@lumenridge.example\r\nTo: alice@firm.example\r\nSubject: r\(round)\r\nMessage-ID: <r\(round)@x>\r\n\r\nhi\r\n".utf8))
@@ -118,10 +118,10 @@ import Testing
                 await h.clock.advance(by: .seconds(600))
                 states.append(await engine.sync(mailbox: Self.alice).state)
             }
-            #expect(states == ["idle", "idle", "needs_attention"])
+            #expect(states == [.idle, .idle, .needsAttention])
             let acct = try await h.account(Self.alice)
-            #expect(acct.syncState == "needs_attention" && acct.stateReason?.contains("3 times within 24 h") == true)
-            #expect(await engine.sync(mailbox: Self.alice).status == "skipped")  // no loop
+            #expect(acct.syncState == .needsAttention && acct.stateReason?.contains("3 times within 24 h") == true)
+            #expect(await engine.sync(mailbox: Self.alice).status == .skipped)  // no loop
         }
     }
 
@@ -134,7 +134,7 @@ import Testing
         try await SyncHarness.with(fake, door: door) { h in
             try await h.enrollAll()
             let outcome = await (try h.engine()).sync(mailbox: Self.alice)
-            #expect(outcome.status == "ok", "\(outcome)")
+            #expect(outcome.status == .ok, "\(outcome)")
             #expect(try await h.liveSet(Self.alice) == h.expectedSet(Self.alice))
             let journal = await fake.journal()
             #expect(journal.contains { $0.status == 503 } && journal.contains { $0.status == 429 })
@@ -151,10 +151,10 @@ import Testing
             let m = try await fake.insertMessage(user: Self.alice, raw: Array("From: a@lumenridge.example\r\nTo: alice@firm.example\r\nSubject: stuck\r\nMessage-ID: <stuck@x>\r\n\r\nx\r\n".utf8))
             try await fake.addFault(FaultRule(pathRegex: "messages/\(m.id)$", status: 503, count: 6))  // beyond the client's retries once
             let first = await engine.sync(mailbox: Self.alice)
-            #expect(first.status == "partial" && first.counts.failed == 1)
+            #expect(first.status == .partial && first.counts.failed == 1)
             #expect(try await h.account(Self.alice).historyCursor == cursor0)  // held: the window is not done
             let second = await engine.sync(mailbox: Self.alice)
-            #expect(second.status == "ok" && second.counts.stored == 1)
+            #expect(second.status == .ok && second.counts.stored == 1)
             let current = await fake.currentHistoryId(user: Self.alice)
             #expect(try await h.account(Self.alice).historyCursor == current)
         }
@@ -169,7 +169,7 @@ import Testing
             let m = try await fake.insertMessage(user: Self.alice, raw: Array("From: a@lumenridge.example\r\nTo: alice@firm.example\r\nSubject: ghost\r\nMessage-ID: <ghost@x>\r\n\r\nx\r\n".utf8))
             try await fake.addFault(FaultRule(pathRegex: "messages/\(m.id)$", status: 404))
             let outcome = await engine.sync(mailbox: Self.alice)
-            #expect(outcome.status == "ok" && outcome.counts.gone == 1)
+            #expect(outcome.status == .ok && outcome.counts.gone == 1)
             let current = await fake.currentHistoryId(user: Self.alice)
             #expect(try await h.account(Self.alice).historyCursor == current)
             let journal = await fake.journal()
@@ -184,10 +184,10 @@ import Testing
             await fake.revokeUser(Self.bob)
             let outcomes = try await h.engine().syncAll()
             let byMailbox = Dictionary(uniqueKeysWithValues: outcomes.map { ($0.mailbox, $0) })
-            #expect(byMailbox[Self.alice]?.status == "ok")
-            #expect(byMailbox[Self.bob]?.state == "needs_admin")
+            #expect(byMailbox[Self.alice]?.status == .ok)
+            #expect(byMailbox[Self.bob]?.state == .needsAdmin)
             let bob = try await h.account(Self.bob)
-            #expect(bob.syncState == "needs_admin" && bob.stateReason?.contains("invalid_grant") == true)
+            #expect(bob.syncState == .needsAdmin && bob.stateReason?.contains("invalid_grant") == true)
             #expect(try await h.liveSet(Self.alice) == h.expectedSet(Self.alice))
         }
     }
@@ -204,7 +204,7 @@ import Testing
             h.settings.policy = CapturePolicy(blocklist: ["payroll.example"])
             try await h.enrollAll()
             let outcome = await (try h.engine()).sync(mailbox: Self.alice)
-            #expect(outcome.status == "ok" && outcome.counts.skipped == 1 && outcome.counts.stored == 5)
+            #expect(outcome.status == .ok && outcome.counts.skipped == 1 && outcome.counts.stored == 5)
             let fullFetches = await fake.journal().filter { $0.method == "gmail.users.messages.get" && $0.status == 200 }.count
             #expect(fullFetches == 6 + 5)  // 6 metadata fetches, 5 full ones: the payslip's body never left Gmail
             let bodies = try await h.db.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM emails WHERE subject = 'Payslip'") }
@@ -221,7 +221,7 @@ import Testing
             await h.clock.advance(by: .seconds(6 * 86_400))  // CRM_GMAIL_HISTORY_STALE_DAYS = 5
             _ = try await fake.insertMessage(user: Self.alice, raw: Array("From: a@lumenridge.example\r\nTo: alice@firm.example\r\nSubject: later\r\nMessage-ID: <later@x>\r\n\r\nx\r\n".utf8))
             let outcome = await engine.sync(mailbox: Self.alice)
-            #expect(outcome.status == "ok" && outcome.counts.stored == 1)
+            #expect(outcome.status == .ok && outcome.counts.stored == 1)
             let reason = try await h.db.writer.read { try String.fetchOne($0, sql: "SELECT reason FROM email_recoveries") }
             #expect(reason?.contains("older than 5 days") == true)
         }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import MIMEKit
 
 /// Downloads pending attachment stubs with bounded concurrency, stores them by content hash, and
@@ -20,14 +19,7 @@ public struct AttachmentDownloader: Sendable {
         maxBytes = maxMegabytes * 1024 * 1024
     }
 
-    struct Job: Sendable {
-        var id: Int64
-        var mailbox: String
-        var gmailId: String
-        var partId: String
-        var size: Int
-        var attachmentId: String?
-    }
+    typealias Job = CaptureDatabase.AttachmentJob
 
     public struct Report: Sendable, Equatable {
         public var stored = 0
@@ -39,18 +31,7 @@ public struct AttachmentDownloader: Sendable {
     /// Processes every attachment still owed a download (pending, or failed with attempts left) of
     /// `mailbox` (or of all mailboxes).
     public func run(mailbox: String? = nil) async throws -> Report {
-        let jobs: [Job] = try await database.writer.read { db in
-            var sql = """
-                SELECT at.id, acc.email, s.gmail_id, at.part_id, at.size, at.gmail_attachment_id FROM email_attachments at
-                JOIN email_sightings s ON s.id = at.sighting_id JOIN email_accounts acc ON acc.id = s.account_id
-                WHERE (\(CaptureDatabase.attachmentOwedCondition)) AND s.deleted_at IS NULL
-                """
-            var args: StatementArguments = []
-            if let m = mailbox { sql += " AND acc.email = ?"; args = [m] }
-            return try Row.fetchAll(db, sql: sql + " ORDER BY at.id", arguments: args).map {
-                Job(id: $0[0], mailbox: $0[1], gmailId: $0[2], partId: $0[3], size: $0[4], attachmentId: $0[5])
-            }
-        }
+        let jobs = try await database.owedAttachmentDownloads(mailbox: mailbox)
         var report = Report()
         try await withThrowingTaskGroup(of: (Int64, Outcome).self) { group in
             var it = jobs.makeIterator()
@@ -113,24 +94,13 @@ public struct AttachmentDownloader: Sendable {
         switch outcome {
         case .stored(let sha, let size, let fresh):
             if fresh { report.stored += 1 } else { report.deduplicated += 1 }
-            let relative = AttachmentStore.relativePath(sha256: sha)
-            try await database.writer.write { db in
-                try db.execute(sql: "INSERT OR IGNORE INTO email_attachment_blobs (sha256, size, stored_path) VALUES (?, ?, ?)",
-                               arguments: [sha, size, relative])
-                try db.execute(sql: "UPDATE email_attachments SET sha256 = ?, download_state = 'stored', state_reason = NULL, attempts = attempts + 1 WHERE id = ?",
-                               arguments: [sha, id])
-            }
+            try await database.recordAttachmentStored(id: id, sha256: sha, size: size)
         case .skipped(let why):
             report.skipped += 1
-            try await database.writer.write { db in
-                try db.execute(sql: "UPDATE email_attachments SET download_state = 'skipped', state_reason = ? WHERE id = ?", arguments: [why, id])
-            }
+            try await database.recordAttachmentSkipped(id: id, reason: why)
         case .failed(let why):
             report.failed += 1
-            try await database.writer.write { db in
-                try db.execute(sql: "UPDATE email_attachments SET download_state = 'failed', state_reason = ?, attempts = attempts + 1 WHERE id = ?",
-                               arguments: [why, id])
-            }
+            try await database.recordAttachmentFailed(id: id, reason: why)
         }
     }
 }

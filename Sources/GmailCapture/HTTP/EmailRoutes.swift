@@ -150,7 +150,7 @@ public struct EmailRoutes: Sendable {
         var userId: String?
         var authMethod: String
         var enabled: Bool
-        var state: String
+        var state: SyncState
         var stateReason: String?
         init(_ a: CaptureDatabase.Account) {
             id = a.id; email = a.email; userId = a.userId; authMethod = a.authMethod; enabled = a.enabled; state = a.syncState; stateReason = a.stateReason
@@ -169,7 +169,7 @@ public struct EmailRoutes: Sendable {
         let rows = try await database.status().filter { user.admin || $0.email.caseInsensitiveCompare(user.email) == .orderedSame }.map { s in
             Row(mailbox: s, lagSeconds: s.lastSuccessAt.flatMap { iso.date(from: $0) ?? ISO8601DateFormatter().date(from: $0) }.map { Int(now.timeIntervalSince($0)) })
         }
-        let bad = rows.contains { ["needs_admin", "needs_attention", "error"].contains($0.mailbox.state) || $0.mailbox.parkedItems > 0 }
+        let bad = rows.contains { $0.mailbox.state.isDegraded || $0.mailbox.parkedItems > 0 }
         return try Self.json(Out(health: rows.isEmpty ? "no mailboxes" : bad ? "degraded" : "ok", mailboxes: rows))
     }
 
@@ -281,7 +281,7 @@ public struct EmailRoutes: Sendable {
     func attachment(_ idText: String?, _ user: AuthenticatedUser) async throws -> Response {
         guard let t = idText, let id = Int64(t) else { throw RouteError.badRequest("attachment id must be a number") }
         guard let row = try await database.attachmentRow(id: id, viewer: viewer(user)) else { throw RouteError.noAttachment }
-        guard row.state == "stored", let sha = row.sha256 else { throw RouteError.notFound("this attachment is \(row.state), not stored yet") }
+        guard row.state == .stored, let sha = row.sha256 else { throw RouteError.notFound("this attachment is \(row.state.rawValue), not stored yet") }
         let bytes = try attachments.get(sha256: sha)
         return Response(status: .ok, headers: [
             .contentType: Self.servedType(row.mimeType),

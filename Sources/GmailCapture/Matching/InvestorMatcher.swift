@@ -18,12 +18,14 @@ public struct Investor: Sendable, Equatable, Codable {
 }
 
 /// How a link was made, with its confidence. Every link explains itself.
-public enum MatchRule: String, Sendable, Codable, Equatable {
+public enum MatchRule: String, Sendable, Codable, Equatable, CaseIterable {
     case exact, alias, domain
+    /// Linked by a person in the CRM; rematch never removes it.
+    case manual
 
     public var confidence: Double {
         switch self {
-        case .exact: return 1.0
+        case .exact, .manual: return 1.0
         case .alias: return 0.95
         case .domain: return 0.7
         }

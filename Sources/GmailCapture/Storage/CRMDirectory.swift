@@ -246,7 +246,7 @@ public struct CRMDirectory: Sendable {
     public func rematch(workspaceDomain: String?) async throws -> (emails: Int, links: Int) {
         let index = InvestorIndex(investors: try await investors(), workspaceDomain: workspaceDomain)
         return try await database.writer.write { db in
-            try db.execute(sql: "DELETE FROM email_investor_links WHERE rule != 'manual'")
+            try db.execute(sql: "DELETE FROM email_investor_links WHERE rule != ?", arguments: [MatchRule.manual])
             var byEmail: [Int64: [String]] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT email_id, address FROM email_participants") {
                 byEmail[r["email_id"], default: []].append(r["address"])

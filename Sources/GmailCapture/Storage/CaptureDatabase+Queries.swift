@@ -5,14 +5,14 @@ import GRDB
 extension CaptureDatabase {
     public struct MailboxStatus: Sendable, Codable, Equatable {
         public struct LastRun: Sendable, Codable, Equatable {
-            public var status: String
-            public var kind: String
+            public var status: RunStatus
+            public var kind: RunKind
             public var startedAt: String
             public var finishedAt: String?
             public var counts: [String: Int]
         }
         public var email: String
-        public var state: String
+        public var state: SyncState
         public var enabled: Bool
         public var cursor: String?
         public var messagesStored: Int
@@ -32,8 +32,9 @@ extension CaptureDatabase {
             try Row.fetchAll(db, sql: "SELECT * FROM email_accounts ORDER BY email").map { a in
                 let id: Int64 = a["id"]
                 let stored = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_sightings WHERE account_id = ? AND deleted_at IS NULL", arguments: [id]) ?? 0
-                let backlog = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_item_ledger WHERE account_id = ? AND state = 'failed'", arguments: [id]) ?? 0
-                let parked = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_item_ledger WHERE account_id = ? AND state = 'parked'", arguments: [id]) ?? 0
+                let ledger = "SELECT COUNT(*) FROM email_item_ledger WHERE account_id = ? AND state = ?"
+                let backlog = try Int.fetchOne(db, sql: ledger, arguments: [id, LedgerState.failed]) ?? 0
+                let parked = try Int.fetchOne(db, sql: ledger, arguments: [id, LedgerState.parked]) ?? 0
                 var last: MailboxStatus.LastRun?
                 var units: Int?
                 if let r = try Row.fetchOne(db, sql: "SELECT * FROM email_sync_runs WHERE account_id = ? ORDER BY id DESC LIMIT 1", arguments: [id]) {
@@ -44,7 +45,7 @@ extension CaptureDatabase {
                     last = .init(status: r["status"], kind: r["kind"], startedAt: r["started_at"], finishedAt: r["finished_at"], counts: counts)
                     units = r["quota_units"]
                 }
-                let state: String = a["sync_state"]
+                let state: SyncState = a["sync_state"]
                 let pending = try Int.fetchOne(db, sql: """
                     SELECT COUNT(*) FROM email_attachments at JOIN email_sightings s ON s.id = at.sighting_id
                     WHERE s.account_id = ? AND (\(Self.attachmentOwedCondition))
@@ -59,7 +60,7 @@ extension CaptureDatabase {
     public struct ThreadSummary: Sendable, Codable, Equatable {
         public struct Link: Sendable, Codable, Equatable {
             public var investorId: String
-            public var rule: String
+            public var rule: MatchRule
             public var confidence: Double
         }
         public var id: Int64
@@ -171,7 +172,7 @@ extension CaptureDatabase {
             public var filename: String?
             public var mimeType: String
             public var size: Int
-            public var state: String
+            public var state: AttachmentState
         }
         public var id: Int64
         public var messageId: String?
@@ -192,10 +193,23 @@ extension CaptureDatabase {
                 let eid: Int64 = e["id"]
                 let participants = try Row.fetchAll(db, sql: "SELECT role, name, address FROM email_participants WHERE email_id = ? ORDER BY role, position", arguments: [eid])
                     .map { ThreadMessage.Participant(role: $0["role"], name: $0["name"], address: $0["address"]) }
-                let attachments = try Row.fetchAll(db, sql: """
-                    SELECT MIN(id) AS id, filename, mime_type, size, MAX(download_state) AS state FROM email_attachments WHERE email_id = ?
-                    GROUP BY part_id ORDER BY part_id
-                    """, arguments: [eid]).map { ThreadMessage.Attachment(id: $0["id"], filename: $0["filename"], mimeType: $0["mime_type"], size: $0["size"], state: $0["state"]) }
+                // One entry per part; of the copies the mailboxes hold, the one furthest along speaks for it
+                // (stored, then pending, failed, skipped), so its id is the one that downloads.
+                var parts: [String: ThreadMessage.Attachment] = [:]
+                var order: [String] = []
+                for r in try Row.fetchAll(db, sql: """
+                    SELECT id, part_id, filename, mime_type, size, download_state FROM email_attachments WHERE email_id = ? ORDER BY part_id, id
+                    """, arguments: [eid]) {
+                    let a = ThreadMessage.Attachment(id: r["id"], filename: r["filename"], mimeType: r["mime_type"], size: r["size"], state: r["download_state"])
+                    let part: String = r["part_id"]
+                    if let current = parts[part] {
+                        if a.state.rank > current.state.rank { parts[part] = a }
+                    } else {
+                        parts[part] = a
+                        order.append(part)
+                    }
+                }
+                let attachments = order.compactMap { parts[$0] }
                 let links = try Row.fetchAll(db, sql: "SELECT investor_id, rule, confidence FROM email_investor_links WHERE email_id = ? ORDER BY investor_id", arguments: [eid])
                     .map { ThreadSummary.Link(investorId: $0["investor_id"], rule: $0["rule"], confidence: $0["confidence"]) }
                 return ThreadMessage(id: eid, messageId: e["message_id"], subject: e["subject"], sentAt: e["sent_at"], participants: participants,
@@ -261,7 +275,8 @@ extension CaptureDatabase {
     /// Download attempts an attachment gets (over separate syncs) before it stays `failed`.
     public static let maxAttachmentAttempts = 3
     /// The attachments still owed a download: pending, or failed with attempts left.
-    static let attachmentOwedCondition = "at.download_state = 'pending' OR (at.download_state = 'failed' AND at.attempts < \(maxAttachmentAttempts))"
+    static let attachmentOwedCondition =
+        "at.download_state = '\(AttachmentState.pending.rawValue)' OR (at.download_state = '\(AttachmentState.failed.rawValue)' AND at.attempts < \(maxAttachmentAttempts))"
 
     public struct AttachmentRow: Sendable {
         public var id: Int64
@@ -269,7 +284,7 @@ extension CaptureDatabase {
         public var filename: String?
         public var mimeType: String
         public var sha256: String?
-        public var state: String
+        public var state: AttachmentState
     }
 
     /// One attachment; with `viewer`, nil unless that mailbox holds its message.

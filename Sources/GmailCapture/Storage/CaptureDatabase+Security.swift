@@ -135,7 +135,17 @@ extension CaptureDatabase {
         }
         var config = Configuration()
         config.readonly = true
-        let queue = try DatabaseQueue(path: path, configuration: config)
+        // Opening a WAL database, even read-only, creates its -wal and -shm files. With no -wal to read
+        // the file is opened immutable (nothing created, nothing locked); a live -wal is read as usual,
+        // its files already being there.
+        let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? NSNumber)?.intValue ?? 0
+        var target = path
+        if wal == 0 {
+            var allowed = CharacterSet.urlPathAllowed
+            allowed.remove(charactersIn: "?#%")
+            target = "file:" + (path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path) + "?mode=ro&immutable=1"
+        }
+        let queue = try DatabaseQueue(path: target, configuration: config)
         defer { try? queue.close() }
         return try queue.read { db in
             func has(_ table: String) throws -> Bool { try db.tableExists(table) }

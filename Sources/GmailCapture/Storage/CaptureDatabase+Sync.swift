@@ -21,7 +21,7 @@ public struct SyncCounts: Sendable, Equatable, Codable {
 
 /// Sync bookkeeping: cursor, checkpoints, per-item ledger, runs, recoveries. Each method one transaction.
 extension CaptureDatabase {
-    public func setSyncState(accountId: Int64, _ state: String, reason: String?) async throws {
+    public func setSyncState(accountId: Int64, _ state: SyncState, reason: String?) async throws {
         try await writer.write { db in
             try db.execute(sql: "UPDATE email_accounts SET sync_state = ?, state_reason = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
                            arguments: [state, reason, accountId])
@@ -30,8 +30,8 @@ extension CaptureDatabase {
 
     public func setEnabled(accountId: Int64, _ enabled: Bool) async throws {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE email_accounts SET enabled = ?, sync_state = CASE WHEN ? THEN 'idle' ELSE 'paused' END WHERE id = ?",
-                           arguments: [enabled, enabled, accountId])
+            try db.execute(sql: "UPDATE email_accounts SET enabled = ?, sync_state = ? WHERE id = ?",
+                           arguments: [enabled, enabled ? SyncState.idle : SyncState.paused, accountId])
         }
     }
 
@@ -63,8 +63,8 @@ extension CaptureDatabase {
 
     public func markSuccess(accountId: Int64, at: Date) async throws {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE email_accounts SET last_success_at = ?, sync_state = 'idle', state_reason = NULL WHERE id = ?",
-                           arguments: [Self.iso(at), accountId])
+            try db.execute(sql: "UPDATE email_accounts SET last_success_at = ?, sync_state = ?, state_reason = NULL WHERE id = ?",
+                           arguments: [Self.iso(at), SyncState.idle, accountId])
         }
     }
 
@@ -109,16 +109,16 @@ extension CaptureDatabase {
     public func recordFailure(accountId: Int64, gmailId: String, reason: String) async throws -> Int {
         try await writer.write { db in
             try db.execute(sql: """
-                INSERT INTO email_item_ledger (account_id, gmail_id, state, reason) VALUES (?, ?, 'failed', ?)
-                ON CONFLICT(account_id, gmail_id) DO UPDATE SET attempts = attempts + 1, reason = excluded.reason, state = 'failed',
+                INSERT INTO email_item_ledger (account_id, gmail_id, state, reason) VALUES (?1, ?2, ?4, ?3)
+                ON CONFLICT(account_id, gmail_id) DO UPDATE SET attempts = attempts + 1, reason = excluded.reason, state = ?4,
                     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-                """, arguments: [accountId, gmailId, reason])
+                """, arguments: [accountId, gmailId, reason, LedgerState.failed])
             return try Int.fetchOne(db, sql: "SELECT attempts FROM email_item_ledger WHERE account_id = ? AND gmail_id = ?", arguments: [accountId, gmailId]) ?? 1
         }
     }
 
     /// Terminal classification of an item: `parked`, `gone` or `excluded`.
-    public func classify(accountId: Int64, gmailId: String, state: String, reason: String) async throws {
+    public func classify(accountId: Int64, gmailId: String, state: LedgerState, reason: String) async throws {
         try await writer.write { db in
             try db.execute(sql: """
                 INSERT INTO email_item_ledger (account_id, gmail_id, state, reason) VALUES (?, ?, ?, ?)
@@ -131,7 +131,8 @@ extension CaptureDatabase {
     /// Items still owed (failed, not yet parked): the cursor waits for them.
     public func owedItems(accountId: Int64) async throws -> [String] {
         try await writer.read { db in
-            try String.fetchAll(db, sql: "SELECT gmail_id FROM email_item_ledger WHERE account_id = ? AND state = 'failed' ORDER BY gmail_id", arguments: [accountId])
+            try String.fetchAll(db, sql: "SELECT gmail_id FROM email_item_ledger WHERE account_id = ? AND state = ? ORDER BY gmail_id",
+                                arguments: [accountId, LedgerState.failed])
         }
     }
 
@@ -147,14 +148,14 @@ extension CaptureDatabase {
 
     // MARK: Runs and recoveries
 
-    public func startRun(accountId: Int64, kind: String, at: Date) async throws -> Int64 {
+    public func startRun(accountId: Int64, kind: RunKind, at: Date) async throws -> Int64 {
         try await writer.write { db in
             try db.execute(sql: "INSERT INTO email_sync_runs (account_id, kind, started_at) VALUES (?, ?, ?)", arguments: [accountId, kind, Self.iso(at)])
             return db.lastInsertedRowID
         }
     }
 
-    public func finishRun(_ id: Int64, status: String, counts: SyncCounts, error: String?, at: Date) async throws {
+    public func finishRun(_ id: Int64, status: RunStatus, counts: SyncCounts, error: String?, at: Date) async throws {
         try await writer.write { db in
             try db.execute(sql: """
                 UPDATE email_sync_runs SET finished_at = ?, status = ?, listed = ?, fetched = ?, stored = ?, skipped = ?, gone = ?,

@@ -13,6 +13,8 @@ import Glibc
 /// let stored = try await db.store(parsed, account: account, links: index.links(for: parsed.participantAddresses))
 /// ```
 public final class CaptureDatabase: Sendable {
+    /// The one connection pool. Internal: only Storage/ imports GRDB, so only Storage/ can run SQL on
+    /// it; everything else uses the intent-named methods (tests: the `Testing` SPI).
     public let writer: any DatabaseWriter
 
     /// Opens (creating) the SQLite file in WAL mode and applies pending migrations. A file created here
@@ -64,7 +66,7 @@ public final class CaptureDatabase: Sendable {
         public var userId: String?
         public var authMethod: String
         public var enabled: Bool
-        public var syncState: String
+        public var syncState: SyncState
         public var stateReason: String?
         public var historyCursor: String?
         public var backfillPageToken: String?
@@ -252,8 +254,8 @@ public final class CaptureDatabase: Sendable {
         try Self.writeLinks(db, emailId: emailId, links: links)
         if let gmailId = m.gmailId {
             // Stored: an earlier failure of this item is settled in the same commit.
-            try db.cachedStatement(sql: "DELETE FROM email_item_ledger WHERE account_id = ? AND gmail_id = ? AND state = 'failed'")
-                .execute(arguments: [account.id, gmailId])
+            try db.cachedStatement(sql: "DELETE FROM email_item_ledger WHERE account_id = ? AND gmail_id = ? AND state = ?")
+                .execute(arguments: [account.id, gmailId, LedgerState.failed])
         }
         if let d = m.internalDateMillis {
             try db.execute(sql: "UPDATE email_accounts SET last_internal_date = MAX(COALESCE(last_internal_date, 0), ?) WHERE id = ?",

@@ -27,9 +27,9 @@ public struct SyncSettings: Sendable {
 /// How a mailbox's sync ended.
 public struct SyncOutcome: Sendable, Equatable {
     public var mailbox: String
-    /// ok, partial, error, skipped
-    public var status: String
-    public var state: String
+    public var status: RunStatus
+    /// The mailbox's state after the run (nil when the mailbox is not enrolled).
+    public var state: SyncState?
     public var counts: SyncCounts
     public var error: String?
 }
@@ -67,24 +67,23 @@ public struct SyncEngine: Sendable {
     }
 
     static let metadataHeaders = ["From", "To", "Cc", "Bcc", "Reply-To", "Sender", "Subject"]
-    static let blockedStates: Set<String> = ["needs_admin", "needs_attention", "paused"]
 
     /// Syncs one mailbox (backfill first when needed) and writes its sync-run row.
     public func sync(mailbox: String) async -> SyncOutcome {
         do {
             guard let account = try await database.account(email: mailbox) else {
-                return SyncOutcome(mailbox: mailbox, status: "error", state: "unknown", counts: SyncCounts(), error: "mailbox is not enrolled")
+                return SyncOutcome(mailbox: mailbox, status: .error, state: nil, counts: SyncCounts(), error: "mailbox is not enrolled")
             }
-            if !account.enabled || Self.blockedStates.contains(account.syncState) {
-                return SyncOutcome(mailbox: mailbox, status: "skipped", state: account.syncState, counts: SyncCounts(), error: account.stateReason)
+            if !account.enabled || account.syncState.blocksSync {
+                return SyncOutcome(mailbox: mailbox, status: .skipped, state: account.syncState, counts: SyncCounts(), error: account.stateReason)
             }
-            let kind = account.backfillComplete ? "incremental" : "backfill"
+            let kind: RunKind = account.backfillComplete ? .incremental : .backfill
             let runId = try await database.startRun(accountId: account.id, kind: kind, at: clock.now())
             var counts = SyncCounts()
             let unitsBefore = await limiter.unitsSpent(mailbox)
-            var status = "ok"
+            var status = RunStatus.ok
             var errorText: String?
-            var state = "idle"
+            var state = SyncState.idle
             do {
                 let index = InvestorIndex(investors: try await CRMDirectory(database: database).investors(), workspaceDomain: settings.workspaceDomain)
                 if !account.backfillComplete { try await backfill(account, index, &counts) }
@@ -96,28 +95,28 @@ public struct SyncEngine: Sendable {
                     counts.attachmentsStored += report.stored + report.deduplicated
                     counts.attachmentsFailed += report.failed
                 }
-                if counts.failed > 0 || counts.parked > 0 || state == "needs_attention" { status = "partial" }
-                if state == "idle" { try await database.markSuccess(accountId: account.id, at: clock.now()) }
+                if counts.failed > 0 || counts.parked > 0 || state == .needsAttention { status = .partial }
+                if state == .idle { try await database.markSuccess(accountId: account.id, at: clock.now()) }
             } catch let e as GmailAPIError where e.classification == .needsAdmin {
-                status = "error"
-                state = "needs_admin"
+                status = .error
+                state = .needsAdmin
                 errorText = "needs admin: \(e.reason ?? "error"): \(e.message)"
-                try await database.setSyncState(accountId: account.id, "needs_admin", reason: errorText)
+                try await database.setSyncState(accountId: account.id, .needsAdmin, reason: errorText)
             } catch is CancellationError {
-                status = "partial"
+                status = .partial
                 errorText = "cancelled (shutdown)"
-                state = "idle"
+                state = .idle
             } catch {
-                status = "error"
+                status = .error
                 errorText = (error as? GmailAPIError)?.description ?? "\(error)"
-                state = "error"
-                try await database.setSyncState(accountId: account.id, "error", reason: errorText)
+                state = .error
+                try await database.setSyncState(accountId: account.id, .error, reason: errorText)
             }
             counts.quotaUnits = await limiter.unitsSpent(mailbox) - unitsBefore
             try await database.finishRun(runId, status: status, counts: counts, error: errorText, at: clock.now())
             return SyncOutcome(mailbox: mailbox, status: status, state: state, counts: counts, error: errorText)
         } catch {
-            return SyncOutcome(mailbox: mailbox, status: "error", state: "error", counts: SyncCounts(), error: "\(error)")
+            return SyncOutcome(mailbox: mailbox, status: .error, state: .error, counts: SyncCounts(), error: "\(error)")
         }
     }
 
@@ -130,7 +129,7 @@ public struct SyncEngine: Sendable {
             let profile = try await client.getProfile(mailbox: mailbox)
             try await database.advanceCursor(accountId: account.id, to: profile.historyId)
         }
-        try await database.setSyncState(accountId: account.id, "backfilling", reason: nil)
+        try await database.setSyncState(accountId: account.id, .backfilling, reason: nil)
         var token = account.backfillPageToken
         repeat {
             try Task.checkCancellation()
@@ -148,8 +147,8 @@ public struct SyncEngine: Sendable {
     // MARK: - Incremental
 
     /// Returns the mailbox state after the run.
-    func incremental(_ mailbox: String, _ index: InvestorIndex, _ counts: inout SyncCounts) async throws -> String {
-        guard let account = try await database.account(email: mailbox), let cursor = account.historyCursor else { return "idle" }
+    func incremental(_ mailbox: String, _ index: InvestorIndex, _ counts: inout SyncCounts) async throws -> SyncState {
+        guard let account = try await database.account(email: mailbox), let cursor = account.historyCursor else { return .idle }
         if let last = account.lastSuccessAt.flatMap(Self.parseISO),
            clock.now().timeIntervalSince(last) > Double(settings.historyStaleDays) * 86_400 {
             return try await recover(account, reason: "last success older than \(settings.historyStaleDays) days", index, &counts)
@@ -183,7 +182,7 @@ public struct SyncEngine: Sendable {
             try await database.advanceCursor(accountId: account.id, to: windowEnd)
         }
         progress?(SyncProgress(mailbox: mailbox, phase: "incremental", listed: counts.listed, stored: counts.stored))
-        return "idle"
+        return .idle
     }
 
     // MARK: - Recovery
@@ -191,16 +190,16 @@ public struct SyncEngine: Sendable {
     /// Pins a new cursor from getProfile, re-lists only the gap (after the last stored internalDate minus
     /// a margin), reconciles deletions in that range, then moves the cursor. Too many recoveries in the
     /// window: the mailbox goes to `needs_attention` instead of looping.
-    func recover(_ account: CaptureDatabase.Account, reason: String, _ index: InvestorIndex, _ counts: inout SyncCounts) async throws -> String {
+    func recover(_ account: CaptureDatabase.Account, reason: String, _ index: InvestorIndex, _ counts: inout SyncCounts) async throws -> SyncState {
         let since = clock.now().addingTimeInterval(-Double(settings.recoveryWindowHours) * 3600)
         let recent = try await database.recoveries(accountId: account.id, since: since)
         if recent >= settings.maxRecoveries {
             let why = "history recovery needed \(recent + 1) times within \(settings.recoveryWindowHours) h (\(reason)); paused to avoid a loop"
-            try await database.setSyncState(accountId: account.id, "needs_attention", reason: why)
+            try await database.setSyncState(accountId: account.id, .needsAttention, reason: why)
             logger.warning("mailbox needs attention: repeated history recovery", metadata: ["sync.recoveries": "\(recent + 1)"])
-            return "needs_attention"
+            return .needsAttention
         }
-        try await database.setSyncState(accountId: account.id, "recovering", reason: reason)
+        try await database.setSyncState(accountId: account.id, .recovering, reason: reason)
         let pinned = try await client.getProfile(mailbox: account.email).historyId
         let gapFromMillis = max(0, (account.lastInternalDate ?? 0) - settings.gapMarginSeconds * 1000)
         var listed: [String] = []
@@ -225,7 +224,7 @@ public struct SyncEngine: Sendable {
         try await database.recordRecovery(accountId: account.id, at: clock.now(), reason: reason, gapFrom: gapFromMillis,
                                           listed: listed.count, deleted: deleted)
         logger.info("history recovered", metadata: ["sync.gap_listed": "\(listed.count)", "sync.gap_deleted": "\(deleted)"])
-        return "idle"
+        return .idle
     }
 
     // MARK: - Ingest
@@ -289,7 +288,7 @@ public struct SyncEngine: Sendable {
             case .success(.capture): break
             case .success(.exclude(let why)):
                 counts.skipped += 1
-                try await database.classify(accountId: account.id, gmailId: id, state: "excluded", reason: why)
+                try await database.classify(accountId: account.id, gmailId: id, state: .excluded, reason: why)
             case .failure(let e):
                 try await handle(e, id: id, account, &counts)
             }
@@ -312,14 +311,14 @@ public struct SyncEngine: Sendable {
         switch e.classification {
         case .messageGone:
             counts.gone += 1
-            try await database.classify(accountId: account.id, gmailId: id, state: "gone", reason: "404 while fetching")
+            try await database.classify(accountId: account.id, gmailId: id, state: .gone, reason: "404 while fetching")
         case .needsAdmin:
             throw e
         default:
             let attempts = try await database.recordFailure(accountId: account.id, gmailId: id, reason: e.shortDescription)
             if attempts >= settings.maxItemAttempts {
                 counts.parked += 1
-                try await database.classify(accountId: account.id, gmailId: id, state: "parked", reason: "\(attempts) attempts: \(e.shortDescription)")
+                try await database.classify(accountId: account.id, gmailId: id, state: .parked, reason: "\(attempts) attempts: \(e.shortDescription)")
             } else {
                 counts.failed += 1
             }

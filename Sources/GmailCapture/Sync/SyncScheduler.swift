@@ -6,7 +6,7 @@ import Synchronization
 extension SyncEngine {
     /// Syncs every enabled mailbox with bounded concurrency; they share the client's project quota.
     public func syncAll(concurrency: Int = 2) async throws -> [SyncOutcome] {
-        let mailboxes = try await database.accounts().filter { $0.enabled && !Self.blockedStates.contains($0.syncState) }.map(\.email)
+        let mailboxes = try await database.accounts().filter { $0.enabled && !$0.syncState.blocksSync }.map(\.email)
         var outcomes: [SyncOutcome] = []
         await withTaskGroup(of: SyncOutcome.self) { group in
             var it = mailboxes.makeIterator()
