@@ -39,7 +39,10 @@ struct ServeCommand: AsyncParsableCommand {
             let path = db.path ?? env["CRM_DB_PATH"] ?? "data/serve-demo.db"
             let enabled = CaptureConfig.integrationSwitch(in: env) ?? true
             let firm = DemoFirm(conversations: 300)
-            try Self.checkDemoDatabase(path, firm: firm, schema: try CRMSchema.fromEnvironment(env))
+            do { try Self.checkDemoDatabase(path, firm: firm, schema: try CRMSchema.fromEnvironment(env)) } catch let refusal as ValidationError {
+                FileHandle.standardError.write(Data("error: \(refusal.message)\n".utf8))
+                throw ExitCode(1)
+            }
             database = try CaptureDatabase(path: path)
             let directory = CRMDirectory(database: database, schema: try CRMSchema.fromEnvironment(env))
             if try await database.meta(Self.demoMarker) == nil {

@@ -16,15 +16,10 @@ extension GmailClient {
         var outer = RetryStateMachine(policy: retry, random: random.fork())
         var forceRefresh = false
         let query = Self.getQuery(format, metadataHeaders).map { "\(Self.escape($0.0))=\(Self.escape($0.1))" }.joined(separator: "&")
+        var outerAttempts = 0
         while !pending.isEmpty {
             let chunk = Array(pending.prefix(batchSize))
             pending.removeFirst(chunk.count)
-            try await limiter.acquire(units: costs.cost(method) * chunk.count, mailbox: mailbox)
-            let token: String
-            do {
-                token = try await tokens.accessToken(for: mailbox, forceRefresh: forceRefresh)
-                forceRefresh = false
-            }
             let boundary = "batch_gmailcapture_\(random.next() & 0xFFFF_FFFF)"
             var body = ""
             for i in chunk {
@@ -32,35 +27,31 @@ extension GmailClient {
                 body += "GET /gmail/v1/users/\(Self.escape(mailbox))/messages/\(Self.escape(ids[i]))?\(query) HTTP/1.1\r\n\r\n"
             }
             body += "--\(boundary)--\r\n"
-            let request = TransportRequest(method: "POST", url: "\(baseURL)/batch/gmail/v1",
-                                           headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "multipart/mixed; boundary=\(boundary)")],
-                                           body: Array(body.utf8), operation: "batch")
-            await limiter.enter(mailbox)
-            let sent: Result<TransportResponse, TransportError>
-            do { sent = .success(try await transport.send(request)) } catch let e as TransportError { sent = .failure(e) }
-            await limiter.leave(mailbox)
-
-            // The whole batch failed: retry the chunk as a unit.
-            var outerFailure: GmailAPIError?
-            var parts: [Int: (status: Int, headers: [(String, String)], body: [UInt8])] = [:]
+            let bytes = Array(body.utf8)
+            outerAttempts += 1
+            let sent = try await send(method: "batch", mailbox: mailbox, units: costs.cost(method) * chunk.count, forceRefresh: forceRefresh,
+                                      attempts: outerAttempts) { token in
+                TransportRequest(method: "POST", url: "\(self.baseURL)/batch/gmail/v1",
+                                 headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "multipart/mixed; boundary=\(boundary)")],
+                                 body: bytes, operation: "batch")
+            }
+            forceRefresh = false
+            // The whole batch failed: retry the chunk as a unit, on the same path as a single call.
+            let parts: [Int: (status: Int, headers: [(String, String)], body: [UInt8])]
             switch sent {
-            case .failure(let e):
-                outerFailure = GmailAPIError(classification: .retryAfterBackoff, method: "batch", status: nil, reason: e.failure.rawValue, message: "transport failure")
-            case .success(let r) where !(200..<300).contains(r.status):
-                outerFailure = error(for: r, method: "batch", attempts: 1)
             case .success(let r):
                 parts = Self.parseBatchResponse(r)
-            }
-            if let f = outerFailure {
-                switch outer.next(after: f.classification, hint: f.retryAfter.map { .fromSeconds($0.timeIntervalSince(clock.now())) }) {
+                outerAttempts = 0
+            case .failure(let f):
+                switch step(after: f, attempts: outerAttempts, machine: &outer) {
                 case .retry(let after):
                     pending.insert(contentsOf: chunk, at: 0)
                     try await clock.sleep(for: after)
-                case .refreshCredentialsAndRetry:
+                case .refresh:
                     forceRefresh = true
                     pending.insert(contentsOf: chunk, at: 0)
-                case .fail:
-                    for i in chunk { results[i] = .failure(f) }
+                case .fail(let e):
+                    for i in chunk { results[i] = .failure(e) }
                 }
                 continue
             }
@@ -86,18 +77,15 @@ extension GmailClient {
                                             message: "batch response has no part for this request", attempts: attempts[i]!)
                 }
                 var machine = machines[i] ?? RetryStateMachine(policy: retry, random: random.fork())
-                let hint = failure.retryAfter.map { Duration.fromSeconds($0.timeIntervalSince(clock.now())) }
-                switch machine.next(after: failure.classification, hint: hint) {
+                switch step(after: failure, attempts: attempts[i]!, machine: &machine) {
                 case .retry(let after):
                     retryNow.append(i)
                     wait = max(wait, after)
-                case .refreshCredentialsAndRetry:
+                case .refresh:
                     forceRefresh = true
                     retryNow.append(i)
-                case .fail:
-                    var f = failure
-                    f.attempts = attempts[i]!
-                    results[i] = .failure(f)
+                case .fail(let e):
+                    results[i] = .failure(e)
                 }
                 machines[i] = machine
             }

@@ -126,46 +126,73 @@ public actor GmailClient {
         var attempts = 0
         while true {
             attempts += 1
-            try await limiter.acquire(units: units, mailbox: mailbox)
-            let failure: GmailAPIError
-            do {
-                let token = try await tokens.accessToken(for: mailbox, forceRefresh: forceRefresh)
-                forceRefresh = false
-                await limiter.enter(mailbox)
-                let result: Result<TransportResponse, TransportError>
-                do { result = .success(try await transport.send(build(token))) } catch let e as TransportError { result = .failure(e) }
-                await limiter.leave(mailbox)
-                switch result {
-                case .success(let r) where (200..<300).contains(r.status):
-                    if (try? JSONSerialization.jsonObject(with: Data(r.body))) == nil && !r.body.isEmpty && method != "batch" {
-                        failure = GmailAPIError(classification: .retryAfterBackoff, method: method, status: r.status, reason: "malformedBody",
-                                                message: "response body is not JSON (truncated or malformed)", attempts: attempts)
-                    } else {
-                        return r
-                    }
-                case .success(let r):
-                    failure = error(for: r, method: method, attempts: attempts)
-                case .failure(let e):
-                    failure = GmailAPIError(classification: .retryAfterBackoff, method: method, status: nil, reason: e.failure.rawValue,
-                                            message: "transport failure", attempts: attempts)
-                }
-            } catch var e as GmailAPIError {
-                e.attempts = attempts
+            var failure: GmailAPIError
+            switch try await send(method: method, mailbox: mailbox, units: units, forceRefresh: forceRefresh, attempts: attempts, build: build) {
+            case .success(let r):
+                if (try? JSONSerialization.jsonObject(with: Data(r.body))) != nil || r.body.isEmpty || method == "batch" { return r }
+                failure = GmailAPIError(classification: .retryAfterBackoff, method: method, status: r.status, reason: "malformedBody",
+                                        message: "response body is not JSON (truncated or malformed)", attempts: attempts)
+            case .failure(let e):
                 failure = e
             }
-            let hint = failure.retryAfter.map { Duration.fromSeconds($0.timeIntervalSince(clock.now())) }
-            switch machine.next(after: failure.classification, hint: hint) {
-            case .retry(let after):
-                logger.debug("retrying Gmail call", metadata: ["gmail.method": "\(method)", "retry.attempt": "\(attempts)",
-                                                               "http.status": "\(failure.status.map(String.init) ?? "-")"])
-                try await clock.sleep(for: after)
-            case .refreshCredentialsAndRetry:
-                forceRefresh = true
-            case .fail:
-                var e = failure
-                e.attempts = attempts
-                throw e
+            forceRefresh = false
+            switch step(after: failure, attempts: attempts, machine: &machine) {
+            case .retry(let after): try await clock.sleep(for: after)
+            case .refresh: forceRefresh = true
+            case .fail(let e): throw e
             }
+        }
+    }
+
+    /// What the retry state machine says after a failure.
+    enum Step {
+        case retry(after: Duration)
+        case refresh
+        case fail(GmailAPIError)
+    }
+
+    /// The one place a failure meets its `RetryStateMachine` (single calls, whole batches and each batch
+    /// part): the Retry-After hint is read here, the decision logged here, the final error stamped here.
+    func step(after failure: GmailAPIError, attempts: Int, machine: inout RetryStateMachine<SplitMix>) -> Step {
+        let hint = failure.retryAfter.map { Duration.fromSeconds($0.timeIntervalSince(clock.now())) }
+        switch machine.next(after: failure.classification, hint: hint) {
+        case .retry(let after):
+            logger.debug("retrying Gmail call", metadata: ["gmail.method": "\(failure.method)", "retry.attempt": "\(attempts)",
+                                                           "http.status": "\(failure.status.map(String.init) ?? "-")"])
+            return .retry(after: after)
+        case .refreshCredentialsAndRetry:
+            return .refresh
+        case .fail:
+            var e = failure
+            e.attempts = attempts
+            return .fail(e)
+        }
+    }
+
+    /// The one place a request is sent: its quota charged first, an access token (refreshed when asked),
+    /// the per-mailbox in-flight gate, the transport. A credential error, a transport failure or a non-2xx
+    /// answer comes back as the classified error; only cancellation and quota waits throw.
+    func send(method: String, mailbox: String, units: Int, forceRefresh: Bool, attempts: Int,
+              build: (String) -> TransportRequest) async throws -> Result<TransportResponse, GmailAPIError> {
+        try await limiter.acquire(units: units, mailbox: mailbox)
+        let token: String
+        do { token = try await tokens.accessToken(for: mailbox, forceRefresh: forceRefresh) } catch var e as GmailAPIError {
+            e.attempts = attempts
+            return .failure(e)
+        }
+        await limiter.enter(mailbox)
+        let result: Result<TransportResponse, TransportError>
+        do { result = .success(try await transport.send(build(token))) } catch let e as TransportError { result = .failure(e) } catch {
+            await limiter.leave(mailbox)
+            throw error
+        }
+        await limiter.leave(mailbox)
+        switch result {
+        case .success(let r) where (200..<300).contains(r.status): return .success(r)
+        case .success(let r): return .failure(self.error(for: r, method: method, attempts: attempts))
+        case .failure(let e):
+            return .failure(GmailAPIError(classification: .retryAfterBackoff, method: method, status: nil, reason: e.failure.rawValue,
+                                          message: "transport failure", attempts: attempts))
         }
     }
 
