@@ -229,6 +229,41 @@ import Darwin
         #expect(r.header("X-Content-Type-Options") == "nosniff", "\(r.headers)")
     }
 
+    /// The server closes a connection that sends nothing (slowloris) after `--idle-timeout` seconds.
+    @Test func serveClosesIdleConnections() async throws {
+        let dir = try HCScratch.make("serve-idle")
+        defer { HCScratch.remove(dir) }
+        var env = HCScratch.baseEnvironment(dir)
+        env["CRM_GMAIL_INTEGRATION_ENABLED"] = "false"
+        env["CRM_DB_PATH"] = dir.appendingPathComponent("crm.db").path
+        let server = try await HCChild.start(HCBin.capture, ["serve", "--port", "0", "--idle-timeout", "1"], environment: env, in: dir)
+        defer { server.stop() }
+        let base = try await server.listeningURL()
+        let port = try #require(base.split(separator: ":").last.flatMap { UInt16($0) })
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        try #require(connected == 0)
+        // Half a request line, then silence.
+        _ = "GET /api/email/st".withCString { send(fd, $0, 17, 0) }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT)) < 0 && errno == EAGAIN, "closed too early")
+        var closed = false
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let n = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { closed = true; break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(closed, "an idle connection was still open after 10 s with --idle-timeout 1")
+    }
+
     static let demoTeammates = ["alex@firm.example", "sam@firm.example", "kim@firm.example", "lee@firm.example", "pat@firm.example"]
 
     // MARK: - 3. Users and the token lifecycle
