@@ -66,7 +66,6 @@ let package = Package(
         .executableTarget(name: "gmail-capture", dependencies: [
             "GmailCapture", "FakeGmail", "FakeGmailBridge", "MIMEKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -74,7 +73,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         // Test helpers shared by the test targets (fixture paths, golden files, seeded randomness).
-        .target(name: "TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CaptureParsing"]),
         // The parse benchmark linked against the parser only (memory figures without the app's libraries).
         .executableTarget(name: "parse-bench", dependencies: ["CaptureParsing"]),
         .testTarget(name: "MIMETests", dependencies: ["MIMEKit", "TestSupport"]),
@@ -91,7 +90,6 @@ let package = Package(
         ]),
         .testTarget(name: "StorageTests", dependencies: [
             "GmailCapture", "FakeGmail", "FakeGmailBridge", "TestSupport",
-            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "FakeGmailTests", dependencies: [
             "FakeGmail", "MIMEKit", "TestSupport",

@@ -29,17 +29,7 @@ public struct BenchMailbox: Sendable {
         self.mix = mix
     }
 
-    struct Rng {
-        var s: UInt64
-        mutating func next() -> UInt64 {
-            s &+= 0x9E37_79B9_7F4A_7C15
-            var z = s
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func int(_ r: ClosedRange<Int>) -> Int { r.lowerBound + Int(next() % UInt64(r.count)) }
-    }
+    typealias Rng = FakeRandom
 
     static let words = Array("""
     the round fund partners portfolio growth revenue board deck term sheet valuation runway hiring customers pipeline market \
@@ -49,7 +39,7 @@ public struct BenchMailbox: Sendable {
 
     /// The i-th message (stable for a given seed), generated on demand so a large mailbox is never held whole.
     public func message(_ i: Int) -> Message {
-        var rng = Rng(s: seed &* 1_000_003 &+ UInt64(i))
+        var rng = Rng(state: seed &* 1_000_003 &+ UInt64(i))
         let mailbox = accounts[i % accounts.count]
         let firm = rng.int(0...29)
         let from = rng.int(0...9) == 0 ? "friend\(rng.int(0...50))@gmail.com" : "partner\(rng.int(0...2))@fund\(firm).example"
@@ -121,4 +111,9 @@ public struct BenchMailbox: Sendable {
         try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]).write(to: dir.appendingPathComponent("scenario.json"))
         return bytes
     }
+}
+
+extension FakeRandom {
+    /// An integer in `r` (modulo draw: the benchmark mailbox's content depends on exactly this).
+    mutating func int(_ r: ClosedRange<Int>) -> Int { r.lowerBound + Int(next() % UInt64(r.count)) }
 }

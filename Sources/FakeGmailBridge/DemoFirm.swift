@@ -20,19 +20,8 @@ public struct DemoFirm: Sendable {
     public var deliveries: [Delivery] = []
     public var conversations = 0
 
-    struct Rng: RandomNumberGenerator {
-        var s: UInt64
-        mutating func next() -> UInt64 {
-            s &+= 0x9E37_79B9_7F4A_7C15
-            var z = s
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     public init(conversations target: Int = 700, seed: UInt64 = 2026) {
-        var rng = Rng(s: seed)
+        var rng = FakeRandom(state: seed)
         let funds = ["lumenridge", "quillstone", "northwind", "harborlight", "tidewater", "blackpine", "silverline", "redwood-park",
                      "foundry-hill", "ember", "granite-peak", "oakmont", "bluefin", "meridian"]
         let first = ["Maya", "Omar", "Ines", "Tom", "Priya", "Jonas", "Lena", "Rafael", "Chloe", "Kenji", "Amara", "Felix", "Sofia", "Dev"]

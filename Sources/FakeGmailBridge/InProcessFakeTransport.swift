@@ -46,7 +46,7 @@ public final class VirtualCaptureClock: CaptureClock, Sendable {
     public static func linked(to fake: FakeGmail) async -> VirtualCaptureClock {
         let start = Date(timeIntervalSince1970: TimeInterval(await fake.nowMillis()) / 1000)
         return VirtualCaptureClock(start: start, follow: { Date(timeIntervalSince1970: TimeInterval(fake.currentMillis()) / 1000) }) { d in
-            await fake.advanceClock(seconds: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+            await fake.advanceClock(seconds: d.seconds)
         }
     }
 
@@ -64,7 +64,7 @@ public final class VirtualCaptureClock: CaptureClock, Sendable {
         let followed = follow?()
         state.withLock {
             if let f = followed, f > $0.now { $0.now = f }
-            $0.now = $0.now.addingTimeInterval(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+            $0.now = $0.now.addingTimeInterval(duration.seconds)
             $0.slept += duration
         }
         await onAdvance(duration)
@@ -105,7 +105,7 @@ public final class ManualCaptureClock: CaptureClock, Sendable {
                 let cancelled = Task.isCancelled
                 if cancelled { c.resume(throwing: CancellationError()); return }
                 state.withLock { s in
-                    let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+                    let seconds = duration.seconds
                     s.sleepers.append(Sleeper(id: id, deadline: s.now.addingTimeInterval(seconds), continuation: c))
                 }
             }
@@ -121,7 +121,7 @@ public final class ManualCaptureClock: CaptureClock, Sendable {
     /// Moves time forward and wakes every sleep whose deadline has passed.
     public func advance(by duration: Duration) {
         let due = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
-            s.now = s.now.addingTimeInterval(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+            s.now = s.now.addingTimeInterval(duration.seconds)
             let ready = s.sleepers.filter { $0.deadline <= s.now }
             s.sleepers.removeAll { $0.deadline <= s.now }
             return ready.map(\.continuation)

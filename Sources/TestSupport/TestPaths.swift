@@ -1,3 +1,4 @@
+import CaptureParsing
 import Foundation
 
 /// Locations of the repository's fixtures and of the read-only `../shared` folder, found from this
@@ -56,18 +57,8 @@ public enum Golden {
     }
 }
 
-/// A small seeded generator (SplitMix64) for deterministic property tests.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The seeded generator (SplitMix64) for deterministic property tests: GmailCapture's own.
+package typealias SeededGenerator = SplitMix
 
 /// Corpus messages as files: `NAME.eml` as it is, or `NAME.eml.template` for a message too large to
 /// keep in git, whose one marker line

@@ -137,7 +137,7 @@ struct BenchBackfillCommand: AsyncParsableCommand {
         let start = ContinuousClock.now
         let outcomes = try await engine.syncAll(concurrency: min(accounts, 4))
         let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.seconds
         if let failed = outcomes.first(where: { $0.status != .ok }) {
             throw ValidationError("benchmark invalid: \(failed.mailbox) ended \(failed.status.rawValue) (\(failed.error ?? "no error recorded"))")
         }

@@ -174,7 +174,7 @@ struct BenchFakeCommand: AsyncParsableCommand {
             return (all.sorted(), errs)
         }
         let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.seconds
         func pct(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
         return Figures(endpoint: endpoint, requests: latencies.count, seconds: seconds, requestsPerSec: Double(latencies.count) / seconds,
                        p50Millis: pct(0.5), p99Millis: pct(0.99), errors: errors)

@@ -17,13 +17,22 @@ struct DemoCommand: AsyncParsableCommand {
         """
     )
 
-    @Option(help: "SQLite file to write (replaced if it exists).") var db = "data/demo-crm.db"
+    @Option(help: "SQLite file to write (a demo database written before is replaced; anything else is refused).") var db = "data/demo-crm.db"
     @Option(help: "Conversations to generate.") var conversations = 700
     @Option(help: "Seed for the generated firm and the fake.") var seed: UInt64 = 2026
+
+    /// Written into the database the demo creates, so only such a database is ever replaced.
+    static let marker = "demo"
 
     func run() async throws {
         let started = ContinuousClock.now
         let tty = isatty(STDOUT_FILENO) == 1
+        // The demo replaces only a database it wrote itself (its marker), never anyone else's.
+        let contents = try CaptureDatabase.inspect(path: db, markerKey: Self.marker)
+        if contents.exists && !contents.isEmpty && contents.marker == nil {
+            FileHandle.standardError.write(Data("error: \(db) holds data the demo did not write; it is left untouched. Pass --db with a new path.\n".utf8))
+            throw ExitCode(1)
+        }
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) }
         let attachmentsDir = URL(fileURLWithPath: db).deletingLastPathComponent().appendingPathComponent("demo-attachments")
         try? FileManager.default.removeItem(at: attachmentsDir)
@@ -33,24 +42,26 @@ struct DemoCommand: AsyncParsableCommand {
         try await firm.seed(fake)
         print("FakeGmail: \(DemoFirm.teammates.count) mailboxes, \(firm.deliveries.count) deliveries of \(firm.conversations) conversations")
 
-        let database = try CaptureDatabase(path: db)
-        let directory = CRMDirectory(database: database)
-        for tm in DemoFirm.teammates { try await directory.addUser(email: tm, name: String(tm.split(separator: "@")[0]).capitalized, admin: tm.hasPrefix("alex")) }
-        let report = try await directory.importInvestors(firm.investors, workspaceDomain: DemoFirm.domain)
-        for tm in DemoFirm.teammates { try await database.upsertAccount(email: tm, userId: nil) }
-
-        // Composition: GmailCapture's real client, over the fake's in-process transport, on a virtual clock
-        // linked to the fake's (quota waits and backoff are real decisions, taking no wall time).
+        // Composition: the same runtime real mode builds, with GmailCapture's real client over the fake's
+        // in-process transport, on a virtual clock linked to the fake's (quota waits and backoff are real
+        // decisions, taking no wall time).
+        var config = CaptureConfig()
+        config.integrationEnabled = true
+        config.databasePath = db
+        config.workspaceDomain = DemoFirm.domain
+        config.apiBaseURL = "http://fakegmail.demo"
+        config.rateUnitsPerSecond = 150
+        config.attachmentDirectory = attachmentsDir.path
         let clock = await VirtualCaptureClock.linked(to: fake)
         let transport = InProcessFakeTransport(fake: fake)
         let tokens = try ServiceAccountTokenProvider(keyJSON: try await fake.serviceAccountKeyJSON(), transport: transport, clock: clock)
-        let limiter = RateLimiter(unitsPerSecondPerMailbox: 150, unitsPerSecondPerProject: 20_000, clock: clock)
-        let client = GmailClient(baseURL: "http://fakegmail.demo", transport: transport, tokens: tokens, limiter: limiter,
-                                 retry: RetryPolicy(maxRetries: 5), clock: clock)
-        var settings = SyncSettings()
-        settings.workspaceDomain = DemoFirm.domain
         let progress = Progress(tty: tty, total: firm.deliveries.count)
-        let engine = SyncEngine(database: database, client: client, limiter: limiter, settings: settings, clock: clock) { p in progress.update(p) }
+        let runtime = try CaptureRuntime.build(config, transport: transport, tokens: tokens, clock: clock) { p in progress.update(p) }
+        let database = runtime.database, directory = runtime.directory, engine = runtime.gmail!.engine
+        try await database.setMeta(Self.marker, "written by gmail-capture demo")
+        for tm in DemoFirm.teammates { try await directory.addUser(email: tm, name: String(tm.split(separator: "@")[0]).capitalized, admin: tm.hasPrefix("alex")) }
+        let report = try await directory.importInvestors(firm.investors, workspaceDomain: DemoFirm.domain)
+        for tm in DemoFirm.teammates { try await database.upsertAccount(email: tm, userId: nil) }
 
         print("Backfill…")
         let backfill = try await engine.syncAll(concurrency: 2)
@@ -75,8 +86,11 @@ struct DemoCommand: AsyncParsableCommand {
         let incremental = try await engine.syncAll(concurrency: 2)
         for o in incremental { print("  \(o.mailbox): \(o.status), \(o.counts.stored) stored, \(o.counts.deleted) deleted") }
 
-        let downloader = AttachmentDownloader(database: database, store: AttachmentStore(root: attachmentsDir), client: client, concurrency: 4, maxMegabytes: 50)
-        let att = try await downloader.run()
+        let att = (backfill + incremental).reduce(into: SyncCounts()) {
+            $0.attachmentsStored += $1.counts.attachmentsStored
+            $0.attachmentsFailed += $1.counts.attachmentsFailed
+            $0.attachmentsSkipped += $1.counts.attachmentsSkipped
+        }
 
         let figures = try await database.summary()
         let summary: [String: Int] = [
@@ -96,7 +110,7 @@ struct DemoCommand: AsyncParsableCommand {
         print("  messages:          \(summary["emails"]!) unique emails, \(summary["sightings"]!) mailbox copies live, \(summary["deleted"]!) marked deleted")
         print("  threads:           \(summary["threads"]!) (\(summary["crossTeam"]!) seen by more than one teammate)")
         print("  investors matched: \(summary["investors"]!) of \(firm.investors.count) (links: \(summary["exact"]!) exact, \(summary["alias"]!) alias, \(summary["domain"]!) domain; \(summary["linkedThreads"]!) threads)")
-        print("  attachments:       \(att.stored + att.deduplicated) downloaded, \(summary["blobs"]!) stored by content hash, \(att.skipped) skipped, \(att.failed) failed")
+        print("  attachments:       \(att.attachmentsStored) downloaded, \(summary["blobs"]!) stored by content hash, \(att.attachmentsSkipped) skipped, \(att.attachmentsFailed) failed")
         print("  faults survived:   \(faults) injected 429/503, \(summary["recoveries"]!) history recovery, nothing lost")
         print("  quota:             \(stats.quotaUnits.values.reduce(0, +)) units spent at 150 units/s per mailbox; \(quotaRefusals) parts refused by Gmail's per-batch concurrency limit (retried)")
         print("  import warnings:   \(report.warnings.count)")

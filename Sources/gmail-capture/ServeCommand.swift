@@ -29,67 +29,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Runtime.logger(verbose: verbose)
-        let env = ProcessInfo.processInfo.environment
-        let database: CaptureDatabase
-        let engine: SyncEngine?
-        var domain: String?
-        var oauth: OAuthTokenProvider?
-        let attachmentsRoot: URL
-        if fake {
-            let path = db.path ?? env["CRM_DB_PATH"] ?? "data/serve-demo.db"
-            let enabled = CaptureConfig.integrationSwitch(in: env) ?? true
-            let firm = DemoFirm(conversations: 300)
-            do { try Self.checkDemoDatabase(path, firm: firm, schema: try CRMSchema.fromEnvironment(env)) } catch let refusal as ValidationError {
-                FileHandle.standardError.write(Data("error: \(refusal.message)\n".utf8))
-                throw ExitCode(1)
-            }
-            database = try CaptureDatabase(path: path)
-            let directory = CRMDirectory(database: database, schema: try CRMSchema.fromEnvironment(env))
-            if try await database.meta(Self.demoMarker) == nil {
-                for tm in DemoFirm.teammates { try await directory.addUser(email: tm, name: nil, admin: tm.hasPrefix("alex")) }
-                _ = try await directory.importInvestors(firm.investors, workspaceDomain: DemoFirm.domain)
-                for tm in DemoFirm.teammates { try await database.upsertAccount(email: tm, userId: nil) }
-                try await database.setMeta(Self.demoMarker, "seeded by gmail-capture serve --fake")
-            }
-            domain = DemoFirm.domain
-            attachmentsRoot = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("serve-demo-attachments")
-            if enabled {
-                let gmail = FakeGmail(options: .init(seed: 2026, quota: .classic, baseURL: "http://fakegmail.embedded"))
-                try await firm.seed(gmail)
-                let clock = SystemClock()
-                let transport = InProcessFakeTransport(fake: gmail)
-                let tokens = try ServiceAccountTokenProvider(keyJSON: try await gmail.serviceAccountKeyJSON(), transport: transport, clock: clock)
-                let limiter = RateLimiter(unitsPerSecondPerMailbox: 5_000, unitsPerSecondPerProject: 20_000, clock: clock)
-                let client = GmailClient(baseURL: "http://fakegmail.embedded", transport: transport, tokens: tokens, limiter: limiter, clock: clock)
-                var settings = SyncSettings()
-                settings.workspaceDomain = DemoFirm.domain
-                settings.attachmentStore = AttachmentStore(root: attachmentsRoot)
-                engine = SyncEngine(database: database, client: client, limiter: limiter, settings: settings, clock: clock, logger: logger)
-                say("embedded FakeGmail: \(firm.deliveries.count) deliveries in \(DemoFirm.teammates.count) mailboxes")
-            } else {
-                engine = nil
-                say("CRM_GMAIL_INTEGRATION_ENABLED is off: routes answer 503 and nothing syncs")
-            }
-            let token = try await APITokenAuthenticator(directory: directory).issue(forUserEmail: DemoFirm.teammates[0], label: "serve --fake")
-            say("database: \(path); admin token for \(token.user.email) (expires in \(APITokenAuthenticator.defaultLifetimeDays) days):")
-            say("  \(token.token)")
-        } else {
-            let rt = try Runtime.make(db: db.path, logger: logger)
-            database = rt.database
-            engine = rt.gmail?.engine
-            oauth = rt.gmail?.oauth
-            domain = rt.config.workspaceDomain
-            attachmentsRoot = URL(fileURLWithPath: rt.config.attachmentDirectory)
-            if rt.gmail == nil { say("CRM_GMAIL_INTEGRATION_ENABLED is off: routes answer 503 and nothing syncs") }
-        }
-        let directory = CRMDirectory(database: database, schema: try CRMSchema.fromEnvironment(env))
-        let interval = (try? CaptureConfig.load(from: env).syncIntervalMinutes) ?? 180
-        let scheduler = engine.map { SyncScheduler(engine: $0, interval: .seconds(Int64(interval) * 60), clock: SystemClock(), logger: logger) }
-        let routes = EmailRoutes(enabled: engine != nil, database: database, directory: directory,
-                                 authenticator: APITokenAuthenticator(directory: directory), attachments: AttachmentStore(root: attachmentsRoot),
-                                 oauth: oauth, workspaceDomain: domain, clock: SystemClock(), runNow: { scheduler?.runNow($0) }, logger: logger)
+        let runtime = try fake ? await fakeRuntime(logger: logger) : Runtime.make(db: db.path, logger: logger)
+        if runtime.gmail == nil { say("CRM_GMAIL_INTEGRATION_ENABLED is off: routes answer 503 and nothing syncs") }
+        let scheduler = runtime.scheduler()
         let router = Router()
-        router.addRoutes(routes.collection(), atPath: "/api/email")
+        router.addRoutes(runtime.routes(runNow: { scheduler?.runNow($0) }).collection(), atPath: "/api/email")
         let host = host
         let app = Application(router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(max(1, idleTimeout))))),
                               configuration: .init(address: .hostname(host, port: port), serverName: "gmail-capture"),
@@ -103,6 +47,46 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// The demo firm in an embedded FakeGmail, behind the same runtime real mode builds: the database is
+    /// resolved like every command's (--db, CRM_DB_PATH, else data/serve-demo.db), checked, seeded once.
+    func fakeRuntime(logger: Logger) async throws -> CaptureRuntime {
+        let storage = try db.config()
+        var config = CaptureConfig()
+        config.integrationEnabled = CaptureConfig.integrationSwitch(in: ProcessInfo.processInfo.environment) ?? true
+        config.databasePath = db.path ?? (storage.isSet("CRM_DB_PATH") ? storage.databasePath : "data/serve-demo.db")
+        config.crmSchemaPath = storage.crmSchemaPath
+        config.syncIntervalMinutes = storage.syncIntervalMinutes
+        config.workspaceDomain = DemoFirm.domain
+        config.apiBaseURL = "http://fakegmail.embedded"
+        config.rateUnitsPerSecond = 5_000
+        config.attachmentDirectory = URL(fileURLWithPath: config.databasePath).deletingLastPathComponent()
+            .appendingPathComponent("serve-demo-attachments").path
+        let firm = DemoFirm(conversations: 300)
+        do { try Self.checkDemoDatabase(config.databasePath, firm: firm, schema: try config.crmSchema()) } catch let refusal as ValidationError {
+            FileHandle.standardError.write(Data("error: \(refusal.message)\n".utf8))
+            throw ExitCode(1)
+        }
+        let gmail = FakeGmail(options: .init(seed: 2026, quota: .classic, baseURL: config.apiBaseURL))
+        let transport = InProcessFakeTransport(fake: gmail)
+        var tokens: (any AccessTokenProvider)?
+        if config.integrationEnabled {
+            try await firm.seed(gmail)
+            tokens = try ServiceAccountTokenProvider(keyJSON: try await gmail.serviceAccountKeyJSON(), transport: transport, clock: SystemClock())
+            say("embedded FakeGmail: \(firm.deliveries.count) deliveries in \(DemoFirm.teammates.count) mailboxes")
+        }
+        let runtime = try CaptureRuntime.build(config, transport: transport, tokens: tokens, logger: logger)
+        if try await runtime.database.meta(Self.demoMarker) == nil {
+            for tm in DemoFirm.teammates { try await runtime.directory.addUser(email: tm, name: nil, admin: tm.hasPrefix("alex")) }
+            _ = try await runtime.directory.importInvestors(firm.investors, workspaceDomain: DemoFirm.domain)
+            for tm in DemoFirm.teammates { try await runtime.database.upsertAccount(email: tm, userId: nil) }
+            try await runtime.database.setMeta(Self.demoMarker, "seeded by gmail-capture serve --fake")
+        }
+        let token = try await APITokenAuthenticator(directory: runtime.directory).issue(forUserEmail: DemoFirm.teammates[0], label: "serve --fake")
+        say("database: \(config.databasePath); admin token for \(token.user.email) (expires in \(APITokenAuthenticator.defaultLifetimeDays) days):")
+        say("  \(token.token)")
+        return runtime
     }
 
     /// `serve --fake` never deletes or changes a database it did not seed: an absent or empty file is
@@ -147,7 +131,7 @@ struct UsersTokenCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let directory = CRMDirectory(database: try CaptureDatabase(path: db.resolved), schema: try CRMSchema.fromEnvironment(ProcessInfo.processInfo.environment))
+        let directory = try db.runtime().directory
         do {
             let issued = try await APITokenAuthenticator(directory: directory).issue(forUserEmail: email, label: label, expiresInDays: expiresIn)
             print(issued.token)
@@ -168,7 +152,7 @@ struct UsersTokensCommand: AsyncParsableCommand {
     @Flag(help: "Stable JSON.") var json = false
 
     func run() async throws {
-        let directory = CRMDirectory(database: try CaptureDatabase(path: db.resolved), schema: try CRMSchema.fromEnvironment(ProcessInfo.processInfo.environment))
+        let directory = try db.runtime().directory
         let tokens: [CaptureDatabase.APIToken]
         do { tokens = try await APITokenAuthenticator(directory: directory).tokens(forUserEmail: email) } catch let f as CRMDirectory.Failure {
             throw ValidationError(f.description)
@@ -191,8 +175,7 @@ struct UsersRevokeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let directory = CRMDirectory(database: try CaptureDatabase(path: db.resolved), schema: try CRMSchema.fromEnvironment(ProcessInfo.processInfo.environment))
-        let auth = APITokenAuthenticator(directory: directory)
+        let auth = APITokenAuthenticator(directory: try db.runtime().directory)
         if let email = all {
             do { print("revoked \(try await auth.revokeAll(forUserEmail: email)) token(s) of \(email)") } catch let f as CRMDirectory.Failure {
                 throw ValidationError(f.description)

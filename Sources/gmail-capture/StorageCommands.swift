@@ -6,8 +6,21 @@ import GmailCapture
 struct DatabaseOption: ParsableArguments {
     @Option(name: .customLong("db"), help: "SQLite file (default: $CRM_DB_PATH or data/crm.db).") var path: String?
 
-    var resolved: String { path ?? ProcessInfo.processInfo.environment["CRM_DB_PATH"] ?? "data/crm.db" }
-    var workspaceDomain: String? { ProcessInfo.processInfo.environment["CRM_GMAIL_WORKSPACE_DOMAIN"]?.lowercased() }
+    /// The storage configuration (CRM_DB_PATH, the workspace domain, the CRM mapping, …) with --db applied.
+    func config() throws -> CaptureConfig {
+        var c: CaptureConfig
+        do { c = try CaptureConfig.storage(from: ProcessInfo.processInfo.environment) } catch let invalid as CaptureConfig.Invalid {
+            throw ValidationError("invalid configuration (run `gmail-capture config check`):\n" + invalid.description)
+        }
+        if let path { c.databasePath = path }
+        return c
+    }
+
+    /// The database and the CRM directory, without Gmail.
+    func runtime(migrations: MigrationRunner? = nil) throws -> CaptureRuntime {
+        let c = try config()
+        return try CaptureRuntime.build(c, database: try CaptureDatabase(path: c.databasePath, migrations: migrations))
+    }
 }
 
 struct MigrateCommand: AsyncParsableCommand {
@@ -25,16 +38,17 @@ struct MigrateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let path = try db.config().databasePath
         if drop {
-            guard FileManager.default.fileExists(atPath: db.resolved) else { throw ValidationError("\(db.resolved): no such database") }
-            let dropped = try CaptureDatabase.dropEmailTables(path: db.resolved)
-            print("dropped \(dropped.count) table(s) from \(db.resolved): \(dropped.joined(separator: ", "))")
+            guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("\(path): no such database") }
+            let dropped = try CaptureDatabase.dropEmailTables(path: path)
+            print("dropped \(dropped.count) table(s) from \(path): \(dropped.joined(separator: ", "))")
             return
         }
         let runner = try MigrationRunner.bundled()
-        let database = try CaptureDatabase(path: db.resolved, migrations: MigrationRunner(migrations: []))
+        let database = try CaptureDatabase(path: path, migrations: MigrationRunner(migrations: []))
         let applied = try database.applyMigrations(runner)
-        print(applied.isEmpty ? "\(db.resolved): up to date" : "\(db.resolved): applied \(applied.joined(separator: ", "))")
+        print(applied.isEmpty ? "\(path): up to date" : "\(path): applied \(applied.joined(separator: ", "))")
     }
 }
 
@@ -56,8 +70,7 @@ struct UsersAddCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let directory = CRMDirectory(database: try CaptureDatabase(path: db.resolved), schema: try CRMSchema.fromEnvironment(ProcessInfo.processInfo.environment))
-        let u = try await directory.addUser(email: email, name: name, admin: admin)
+        let u = try await db.runtime().directory.addUser(email: email, name: name, admin: admin)
         print("user \(u.id) \(u.email)\(u.admin ? " (admin)" : "")")
     }
 }
@@ -68,7 +81,7 @@ struct UsersListCommand: AsyncParsableCommand {
     @OptionGroup var db: DatabaseOption
     @Flag(help: "Stable JSON.") var json = false
     func run() async throws {
-        let users = try await CRMDirectory(database: try CaptureDatabase(path: db.resolved), schema: try CRMSchema.fromEnvironment(ProcessInfo.processInfo.environment)).users()
+        let users = try await db.runtime().directory.users()
         if json {
             struct Out: Encodable {
                 var id: String, email: String, name: String?, admin: Bool, active: Bool
@@ -106,8 +119,8 @@ struct InvestorsImportCommand: AsyncParsableCommand {
         guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("\(file): cannot be read") }
         do {
             let list = try CRMDirectory.parseInvestorFile(data, filename: file)
-            let directory = CRMDirectory(database: try CaptureDatabase(path: db.resolved), schema: try CRMSchema.fromEnvironment(ProcessInfo.processInfo.environment))
-            let r = try await directory.importInvestors(list, workspaceDomain: db.workspaceDomain)
+            let rt = try db.runtime()
+            let r = try await rt.directory.importInvestors(list, workspaceDomain: rt.config.workspaceDomain)
             print("\(file): \(r.inserted) inserted, \(r.updated) updated")
             for w in r.warnings { print("warning: \(w)") }
         } catch let f as CRMDirectory.Failure {
@@ -121,7 +134,8 @@ struct RematchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rematch", abstract: "Recompute investor links for stored mail (no Gmail calls).")
     @OptionGroup var db: DatabaseOption
     func run() async throws {
-        let r = try await CRMDirectory(database: try CaptureDatabase(path: db.resolved), schema: try CRMSchema.fromEnvironment(ProcessInfo.processInfo.environment)).rematch(workspaceDomain: db.workspaceDomain)
+        let rt = try db.runtime()
+        let r = try await rt.directory.rematch(workspaceDomain: rt.config.workspaceDomain)
         print("rematched \(r.emails) email(s): \(r.links) link(s)")
     }
 }

@@ -4,59 +4,18 @@ import GmailCapture
 import Logging
 import ServiceLifecycle
 
-/// The composition root for real mode: configuration from the environment, the CRM's SQLite file,
-/// AsyncHTTPClient, DWD or OAuth credentials, the shared rate limiter, the attachment store. With the
-/// integration switched off only the configuration and the database are built (no credentials needed).
-struct Runtime {
-    let config: CaptureConfig
-    let database: CaptureDatabase
-    /// nil when CRM_GMAIL_INTEGRATION_ENABLED is off.
-    let gmail: Gmail?
-
-    struct Gmail {
-        let client: GmailClient
-        let limiter: RateLimiter
-        let engine: SyncEngine
-        let oauth: OAuthTokenProvider?
-    }
-
-    static func make(db: String?, logger: Logger, progress: (@Sendable (SyncProgress) -> Void)? = nil) throws -> Runtime {
-        let env = ProcessInfo.processInfo.environment
-        let config: CaptureConfig
-        do { config = try CaptureConfig.load(from: env) } catch let invalid as CaptureConfig.Invalid {
+/// Real mode: the whole configuration from the environment (every problem at once), --db applied,
+/// built into one `CaptureRuntime`. With the integration off only the database is opened.
+enum Runtime {
+    static func make(db: String?, logger: Logger, progress: (@Sendable (SyncProgress) -> Void)? = nil) throws -> CaptureRuntime {
+        var config: CaptureConfig
+        do { config = try CaptureConfig.load(from: ProcessInfo.processInfo.environment) } catch let invalid as CaptureConfig.Invalid {
             throw ValidationError("invalid configuration (run `gmail-capture config check`):\n" + invalid.description)
         }
-        let database = try CaptureDatabase(path: db ?? config.databasePath)
-        guard config.integrationEnabled else { return Runtime(config: config, database: database, gmail: nil) }
-        let clock = SystemClock()
-        let transport = AsyncHTTPClientTransport()
-        let tokens: any AccessTokenProvider
-        var oauth: OAuthTokenProvider?
-        switch config.authMethod {
-        case .dwd:
-            tokens = try ServiceAccountTokenProvider.load(path: config.serviceAccountKeyPath, transport: transport, clock: clock, logger: logger)
-        case .oauth:
-            guard let key = config.secretKey, let id = config.oauthClientID, let secret = config.oauthClientSecret, let redirect = config.oauthRedirectURI else {
-                throw ValidationError("oauth mode needs CRM_GMAIL_OAUTH_CLIENT_ID/SECRET/REDIRECT_URI and CRM_GMAIL_SECRET_KEY")
-            }
-            let provider = try OAuthTokenProvider(client: .init(id: id, secret: secret, redirectURI: redirect, authURL: config.oauthAuthURL, tokenURL: config.oauthTokenURL),
-                                                  secretKey: key, store: database, apiBaseURL: config.apiBaseURL, transport: transport, clock: clock)
-            tokens = provider
-            oauth = provider
+        if let db { config.databasePath = db }
+        do { return try CaptureRuntime.build(config, logger: logger, progress: progress) } catch let invalid as CaptureConfig.Invalid {
+            throw ValidationError("invalid configuration (run `gmail-capture config check`):\n" + invalid.description)
         }
-        let limiter = RateLimiter(unitsPerSecondPerMailbox: config.rateUnitsPerSecond, unitsPerSecondPerProject: config.projectUnitsPerSecond, clock: clock)
-        let client = GmailClient(baseURL: config.apiBaseURL, transport: transport, tokens: tokens, limiter: limiter,
-                                 costs: .from(config.quotaCosts), retry: RetryPolicy(maxRetries: config.retryMax), clock: clock, logger: logger)
-        var settings = SyncSettings()
-        settings.pageSize = config.backfillPageSize
-        settings.historyStaleDays = config.historyStaleDays
-        settings.workspaceDomain = config.workspaceDomain
-        settings.policy = CapturePolicy(blocklist: (env["CRM_GMAIL_BLOCKLIST"] ?? "").split(separator: ",").map(String.init))
-        settings.attachmentStore = AttachmentStore(root: URL(fileURLWithPath: config.attachmentDirectory))
-        settings.attachmentConcurrency = config.attachmentConcurrency
-        settings.maxAttachmentMB = config.maxAttachmentMB
-        let engine = SyncEngine(database: database, client: client, limiter: limiter, settings: settings, clock: clock, logger: logger, progress: progress)
-        return Runtime(config: config, database: database, gmail: Gmail(client: client, limiter: limiter, engine: engine, oauth: oauth))
     }
 
     static func logger(verbose: Bool) -> Logger {
@@ -95,7 +54,7 @@ struct SyncCommand: AsyncParsableCommand {
             if outcomes.contains(where: { $0.status == .error }) { throw ExitCode(1) }
             return
         }
-        let scheduler = SyncScheduler(engine: gmail.engine, interval: .seconds(rt.config.syncIntervalMinutes * 60), clock: SystemClock(), logger: logger)
+        guard let scheduler = rt.scheduler() else { return }
         scheduler.runNow(account.map { .mailbox($0) } ?? .all)
         let group = ServiceGroup(configuration: .init(services: [scheduler], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -114,11 +73,9 @@ struct EnrollCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard AddressNormalizer.canonical(email) != nil else { throw ValidationError("\"\(email)\" is not an email address") }
-        let database = try CaptureDatabase(path: db.resolved)
-        let users = try await CRMDirectory(database: database, schema: try CRMSchema.fromEnvironment(ProcessInfo.processInfo.environment)).users()
-        let user = users.first { $0.email.lowercased() == email.lowercased() }
-        let method = ProcessInfo.processInfo.environment["CRM_GMAIL_AUTH_METHOD"]?.lowercased() == "oauth" ? "oauth" : "dwd"
-        let a = try await database.upsertAccount(email: email, userId: user?.id, authMethod: method)
+        let rt = try db.runtime()
+        let user = try await rt.directory.users().first { $0.email.lowercased() == email.lowercased() }
+        let a = try await rt.database.upsertAccount(email: email, userId: user?.id, authMethod: rt.config.authMethod.rawValue)
         print("enrolled \(a.email) (\(a.authMethod))\(user == nil ? "; no CRM user with this address" : "")")
     }
 }
@@ -128,12 +85,11 @@ struct EnrollAllCommand: AsyncParsableCommand {
     @OptionGroup var db: DatabaseOption
 
     func run() async throws {
-        guard let domain = db.workspaceDomain else { throw ValidationError("set CRM_GMAIL_WORKSPACE_DOMAIN") }
-        let database = try CaptureDatabase(path: db.resolved)
-        let users = try await CRMDirectory(database: database, schema: try CRMSchema.fromEnvironment(ProcessInfo.processInfo.environment)).users()
+        let rt = try db.runtime()
+        guard let domain = rt.config.workspaceDomain else { throw ValidationError("set CRM_GMAIL_WORKSPACE_DOMAIN") }
         var n = 0
-        for u in users where u.active && u.email.lowercased().hasSuffix("@" + domain) {
-            try await database.upsertAccount(email: u.email, userId: u.id)
+        for u in try await rt.directory.users() where u.active && u.email.lowercased().hasSuffix("@" + domain) {
+            try await rt.database.upsertAccount(email: u.email, userId: u.id)
             n += 1
         }
         print("enrolled \(n) mailbox(es) on \(domain)")
@@ -149,7 +105,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Stable JSON.") var json = false
 
     func run() async throws {
-        let rows = try await CaptureDatabase(path: db.resolved).status()
+        let rows = try await db.runtime().database.status()
         if json { print(try jsonString(rows)); return }
         for s in rows {
             print("\(s.email)\t\(s.state.rawValue)\tstored \(s.messagesStored)\tbacklog \(s.backlog)\tparked \(s.parkedItems)\tlast run \(s.lastRun?.status.rawValue ?? "never")\(s.lastError.map { "\t\($0)" } ?? "")")
@@ -168,7 +124,7 @@ struct ThreadsCommand: AsyncParsableCommand {
     @Flag(help: "Stable JSON.") var json = false
 
     func run() async throws {
-        let rows = try await CaptureDatabase(path: db.resolved).threads(investor: investor, limit: limit)
+        let rows = try await db.runtime().database.threads(investor: investor, limit: limit)
         if json { print(try jsonString(rows)); return }
         for t in rows {
             print("\(t.id)\t\(t.lastAt ?? "")\t\(t.messageIds.count) msg\t\(t.mailboxes.joined(separator: ","))\t\(t.investorIds.joined(separator: ","))\t\(t.subject ?? "")")
@@ -183,7 +139,7 @@ struct ThreadCommand: AsyncParsableCommand {
     @Flag(help: "Stable JSON.") var json = false
 
     func run() async throws {
-        let database = try CaptureDatabase(path: db.resolved)
+        let database = try db.runtime().database
         guard let t = try await database.thread(id: id) else { throw ValidationError("no thread \(id)") }
         let messages = try await database.threadMessages(threadId: id)
         if json {

@@ -255,11 +255,8 @@ struct AttackFixture: Sendable {
                                           attachmentId: nil, sha256: nil)]
         _ = try await f.db.store(m, account: alex, links: [])
         let sha = try f.store.put(Array("%PDF-1.4".utf8))
-        let id = try await f.db.writer.write { db -> Int64 in
-            let id = try Int64.fetchOne(db, sql: "SELECT id FROM email_attachments WHERE filename = 'page.html'")!
-            try db.execute(sql: "UPDATE email_attachments SET sha256 = ?, download_state = 'stored' WHERE id = ?", arguments: [sha, id])
-            return id
-        }
+        let id = try #require(await f.db.owedAttachmentDownloads(mailbox: "alex@firm.example").first { $0.gmailId == "a2" }).id
+        try await f.db.recordAttachmentStored(id: id, sha256: sha, size: 8)
         try await f.app().test(mode.testing) { client in
             try await client.execute(uri: "/api/email/attachments/\(id)", method: .get, headers: bearer(f.adminToken)) { r in
                 #expect(r.status == .ok)

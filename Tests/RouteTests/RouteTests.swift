@@ -50,11 +50,9 @@ struct RouteFixture: Sendable {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("routes-\(UUID().uuidString)")
         let store = AttachmentStore(root: root)
         let sha = try store.put(Array("%PDF-1.4".utf8))
-        try await db.writer.write { db in
-            try db.execute(sql: "INSERT INTO email_attachment_blobs (sha256, size, stored_path) VALUES (?, 8, ?)", arguments: [sha, AttachmentStore.relativePath(sha256: sha)])
-            try db.execute(sql: "UPDATE email_attachments SET sha256 = ?, download_state = 'stored'", arguments: [sha])
-        }
-        let attId = try await db.writer.read { try Int64.fetchOne($0, sql: "SELECT id FROM email_attachments")! }
+        // The one attachment (the term sheet) owed a download, recorded as stored the way the downloader records it.
+        let attId = try #require(await db.owedAttachmentDownloads(mailbox: nil).first { $0.gmailId == "a1" }).id
+        try await db.recordAttachmentStored(id: attId, sha256: sha, size: 8)
         return RouteFixture(db: db, directory: directory, adminToken: admin, userToken: user, store: store, triggers: Triggers(),
                             attachmentId: attId, alexThread: a.threadId, samThread: s.threadId)
     }

@@ -1,8 +1,7 @@
 import FakeGmail
 import FakeGmailBridge
 import Foundation
-import GmailCapture
-import GRDB
+@_spi(Testing) import GmailCapture
 import TestSupport
 import Testing
 
@@ -79,10 +78,10 @@ import Testing
         let report = try await downloader.run()
         // Two downloads of the same bytes (they may race: either may find the other's file already there).
         #expect(report.stored + report.deduplicated == 2 && report.skipped == 1 && report.failed == 0)
-        let rows = try db.writer.read { try Row.fetchAll($0, sql: "SELECT download_state, sha256, state_reason FROM email_attachments ORDER BY id") }
-        #expect(rows.map { $0["download_state"] as String } == ["stored", "stored", "skipped"])
-        #expect((rows[0]["sha256"] as String?) == AttachmentStore.hex(pdf) && (rows[1]["sha256"] as String?) == AttachmentStore.hex(pdf))
-        #expect(try await db.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM email_attachment_blobs") } == 1)
+        let rows = try await db.attachments()
+        #expect(rows.map(\.state) == [.stored, .stored, .skipped])
+        #expect(rows[0].sha256 == AttachmentStore.hex(pdf) && rows[1].sha256 == AttachmentStore.hex(pdf))
+        #expect(try await db.summary().blobs == 1)
         #expect(try AttachmentStore(root: root).get(sha256: AttachmentStore.hex(pdf)) == pdf)
         #expect(await fake.stats().requests["gmail.users.messages.get"] == 4)  // three ingests + one refetch
     }

@@ -1,8 +1,7 @@
 import FakeGmail
 import FakeGmailBridge
 import Foundation
-import GmailCapture
-import GRDB
+@_spi(Testing) import GmailCapture
 import TestSupport
 import Testing
 
@@ -50,7 +49,7 @@ func fileMode(_ path: String) -> Int? {
         m.attachments = [ParsedAttachment(partId: "1", filename: "deck.pdf", mimeType: "application/pdf", size: 10, contentId: nil, inline: false,
                                           attachmentId: "x", sha256: nil)]
         let first = try await db.store(m, account: alex, links: [])
-        try await db.writer.write { try $0.execute(sql: "UPDATE emails SET fingerprint = NULL") }
+        try await db.simulateRowsFromBeforeFingerprints()
         m.gmailId = "g2"
         let second = try await db.store(m, account: sam, links: [])
         #expect(second.emailId == first.emailId && !second.newEmail)
@@ -59,12 +58,10 @@ func fileMode(_ path: String) -> Int? {
         impostor.textBody = "Wire the money here."
         let third = try await db.store(impostor, account: sam, links: [])
         #expect(third.emailId != first.emailId && third.newEmail)
-        let problems = try await db.writer.read { try String.fetchOne($0, sql: "SELECT problems FROM emails WHERE id = ?", arguments: [third.emailId]) }
-        #expect(problems?.contains("already used by a different captured message") == true)
+        let problems = try await db.emails().first { $0.id == third.emailId }?.problems
+        #expect(problems?.contains { $0.contains("already used by a different captured message") } == true)
         // Its attachment rows belong to its own email, never to the genuine one.
-        let owners = try await db.writer.read {
-            try Int64.fetchAll($0, sql: "SELECT DISTINCT email_id FROM email_attachments WHERE sighting_id = ?", arguments: [third.sightingId])
-        }
+        let owners = Set(try await db.attachments().filter { $0.sightingId == third.sightingId }.map(\.emailId))
         #expect(owners == [third.emailId])
         // Each part of the fingerprint matters.
         let base = MessageIdentity.fingerprint(fromAddress: "a@x.example", sentAt: "2024-03-05T10:00:00Z", subject: "S", textBody: "B",

@@ -1,8 +1,7 @@
 import FakeGmail
 import FakeGmailBridge
 import Foundation
-import GmailCapture
-import GRDB
+@_spi(Testing) import GmailCapture
 import TestSupport
 import Testing
 
@@ -40,16 +39,16 @@ func message(_ id: String?, from: String = "maya@lumenridge.example", to: [Strin
 
 @Suite struct MigrationTests {
     @Test(arguments: DBKind.allCases)
-    func ledgerAppliesOnceAndRefusesChangedFiles(kind: DBKind) throws {
+    func ledgerAppliesOnceAndRefusesChangedFiles(kind: DBKind) async throws {
         let (db, dir) = try kind.open()
         defer { dir.map { try? FileManager.default.removeItem(at: $0) } }
         let runner = try MigrationRunner.bundled()
-        #expect(try runner.migrate(db.writer).isEmpty)  // already applied by the initialiser
-        let names = try db.writer.read { try String.fetchAll($0, sql: "SELECT name FROM email_schema_migrations ORDER BY name") }
+        #expect(try db.applyMigrations(runner).isEmpty)  // already applied by the initialiser
+        let names = try await db.appliedMigrations()
         #expect(names == ["0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens", "0005_hardening", "0006_state_checks"])
         var changed = runner.migrations
         changed[0].sql += "\n-- edited after release\n"
-        #expect(throws: MigrationRunner.Failure.changedAfterApply(name: "0001_email_tables")) { try MigrationRunner(migrations: changed).migrate(db.writer) }
+        #expect(throws: MigrationRunner.Failure.changedAfterApply(name: "0001_email_tables")) { try db.applyMigrations(MigrationRunner(migrations: changed)) }
     }
 
     @Test func additiveOnAnExistingCRMAndDropLeavesItUntouched() throws {
@@ -57,27 +56,25 @@ func message(_ id: String?, from: String = "maya@lumenridge.example", to: [Strin
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent("crm.db").path
-        let existing = try DatabaseQueue(path: path)
-        try existing.write { db in
-            try db.execute(sql: "CREATE TABLE deals (id INTEGER PRIMARY KEY, name TEXT)")
-            try db.execute(sql: "INSERT INTO deals (name) VALUES ('Series A')")
-            try db.execute(sql: "CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT, name TEXT, active INTEGER, admin INTEGER, extra TEXT)")
-            try db.execute(sql: "INSERT INTO users VALUES ('u1', 'alex@firm.example', 'Alex', 1, 1, 'crm data')")
-        }
-        try existing.close()
+        // The CRM's own file: its tables created through a one-off migration, whose ledger is then dropped
+        // so that the file holds the CRM's tables alone.
+        let crm = MigrationRunner(migrations: [.init(name: "crm", sql: """
+            CREATE TABLE deals (id INTEGER PRIMARY KEY, name TEXT);
+            INSERT INTO deals (name) VALUES ('Series A');
+            CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT, name TEXT, active INTEGER, admin INTEGER, extra TEXT);
+            INSERT INTO users VALUES ('u1', 'alex@firm.example', 'Alex', 1, 1, 'crm data');
+            """)])
+        let existing = try CaptureDatabase(path: path, migrations: crm)
+        #expect(try CaptureDatabase.dropEmailTables(path: path) == [MigrationRunner.ledgerTable])
+        #expect(try existing.emailTableNames().isEmpty)
         let db = try CaptureDatabase(path: path)
-        let (deal, extra) = try db.writer.read { db in
-            (try String.fetchOne(db, sql: "SELECT name FROM deals"), try String.fetchOne(db, sql: "SELECT extra FROM users WHERE id = 'u1'"))
-        }
-        #expect(deal == "Series A" && extra == "crm data")
-        let dropped = try MigrationRunner.drop(db.writer)
+        let (deals, users) = (try db.crmTableRows("deals"), try db.crmTableRows("users"))
+        #expect(deals.map { $0["name"] } == ["Series A"] && users.first(where: { $0["id"] == "u1" })?["extra"] == "crm data")
+        let dropped = try CaptureDatabase.dropEmailTables(path: path)
         #expect(dropped.contains("emails") && dropped.contains("email_accounts") && dropped.contains("email_schema_migrations"))
-        let (left, deals, users) = try db.writer.read { db in
-            (try MigrationRunner.emailTables(db), try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deals"), try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users"))
-        }
-        #expect(left.isEmpty && deals == 1 && users == 1)
+        #expect(try db.emailTableNames().isEmpty && db.crmTableRows("deals").count == 1 && db.crmTableRows("users").count == 1)
         // And it can come back.
-        #expect(try MigrationRunner.bundled().migrate(db.writer) == ["0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens", "0005_hardening", "0006_state_checks"])
+        #expect(try db.applyMigrations(MigrationRunner.bundled()) == ["0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens", "0005_hardening", "0006_state_checks"])
     }
 }
 
@@ -151,13 +148,13 @@ func message(_ id: String?, from: String = "maya@lumenridge.example", to: [Strin
         for msg in [m, other] {
             _ = try await db.store(msg, account: alex, links: index.links(for: [msg.from!.address] + msg.to.map(\.address)))
         }
-        let before = try db.writer.read { try Row.fetchAll($0, sql: "SELECT investor_id, rule, confidence FROM email_investor_links") }
-        #expect(before.count == 1 && before[0]["rule"] == "exact" && before[0]["confidence"] == 1.0)
+        let before = try await db.investorLinks()
+        #expect(before.count == 1 && before[0].rule == .exact && before[0].confidence == 1.0)
         _ = try await directory.importInvestors([Investor(id: "inv-2", name: "Quillstone", emails: [], domains: ["quillstone.example"])],
                                                 workspaceDomain: "firm.example")
         let r = try await directory.rematch(workspaceDomain: "firm.example")
         #expect(r.links == 2)
-        let after = try await db.writer.read { try String.fetchAll($0, sql: "SELECT investor_id || ':' || rule FROM email_investor_links ORDER BY 1") }
+        let after = try await db.investorLinks().map { "\($0.investorId):\($0.rule.rawValue)" }.sorted()
         #expect(after == ["inv-1:exact", "inv-2:domain"])
     }
 
@@ -192,10 +189,10 @@ func message(_ id: String?, from: String, cc: [String], gmailId: String, thread:
 @Suite struct CRMMappingTests {
     @Test func anExistingCRMsOwnTableNamesAreUsed() async throws {
         let (db, _) = try DBKind.inMemory.open()
-        try await db.writer.write { db in
-            try db.execute(sql: "CREATE TABLE people (pid TEXT PRIMARY KEY, mail TEXT, full_name TEXT, is_active INTEGER, is_admin INTEGER)")
-            try db.execute(sql: "INSERT INTO people VALUES ('p1', 'kim@firm.example', 'Kim', 1, 0)")
-        }
+        try db.applyMigrations(MigrationRunner(migrations: [.init(name: "crm_people", sql: """
+            CREATE TABLE people (pid TEXT PRIMARY KEY, mail TEXT, full_name TEXT, is_active INTEGER, is_admin INTEGER);
+            INSERT INTO people VALUES ('p1', 'kim@firm.example', 'Kim', 1, 0);
+            """)]))
         let schema = try JSONDecoder().decode(CRMSchema.self, from: Data(#"{"usersTable": "people", "userID": "pid", "userEmail": "mail", "userName": "full_name", "userActive": "is_active", "userAdmin": "is_admin"}"#.utf8))
         #expect(schema.investorsTable == "investors")  // defaults kept
         let directory = CRMDirectory(database: db, schema: schema)
@@ -211,8 +208,8 @@ func message(_ id: String?, from: String, cc: [String], gmailId: String, thread:
         try await db.saveSealedRefreshToken(try box.seal("1//token", for: "alex@firm.example"), for: "alex@firm.example")
         let sealed = try #require(await db.sealedRefreshToken(for: "ALEX@firm.example"))
         #expect(try box.open(sealed, for: "ALEX@firm.example") == "1//token")
-        let raw = try await db.writer.read { try String.fetchAll($0, sql: "SELECT sealed_refresh_token FROM email_oauth_tokens") }
-        #expect(raw.allSatisfy { !$0.contains("1//token") })
+        let raw = try await db.storedRefreshTokens()
+        #expect(raw.count == 1 && raw.allSatisfy { !$0.contains("1//token") })
     }
 }
 
@@ -244,16 +241,12 @@ func message(_ id: String?, from: String, cc: [String], gmailId: String, thread:
         let (db, dir) = try DBKind.onDisk.open()
         defer { dir.map { try? FileManager.default.removeItem(at: $0) } }
         let alex = try await db.upsertAccount(email: "alex@firm.example", userId: nil)
-        try await db.writer.write { db in
-            try db.execute(sql: """
-                CREATE TRIGGER refuse_poison BEFORE INSERT ON email_sightings WHEN NEW.gmail_id = 'poison'
-                BEGIN SELECT RAISE(ABORT, 'refused'); END
-                """)
-        }
+        try await db.simulateRefusedSighting(gmailId: "poison")
         let batch = [message("ok1@x", gmailId: "ok1", thread: "t1"), message("bad@x", gmailId: "poison", thread: "t2"),
                      message("ok2@x", gmailId: "ok2", thread: "t3")]
-        await #expect(throws: DatabaseError.self) { try await db.store(batch: batch.map { ($0, []) }, account: alex) }
-        let gmailIds = try await db.writer.read { db in try String.fetchAll(db, sql: "SELECT gmail_id FROM email_sightings ORDER BY gmail_id") }
+        let refusal = await #expect(throws: (any Error).self) { try await db.store(batch: batch.map { ($0, []) }, account: alex) }
+        #expect(refusal.map { "\($0)".contains("refused") } == true, "the database's refusal is what is thrown")
+        let gmailIds = try await db.sightings().map(\.gmailId)
         #expect(gmailIds == ["ok1", "ok2"])
         #expect(try await db.counts().emails == 2)
     }

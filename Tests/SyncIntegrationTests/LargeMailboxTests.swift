@@ -2,7 +2,6 @@ import FakeGmail
 import FakeGmailBridge
 import Foundation
 import GmailCapture
-import GRDB
 import TestSupport
 import Testing
 

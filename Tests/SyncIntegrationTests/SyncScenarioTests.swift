@@ -1,8 +1,7 @@
 import FakeGmail
 import FakeGmailBridge
 import Foundation
-import GmailCapture
-import GRDB
+@_spi(Testing) import GmailCapture
 import TestSupport
 import Testing
 
@@ -33,8 +32,8 @@ import Testing
             #expect(c.emails == 4)       // c2 was seen by both: one canonical email, two sightings
             #expect(c.sightings == 5)
             #expect(c.threads == 1)      // Bob had the first half, Alice the second: one conversation
-            let runs = try h.db.writer.read { try Row.fetchAll($0, sql: "SELECT kind, status, stored FROM email_sync_runs ORDER BY id") }
-            #expect(runs.count == 2 && runs.allSatisfy { $0["status"] == "ok" })
+            let runs = try await h.db.syncRuns()
+            #expect(runs.count == 2 && runs.allSatisfy { $0.status == .ok })
             _ = refs
         }
     }
@@ -58,22 +57,14 @@ import Testing
             #expect(try await h.liveSet(Self.alice) == h.expectedSet(Self.alice))
             #expect(await h.gets() - before == 3)  // late1 (metadata + full) and late2 (metadata only: SPAM)
             #expect(outcome.counts.skipped == 1 && outcome.counts.deleted == 1)
-            let m1 = try await h.db.writer.read {
-                try String.fetchOne($0, sql: "SELECT label_ids FROM email_sightings WHERE gmail_id = ?", arguments: [refs["m1"]!.id])
-            }
+            let m1 = try await h.db.sightings(gmailId: refs["m1"]!.id).first?.labelIds
             #expect(m1?.contains("STARRED") == true && m1?.contains("UNREAD") == false)
-            let m2Deleted = try await h.db.writer.read {
-                try String.fetchOne($0, sql: "SELECT deleted_at FROM email_sightings WHERE gmail_id = ?", arguments: [refs["m2"]!.id])
-            }
-            #expect(m2Deleted != nil)  // the row stays, marked deleted
-            let transient = try await h.db.writer.read {
-                try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM email_sightings WHERE gmail_id = ?", arguments: [refs["transient"]!.id])
-            }
-            #expect(transient == 0)  // added then deleted inside one window: nothing
-            let excluded = try await h.db.writer.read {
-                try String.fetchOne($0, sql: "SELECT state FROM email_item_ledger WHERE gmail_id = ?", arguments: [refs["late2"]!.id])
-            }
-            #expect(excluded == "excluded")
+            let m2 = try await h.db.sightings(gmailId: refs["m2"]!.id)
+            #expect(m2.first?.deletedAt != nil)  // the row stays, marked deleted
+            let transient = try await h.db.sightings(gmailId: refs["transient"]!.id)
+            #expect(transient.isEmpty)  // added then deleted inside one window: nothing
+            let excluded = try await h.db.ledgerEntries().first { $0.gmailId == refs["late2"]!.id }?.state
+            #expect(excluded == .excluded)
         }
     }
 
@@ -91,8 +82,8 @@ import Testing
             #expect(outcome.status == .ok && outcome.state == .idle, "\(outcome)")
             #expect(try await h.liveSet(Self.alice) == h.expectedSet(Self.alice))   // gap mail present, m1 gone
             #expect(await h.gets() - before == 6)  // only the 3 gap messages (metadata + full), not the mailbox
-            let rec = try h.db.writer.read { try Row.fetchOne($0, sql: "SELECT reason, deleted FROM email_recoveries") }
-            #expect((rec?["reason"] as String?)?.contains("expired") == true && rec?["deleted"] == 1)
+            let rec = try await h.db.recoveries().first
+            #expect(rec?.reason.contains("expired") == true && rec?.deleted == 1)
             let acct = try await h.account(Self.alice)
             let current = await fake.currentHistoryId(user: Self.alice)
             #expect(acct.syncState == .idle && acct.historyCursor == current)
@@ -207,8 +198,8 @@ import Testing
             #expect(outcome.status == .ok && outcome.counts.skipped == 1 && outcome.counts.stored == 5)
             let fullFetches = await fake.journal().filter { $0.method == "gmail.users.messages.get" && $0.status == 200 }.count
             #expect(fullFetches == 6 + 5)  // 6 metadata fetches, 5 full ones: the payslip's body never left Gmail
-            let bodies = try await h.db.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM emails WHERE subject = 'Payslip'") }
-            #expect(bodies == 0)
+            let bodies = try await h.db.emails().filter { $0.subject == "Payslip" }
+            #expect(bodies.isEmpty)
         }
     }
 
@@ -222,7 +213,7 @@ import Testing
             _ = try await fake.insertMessage(user: Self.alice, raw: Array("From: a@lumenridge.example\r\nTo: alice@firm.example\r\nSubject: later\r\nMessage-ID: <later@x>\r\n\r\nx\r\n".utf8))
             let outcome = await engine.sync(mailbox: Self.alice)
             #expect(outcome.status == .ok && outcome.counts.stored == 1)
-            let reason = try await h.db.writer.read { try String.fetchOne($0, sql: "SELECT reason FROM email_recoveries") }
+            let reason = try await h.db.recoveries().first?.reason
             #expect(reason?.contains("older than 5 days") == true)
         }
     }

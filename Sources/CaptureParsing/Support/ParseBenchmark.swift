@@ -87,7 +87,7 @@ public struct ParseBenchmark: Sendable {
             }
             elapsed = clock.now - start
         }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.seconds
         return Result(messages: paths.count, bytes: bytes, seconds: seconds, attachments: attachments, problems: problems,
                       baselineRSSBytes: baseline, peakRSSBytes: ProcessStats.peakRSSBytes() ?? 0, oneAtATime: oneAtATime)
     }

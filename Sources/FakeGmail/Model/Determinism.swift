@@ -3,6 +3,9 @@
 public struct FakeRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
     public init(seed: UInt64) { state = seed &+ 0x5DEE_CE66_D1CE_4E5B }
+    /// A generator whose state is exactly `state` (the demo firm and the benchmark mailbox keep their
+    /// generated content stable across versions this way).
+    public init(state: UInt64) { self.state = state }
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

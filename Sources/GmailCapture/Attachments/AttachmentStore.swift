@@ -26,7 +26,7 @@ public struct AttachmentStore: Sendable {
     public init(root: URL) { self.root = root }
 
     public static func hex(_ bytes: some Collection<UInt8>) -> String {
-        SHA256.hash(data: Array(bytes)).map { String(format: "%02x", $0) }.joined()
+        sha256Hex(Array(bytes))
     }
 
     /// Relative path of a blob: `ab/cd/abcd…`.

@@ -63,8 +63,8 @@ public struct RetryStateMachine<Random: RandomNumberGenerator>: Sendable where R
 
     /// Full jitter: uniform in [0, min(cap, base * 2^(retry-1))].
     mutating func jittered(retry: Int) -> Duration {
-        let base = Double(policy.baseDelay.components.seconds) + Double(policy.baseDelay.components.attoseconds) / 1e18
-        let cap = Double(policy.maxDelay.components.seconds) + Double(policy.maxDelay.components.attoseconds) / 1e18
+        let base = policy.baseDelay.seconds
+        let cap = policy.maxDelay.seconds
         let upper = min(cap, base * pow(2, Double(min(retry - 1, 30))))
         let fraction = Double(random.next() >> 11) / Double(1 << 53)
         return .milliseconds(Int64((upper * fraction * 1000).rounded()))

@@ -31,6 +31,15 @@ public struct CaptureConfig: Sendable, Equatable {
     public var quotaCosts: QuotaCosts = .classic
     /// The per-project budget shared by every mailbox (Google's 1,200,000 units/minute).
     public var projectUnitsPerSecond = 20_000
+    /// Addresses and domains never captured (CRM_GMAIL_BLOCKLIST, comma separated).
+    public var blocklist: [String] = []
+    /// A JSON file mapping the CRM's own users/investors tables and columns (CRM_GMAIL_CRM_SCHEMA).
+    public var crmSchemaPath: String?
+    /// The variables the environment set (non-empty), whatever their values.
+    public var setVariables: Set<String> = []
+
+    /// Whether the environment set `variable` (rather than the default applying).
+    public func isSet(_ variable: String) -> Bool { setVariables.contains(variable) }
 
     public init() {}
 
@@ -57,8 +66,32 @@ public struct CaptureConfig: Sendable, Equatable {
         "CRM_GMAIL_SYNC_INTERVAL_MIN", "CRM_GMAIL_BACKFILL_PAGE_SIZE", "CRM_GMAIL_MAX_ATTACHMENT_MB", "CRM_GMAIL_ATTACH_CONCURRENCY",
         "CRM_GMAIL_RATE_UNITS_SEC", "CRM_GMAIL_RETRY_MAX", "CRM_GMAIL_HISTORY_STALE_DAYS", "CRM_DB_PATH", "CRM_GMAIL_ATTACHMENT_DIR",
         "CRM_GMAIL_API_BASE_URL", "CRM_GMAIL_OAUTH_AUTH_URL", "CRM_GMAIL_OAUTH_TOKEN_URL", "CRM_GMAIL_QUOTA_COSTS",
-        "CRM_GMAIL_PROJECT_UNITS_SEC",
+        "CRM_GMAIL_PROJECT_UNITS_SEC", "CRM_GMAIL_BLOCKLIST", "CRM_GMAIL_CRM_SCHEMA",
     ]
+
+    /// Variables the storage commands need (`users`, `investors`, `migrate`, `status`, …): only these are
+    /// checked by `storage(from:)`, so a Gmail setting being wrong never stops them.
+    public static let storageVariables: Set<String> = [
+        "CRM_DB_PATH", "CRM_GMAIL_WORKSPACE_DOMAIN", "CRM_GMAIL_AUTH_METHOD", "CRM_GMAIL_ATTACHMENT_DIR", "CRM_GMAIL_CRM_SCHEMA",
+    ]
+
+    /// The configuration as the storage commands need it: every variable read, the integration's own
+    /// requirements not enforced, and only problems in `storageVariables` reported.
+    public static func storage(from env: [String: String]) throws -> CaptureConfig {
+        var off = env
+        off["CRM_GMAIL_INTEGRATION_ENABLED"] = "false"
+        var (config, problems) = parse(off, fileExists: { _ in true })
+        config.setVariables = parse(env, fileExists: { _ in true }).0.setVariables
+        let relevant = problems.filter { storageVariables.contains($0.variable) }
+        if !relevant.isEmpty { throw Invalid(problems: relevant) }
+        return config
+    }
+
+    /// The CRM table/column mapping named by `crmSchemaPath`, else the defaults.
+    public func crmSchema() throws -> CRMSchema {
+        guard let path = crmSchemaPath else { return CRMSchema() }
+        return try CRMSchema.load(path: path)
+    }
 
     /// The master switch alone (nil when CRM_GMAIL_INTEGRATION_ENABLED is unset or not a boolean), for
     /// modes that need nothing else from the environment (`serve --fake`).
@@ -74,7 +107,15 @@ public struct CaptureConfig: Sendable, Equatable {
     /// - Parameter fileExists: injectable for tests; checks the service-account key path.
     public static func load(from env: [String: String],
                             fileExists: (String) -> Bool = { FileManager.default.isReadableFile(atPath: $0) }) throws -> CaptureConfig {
+        let (c, problems) = parse(env, fileExists: fileExists)
+        if !problems.isEmpty { throw Invalid(problems: problems) }
+        return c
+    }
+
+    /// Every variable read, every problem collected.
+    static func parse(_ env: [String: String], fileExists: (String) -> Bool) -> (CaptureConfig, [Problem]) {
         var c = CaptureConfig()
+        c.setVariables = Set(variables.filter { env[$0].map { !$0.trimmingCharacters(in: .whitespaces).isEmpty } ?? false })
         var problems: [Problem] = []
         func value(_ name: String) -> String? {
             guard let v = env[name]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
@@ -151,6 +192,12 @@ public struct CaptureConfig: Sendable, Equatable {
             }
         }
         c.projectUnitsPerSecond = int("CRM_GMAIL_PROJECT_UNITS_SEC", c.projectUnitsPerSecond, 1...1_000_000)
+        c.blocklist = (value("CRM_GMAIL_BLOCKLIST") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if let path = value("CRM_GMAIL_CRM_SCHEMA") {
+            if fileExists(path) { c.crmSchemaPath = path } else {
+                bad("CRM_GMAIL_CRM_SCHEMA", "no readable file at \"\(path)\"", "the path of a JSON table/column mapping")
+            }
+        }
         if c.rateUnitsPerSecond > c.projectUnitsPerSecond {
             bad("CRM_GMAIL_RATE_UNITS_SEC", "\(c.rateUnitsPerSecond) exceeds CRM_GMAIL_PROJECT_UNITS_SEC (\(c.projectUnitsPerSecond))",
                 "a per-mailbox budget no larger than the project budget")
@@ -177,8 +224,7 @@ public struct CaptureConfig: Sendable, Equatable {
                 }
             }
         }
-        if !problems.isEmpty { throw Invalid(problems: problems) }
-        return c
+        return (c, problems)
     }
 
     /// The effective configuration as (variable, shown value) pairs, secrets masked.
@@ -207,6 +253,8 @@ public struct CaptureConfig: Sendable, Equatable {
             ("CRM_GMAIL_OAUTH_TOKEN_URL", oauthTokenURL),
             ("CRM_GMAIL_QUOTA_COSTS", quotaCosts.rawValue),
             ("CRM_GMAIL_PROJECT_UNITS_SEC", String(projectUnitsPerSecond)),
+            ("CRM_GMAIL_BLOCKLIST", blocklist.isEmpty ? "(unset)" : blocklist.joined(separator: ",")),
+            ("CRM_GMAIL_CRM_SCHEMA", crmSchemaPath ?? "(unset)"),
         ]
     }
 }

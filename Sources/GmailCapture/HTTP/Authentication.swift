@@ -35,7 +35,7 @@ public struct APITokenAuthenticator: RequestAuthenticator {
     public static let defaultLifetimeDays = 90
 
     static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        sha256Hex(Data(token.utf8))
     }
 
     /// A newly issued token: the secret (shown once, never stored), its id and expiry, and its user.

@@ -38,9 +38,8 @@ public struct CRMSchema: Sendable, Equatable, Codable {
         investorDomains = try c.decodeIfPresent(String.self, forKey: .investorDomains) ?? investorDomains
     }
 
-    /// The mapping named by `CRM_GMAIL_CRM_SCHEMA` (a JSON file), else the defaults.
-    public static func fromEnvironment(_ env: [String: String]) throws -> CRMSchema {
-        guard let path = env["CRM_GMAIL_CRM_SCHEMA"], !path.isEmpty else { return CRMSchema() }
+    /// A mapping from a JSON file (`CaptureConfig.crmSchema()` reads CRM_GMAIL_CRM_SCHEMA's).
+    public static func load(path: String) throws -> CRMSchema {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CRMDirectory.Failure.invalidRows(["CRM_GMAIL_CRM_SCHEMA: cannot read \(path)"])
         }

@@ -16,6 +16,8 @@ public struct SyncCounts: Sendable, Equatable, Codable {
     public var attachmentsStored = 0
     /// Attachment downloads that failed in this run (retried by later runs, up to the attempt limit).
     public var attachmentsFailed = 0
+    /// Attachments over the size limit, recorded as skipped in this run (not kept on the run row).
+    public var attachmentsSkipped = 0
     public init() {}
 }
 

@@ -15,7 +15,7 @@ import Glibc
 public final class CaptureDatabase: Sendable {
     /// The one connection pool. Internal: only Storage/ imports GRDB, so only Storage/ can run SQL on
     /// it; everything else uses the intent-named methods (tests: the `Testing` SPI).
-    public let writer: any DatabaseWriter
+    let writer: any DatabaseWriter
 
     /// Opens (creating) the SQLite file in WAL mode and applies pending migrations. A file created here
     /// is created 0600 whatever the umask, and so are its -wal and -shm files (SQLite gives them the

@@ -9,7 +9,7 @@ public struct MigrationRunner: Sendable {
     public struct Migration: Sendable, Equatable {
         public var name: String
         public var sql: String
-        public var checksum: String { SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined() }
+        public var checksum: String { sha256Hex(Data(sql.utf8)) }
         public init(name: String, sql: String) {
             self.name = name
             self.sql = sql

@@ -94,6 +94,7 @@ public struct SyncEngine: Sendable {
                     let report = try await downloader.run(mailbox: mailbox)
                     counts.attachmentsStored += report.stored + report.deduplicated
                     counts.attachmentsFailed += report.failed
+                    counts.attachmentsSkipped += report.skipped
                 }
                 if counts.failed > 0 || counts.parked > 0 || state == .needsAttention { status = .partial }
                 if state == .idle { try await database.markSuccess(accountId: account.id, at: clock.now()) }

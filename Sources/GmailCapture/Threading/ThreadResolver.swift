@@ -23,8 +23,7 @@ public enum MessageIdentity {
         let date = m.date.map { String(Int64($0.timeIntervalSince1970)) } ?? "nodate"
         let subject = (m.subject ?? "").split(whereSeparator: \.isWhitespace).joined(separator: " ")
         let text = String((m.textBody ?? "").split(whereSeparator: \.isWhitespace).joined(separator: " ").prefix(1024))
-        let digest = SHA256.hash(data: Data([date, from, recipients, subject, text].joined(separator: "\u{1F}").utf8))
-        return "hash:" + digest.map { String(format: "%02x", $0) }.joined()
+        return "hash:" + sha256Hex(Data([date, from, recipients, subject, text].joined(separator: "\u{1F}").utf8))
     }
 
     /// What a message says, as a hash: the sender's canonical address, the Date header (as stored, ISO
@@ -37,12 +36,7 @@ public enum MessageIdentity {
         func norm(_ s: String?) -> String { (s ?? "").split(whereSeparator: \.isWhitespace).joined(separator: " ") }
         let from = fromAddress.flatMap { AddressNormalizer.canonical($0) } ?? ""
         let parts = attachments.sorted { $0.partId < $1.partId }.map { "\($0.partId):\($0.size)" }.joined(separator: ",")
-        var h = SHA256()
-        for field in [from, sentAt ?? "", norm(subject), norm(textBody), parts] {
-            h.update(data: Data(field.utf8))
-            h.update(data: Data([0x1F]))
-        }
-        return h.finalize().map { String(format: "%02x", $0) }.joined()
+        return sha256Hex(Data([from, sentAt ?? "", norm(subject), norm(textBody), parts].map { $0 + "\u{1F}" }.joined().utf8))
     }
 }
 

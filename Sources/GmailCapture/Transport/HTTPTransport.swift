@@ -54,8 +54,3 @@ public struct SystemClock: CaptureClock {
     public func now() -> Date { Date() }
     public func sleep(for duration: Duration) async throws { try await Task.sleep(for: duration) }
 }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-    static func fromSeconds(_ s: Double) -> Duration { .milliseconds(Int64((max(0, s) * 1000).rounded(.up))) }
-}
