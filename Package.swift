@@ -1,6 +1,14 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+/// Compiler settings every source target builds with (as Hummingbird does): `any` spelled out, members
+/// visible only through the file's own imports, imports internal unless marked `public import`.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
 let package = Package(
     name: "GmailCapture",
     platforms: [.macOS(.v14)],
@@ -33,6 +41,8 @@ let package = Package(
             "MIMEKit",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // File and process I/O around the parser: reading message files, the parse benchmark, RSS figures.
+        .target(name: "CaptureFiles", dependencies: ["CaptureParsing", "MIMEKit"]),
         .target(name: "GmailCapture", dependencies: [
             "MIMEKit", "CaptureParsing",
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -59,12 +69,14 @@ let package = Package(
         .target(name: "FakeGmailBridge", dependencies: ["FakeGmail", "GmailCapture"]),
         .executableTarget(name: "fakegmail-server", dependencies: [
             "FakeGmail",
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "gmail-capture", dependencies: [
-            "GmailCapture", "FakeGmail", "FakeGmailBridge", "MIMEKit",
+            "GmailCapture", "FakeGmail", "FakeGmailBridge", "MIMEKit", "CaptureFiles",
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -75,9 +87,9 @@ let package = Package(
         // Test helpers shared by the test targets (fixture paths, golden files, seeded randomness).
         .target(name: "TestSupport", dependencies: ["CaptureParsing"]),
         // The parse benchmark linked against the parser only (memory figures without the app's libraries).
-        .executableTarget(name: "parse-bench", dependencies: ["CaptureParsing"]),
+        .executableTarget(name: "parse-bench", dependencies: ["CaptureParsing", "CaptureFiles"]),
         .testTarget(name: "MIMETests", dependencies: ["MIMEKit", "TestSupport"]),
-        .testTarget(name: "ParserTests", dependencies: ["GmailCapture", "MIMEKit", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "ParserTests", dependencies: ["GmailCapture", "CaptureFiles", "MIMEKit", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "MatcherTests", dependencies: ["GmailCapture", "TestSupport"]),
         .testTarget(name: "ThreadTests", dependencies: ["GmailCapture", "TestSupport"]),
         .testTarget(name: "RouteTests", dependencies: [
@@ -110,6 +122,10 @@ let package = Package(
         .testTarget(name: "SyncIntegrationTests", dependencies: ["GmailCapture", "FakeGmail", "FakeGmailBridge", "TestSupport"]),
     ]
 )
+
+for target in package.targets where target.type != .test {
+    target.swiftSettings = (target.swiftSettings ?? []) + strict
+}
 
 // libFuzzer harness: only declared on demand (it has no main; libFuzzer supplies one).
 if Context.environment["FUZZ"] != nil {

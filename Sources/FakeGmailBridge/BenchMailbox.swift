@@ -1,5 +1,6 @@
-import FakeGmail
-import Foundation
+public import FakeGmail
+public import Foundation
+import CaptureParsing
 
 /// A deterministic synthetic mailbox for benchmarks: mostly 5-50 KB messages (text + HTML), a quarter
 /// with a 20-200 KB attachment, 1% with a 2-5 MB one; conversations (replies thread), senders from 30

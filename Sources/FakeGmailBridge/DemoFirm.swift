@@ -1,6 +1,7 @@
-import FakeGmail
+public import FakeGmail
 import Foundation
-import GmailCapture
+import CaptureParsing
+public import GmailCapture
 
 /// A deterministic demo firm: 5 teammates on one workspace domain, 32 investors across 14 funds and 4
 /// angels, and a few thousand messages: multi-message conversations with investors (teammates cc'd

@@ -1,6 +1,7 @@
-import FakeGmail
-import Foundation
-import GmailCapture
+public import FakeGmail
+public import Foundation
+import CaptureParsing
+public import GmailCapture
 import Synchronization
 
 /// GmailCapture's transport seam served by an in-process FakeGmail: no socket. Scripted transport

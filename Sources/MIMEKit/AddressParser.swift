@@ -1,3 +1,4 @@
+import Foundation
 /// A mailbox: an optional display name and an address.
 public struct MailAddress: Sendable, Hashable, Codable {
     /// The decoded display name (quotes removed, RFC 2047 decoded), or nil when there is none.

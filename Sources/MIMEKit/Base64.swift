@@ -1,3 +1,4 @@
+import Foundation
 /// Base64 (RFC 4648 §4) and base64url (§5) codecs.
 ///
 /// The decoder is lenient in the ways real mail needs: it accepts both alphabets in one input,

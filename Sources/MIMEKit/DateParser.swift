@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// RFC 5322 §3.3 date-time, with the obsolete forms of §4.3 and common real-world deviations:
 /// optional weekday, two- and three-digit years, missing seconds, named and military zones,

@@ -1,3 +1,4 @@
+import Foundation
 /// RFC 2047 encoded-words (`=?charset?B|Q?text?=`) in unstructured header text and phrases.
 public enum EncodedWord {
     enum Token {

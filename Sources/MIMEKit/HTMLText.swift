@@ -1,3 +1,4 @@
+import Foundation
 /// HTML to readable plain text, for mail that has only an HTML body.
 ///
 /// A small tokenizer, not a regex: block elements become line breaks (paragraphs and headings a blank

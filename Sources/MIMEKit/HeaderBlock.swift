@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
 /// One header field as it appears on the wire.
 public struct HeaderField: Sendable, Hashable {
     /// The field name with its original capitalisation.
@@ -151,12 +158,6 @@ func memchrIndex(_ buf: UnsafeBufferPointer<UInt8>, _ byte: UInt8, from: Int, to
     guard let p = memchr(base + from, Int32(byte), to - from) else { return nil }
     return UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self) - base
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 extension String {
     /// ASCII case-insensitive equality without allocating (header field names are ASCII).

@@ -1,3 +1,4 @@
+import Foundation
 /// A parsed `Content-Type` or `Content-Disposition` value: a main value plus parameters.
 ///
 /// Handles quoted strings, comments, RFC 2231 extended parameters (`name*=charset'lang'%XX`) with

@@ -1,3 +1,4 @@
+import Foundation
 /// Hard limits for the MIME parser. Inputs beyond them still parse; what was cut is reported.
 public struct MIMELimits: Sendable, Hashable {
     /// Deepest nesting of multiparts and embedded messages that is descended into.

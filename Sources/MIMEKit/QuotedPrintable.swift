@@ -1,3 +1,4 @@
+import Foundation
 /// Quoted-printable (RFC 2045 §6.7) and the RFC 2047 "Q" encoding.
 public enum QuotedPrintable {
     /// Decodes a quoted-printable body, leniently.

@@ -1,5 +1,5 @@
-import CaptureParsing
-import Foundation
+public import CaptureParsing
+public import Foundation
 
 /// Locations of the repository's fixtures and of the read-only `../shared` folder, found from this
 /// file's path (as argument-parser finds its snapshots), so tests work from any working directory.

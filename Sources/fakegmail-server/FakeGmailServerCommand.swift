@@ -3,6 +3,7 @@ import FakeGmail
 import Foundation
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 @main
 struct FakeGmailServerCommand: AsyncParsableCommand {

@@ -1,7 +1,9 @@
+import CaptureFiles
 import ArgumentParser
 import FakeGmail
 import FakeGmailBridge
 import Foundation
+import CaptureParsing
 import GmailCapture
 import Logging
 

@@ -1,5 +1,7 @@
+import CaptureFiles
 import ArgumentParser
 import Foundation
+import CaptureParsing
 import FakeGmailBridge
 import GmailCapture
 

@@ -1,8 +1,11 @@
+import NIOHTTP1
+import CaptureFiles
 import ArgumentParser
 import AsyncHTTPClient
 import FakeGmail
 import FakeGmailBridge
 import Foundation
+import CaptureParsing
 import GmailCapture
 import Logging
 import NIOCore

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import CaptureParsing
 import GmailCapture
 
 struct ConfigCommand: AsyncParsableCommand {

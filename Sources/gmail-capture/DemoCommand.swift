@@ -2,6 +2,7 @@ import ArgumentParser
 import FakeGmail
 import FakeGmailBridge
 import Foundation
+import CaptureParsing
 import GmailCapture
 
 struct DemoCommand: AsyncParsableCommand {

@@ -1,5 +1,7 @@
+import CaptureFiles
 import ArgumentParser
 import Foundation
+import CaptureParsing
 import GmailCapture
 
 struct ParseCommand: AsyncParsableCommand {

@@ -2,10 +2,12 @@ import ArgumentParser
 import FakeGmail
 import FakeGmailBridge
 import Foundation
+import CaptureParsing
 import GmailCapture
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import CaptureParsing
 import GmailCapture
 
 /// `--db PATH` (default: CRM_DB_PATH, else data/crm.db).

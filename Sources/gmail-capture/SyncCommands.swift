@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import CaptureParsing
 import GmailCapture
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// Real mode: the whole configuration from the environment (every problem at once), --db applied,
 /// built into one `CaptureRuntime`. With the integration off only the database is opened.

@@ -1,3 +1,4 @@
+import CaptureFiles
 import CaptureParsing
 import Foundation
 

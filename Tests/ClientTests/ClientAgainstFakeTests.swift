@@ -3,6 +3,7 @@ import FakeGmail
 import FakeGmailBridge
 import Foundation
 import GmailCapture
+import CaptureParsing
 import TestSupport
 import Testing
 

@@ -1,4 +1,5 @@
 import GmailCapture
+import CaptureParsing
 import Testing
 
 @Suite struct AddressNormalizationTests {

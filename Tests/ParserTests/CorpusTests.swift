@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GmailCapture
+import CaptureParsing
 import MIMEKit
 import TestSupport
 import Testing

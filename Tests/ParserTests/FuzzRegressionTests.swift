@@ -1,5 +1,7 @@
 import Foundation
 import GmailCapture
+import CaptureParsing
+import MIMEKit
 import TestSupport
 import Testing
 

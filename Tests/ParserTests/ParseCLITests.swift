@@ -1,5 +1,7 @@
+import CaptureFiles
 import Foundation
 import GmailCapture
+import CaptureParsing
 import TestSupport
 import Testing
 

@@ -2,6 +2,7 @@ import FakeGmail
 import FakeGmailBridge
 import Foundation
 import GmailCapture
+import CaptureParsing
 import Hummingbird
 import HTTPTypes
 import HummingbirdTesting

@@ -1,5 +1,6 @@
 import Foundation
 import GmailCapture
+import CaptureParsing
 import TestSupport
 import Testing
 

@@ -2,6 +2,7 @@ import FakeGmail
 import FakeGmailBridge
 import Foundation
 @_spi(Testing) import GmailCapture
+import CaptureParsing
 import TestSupport
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import GmailCapture
+import CaptureParsing
 import TestSupport
 import Testing
 
@@ -97,9 +98,10 @@ import Testing
         #expect(partitions == [[["m1", "m2", "m3", "m4", "m5", "m6"]]])
     }
 
-    /// Property: for random conversations and random arrival orders, the partition is the same.
+    /// The union-find reference model (test-only) agrees with itself whatever the order: kept as the
+    /// oracle the SQL resolver is checked against in `SQLThreadResolutionTests`.
     @Test(arguments: 1...20)
-    func partitionDoesNotDependOnOrder(seed: UInt64) {
+    func referenceModelPartitionDoesNotDependOnOrder(seed: UInt64) {
         var rng = SeededGenerator(seed: seed)
         var inputs: [ThreadInput] = []
         for i in 0..<40 {
@@ -117,5 +119,141 @@ import Testing
             inputs.shuffled(using: &rng).forEach { r.add($0) }
             #expect(r.threads() == expected)
         }
+    }
+}
+
+/// The resolver production uses: `CaptureDatabase.store` joins each message to its thread in SQL
+/// (`joinThread`). Random conversations seen by several mailboxes, stored in random orders (one message
+/// per transaction, and in the backfill's batches), must always end in the same partition, and that
+/// partition must be the connected components of the conversation graph, computed here independently.
+@Suite struct SQLThreadResolutionTests {
+    static let mailboxes = ["alex@firm.example", "sam@firm.example", "kim@firm.example"]
+
+    /// One mailbox's copy of an email.
+    struct Sighting {
+        var email: Int
+        var mailbox: Int
+        var gmailThread: String
+        var gmailId: String
+    }
+
+    /// A random world: `emails` emails, each replying to an earlier one or not, each seen by one to three
+    /// mailboxes, each copy in its conversation's Gmail thread or (one in five) a stray one. Some emails have no Message-ID
+    /// (identity by content hash); replies to them carry no reference.
+    struct World {
+        var messages: [ParsedMessage] = []
+        var sightings: [Sighting] = []
+        /// Canonical keys of the threads, computed from the graph (not from production code's keys).
+        var expected: [[String]] = []
+        var keys: [String] = []
+
+        init(seed: UInt64, emails: Int = 40, strayThreads: Int = 12) {
+            var rng = SeededGenerator(seed: seed)
+            var parent: [Int?] = []
+            var hasId: [Bool] = []
+            for i in 0..<emails {
+                hasId.append(Int.random(in: 0..<10, using: &rng) != 0)
+                var p = i > 0 && Bool.random(using: &rng) ? Int.random(in: 0..<i, using: &rng) : nil
+                if let q = p, !hasId[q] { p = nil }
+                parent.append(p)
+                var m = ParsedMessage()
+                if hasId[i] { m.messageId = "k\(i)@lumen.example" }
+                if let q = p {
+                    m.inReplyTo = "k\(q)@lumen.example"
+                    // The chain of ancestors with ids, oldest first, as References.
+                    var chain: [String] = []
+                    var a: Int? = q
+                    while let x = a, hasId[x] { chain.insert("k\(x)@lumen.example", at: 0); a = parent[x] }
+                    m.references = chain
+                }
+                m.subject = "Note \(i)"
+                m.from = .init(name: nil, address: "p\(i % 4)@lumen.example")
+                m.to = [.init(name: nil, address: Self.mailboxesAddress(i % 3))]
+                m.date = Date(timeIntervalSince1970: 1_709_658_000 + Double(i) * 60)
+                m.textBody = "Body of note \(i)."
+                messages.append(m)
+            }
+            keys = messages.map(MessageIdentity.canonicalKey)
+            // Sightings: a random non-empty set of mailboxes per email. Gmail usually files a copy in its
+            // conversation's thread, sometimes in an unrelated one (Gmail groups by subject too).
+            func top(_ i: Int) -> Int { var x = i; while let q = parent[x] { x = q }; return x }
+            var n = 0
+            for i in 0..<emails {
+                var seen = (0..<3).filter { _ in Bool.random(using: &rng) }
+                if seen.isEmpty { seen = [Int.random(in: 0..<3, using: &rng)] }
+                for mb in seen {
+                    n += 1
+                    let thread = Int.random(in: 0..<5, using: &rng) == 0 ? "x\(Int.random(in: 0..<strayThreads, using: &rng))" : "c\(top(i))"
+                    sightings.append(Sighting(email: i, mailbox: mb, gmailThread: thread, gmailId: String(format: "g%04d", n)))
+                }
+            }
+            // Expected partition: components of (reply -> parent) edges and (same mailbox, same Gmail thread) edges.
+            var root = Array(0..<emails)
+            func find(_ x: Int) -> Int { var x = x; while root[x] != x { x = root[x] }; return x }
+            func join(_ a: Int, _ b: Int) { let ra = find(a), rb = find(b); if ra != rb { root[max(ra, rb)] = min(ra, rb) } }
+            for i in 0..<emails { if let q = parent[i] { join(i, q) } }
+            var firstInThread: [String: Int] = [:]
+            for s in sightings {
+                let k = "\(s.mailbox)/\(s.gmailThread)"
+                if let other = firstInThread[k] { join(s.email, other) } else { firstInThread[k] = s.email }
+            }
+            let groups = Dictionary(grouping: 0..<emails, by: find).values
+            expected = groups.map { $0.map { keys[$0] }.sorted() }.sorted { $0[0] < $1[0] }
+        }
+
+        static func mailboxesAddress(_ i: Int) -> String { SQLThreadResolutionTests.mailboxes[i] }
+
+        func message(for s: Sighting) -> ParsedMessage {
+            var m = messages[s.email]
+            m.gmailId = s.gmailId
+            m.threadId = s.gmailThread
+            m.labelIds = ["INBOX"]
+            return m
+        }
+    }
+
+    /// Stores `order` into a fresh in-memory database, one transaction per message or (batched) in the
+    /// backfill's per-mailbox chunks of consecutive sightings; returns the partition storage holds.
+    static func store(_ world: World, _ order: [Sighting], batched: Bool) async throws -> [[String]] {
+        let db = try CaptureDatabase(inMemory: nil)
+        var accounts: [CaptureDatabase.Account] = []
+        for m in mailboxes { accounts.append(try await db.upsertAccount(email: m, userId: nil)) }
+        if batched {
+            var i = 0
+            while i < order.count {
+                var j = i
+                while j < order.count, order[j].mailbox == order[i].mailbox, j - i < 7 { j += 1 }
+                let chunk = order[i..<j].map { (message: world.message(for: $0), links: [InvestorLink]()) }
+                let stored = try await db.store(batch: chunk, account: accounts[order[i].mailbox])
+                #expect(stored.count == chunk.count)
+                i = j
+            }
+        } else {
+            for s in order { _ = try await db.store(world.message(for: s), account: accounts[s.mailbox], links: []) }
+        }
+        let counts = try await db.counts()
+        #expect(counts.emails == world.messages.count && counts.sightings == order.count)
+        return try await db.threadPartition()
+    }
+
+    @Test(arguments: 1...12)
+    func partitionDoesNotDependOnArrivalOrder(seed: UInt64) async throws {
+        let world = World(seed: seed)
+        #expect(world.expected.count > 1 && world.expected.count < world.messages.count, "a degenerate world: \(world.expected)")
+        // The reference model agrees with the graph.
+        var reference = ThreadResolver()
+        for s in world.sightings { reference.add(ThreadInput(world.message(for: s), mailbox: Self.mailboxes[s.mailbox])) }
+        #expect(reference.threads() == world.expected)
+        // Storage, in the order generated and in shuffled orders, message by message and batched.
+        var rng = SeededGenerator(seed: seed &* 7_919)
+        let inOrder = try await Self.store(world, world.sightings, batched: false)
+        #expect(inOrder == world.expected)
+        for round in 0..<4 {
+            let order = world.sightings.shuffled(using: &rng)
+            let partition = try await Self.store(world, order, batched: round % 2 == 1)
+            #expect(partition == world.expected, "seed \(seed), round \(round)")
+        }
+        // Newest first (the backfill's order): replies arrive before what they reply to.
+        #expect(try await Self.store(world, world.sightings.reversed(), batched: true) == world.expected)
     }
 }

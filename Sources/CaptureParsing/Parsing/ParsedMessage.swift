@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import MIMEKit
 
 /// The canonical form of one email, whether it came from Gmail's `format=full` payload or from raw

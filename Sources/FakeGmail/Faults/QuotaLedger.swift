@@ -1,3 +1,4 @@
+import Foundation
 /// Quota settings: per-method unit costs and the budgets Gmail enforces.
 public struct QuotaConfig: Sendable, Equatable {
     public var enabled: Bool

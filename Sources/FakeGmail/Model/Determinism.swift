@@ -1,3 +1,4 @@
+import Foundation
 /// SplitMix64: the fake's single source of randomness, seeded, so a run with the same seed and the
 /// same steps produces the same ids.
 public struct FakeRandom: RandomNumberGenerator, Sendable {

@@ -1,3 +1,4 @@
+import Foundation
 /// The whole fake Gmail as data: mailboxes, the virtual clock, the seeded id allocator, history
 /// retention. Domain operations only; the wire layer renders, the routes parse.
 struct FakeGmailModel: Sendable {

@@ -1,3 +1,4 @@
+import Foundation
 import MIMEKit
 
 /// A message stored in a fake mailbox: the raw RFC 822 bytes plus what the fake indexes for search

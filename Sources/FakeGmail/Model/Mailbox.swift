@@ -1,3 +1,4 @@
+import Foundation
 /// One history record: a single change to a single message.
 struct HistoryRecord: Sendable {
     enum Kind: String, Sendable { case messageAdded, messageDeleted, labelAdded, labelRemoved }

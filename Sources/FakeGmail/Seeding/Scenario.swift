@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A scenario directory: `scenario.json` plus the .eml files it names.
 ///

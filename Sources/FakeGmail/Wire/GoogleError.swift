@@ -1,3 +1,4 @@
+import Foundation
 /// An error as Gmail reports it: HTTP status, `errors[0].reason`, `domain`, message, gRPC status name.
 /// Rendered through one adapter (`response`) into Google's envelope
 /// `{"error": {"code", "message", "errors": [{"message", "domain", "reason"}], "status"}}`.

@@ -1,3 +1,4 @@
+import Foundation
 import MIMEKit
 
 /// Gmail resources as JSON, keys in Gmail's observed order; int64 values as strings.

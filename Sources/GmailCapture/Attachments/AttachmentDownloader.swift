@@ -1,4 +1,5 @@
 import Foundation
+import CaptureParsing
 import MIMEKit
 
 /// Downloads pending attachment stubs with bounded concurrency, stores them by content hash, and

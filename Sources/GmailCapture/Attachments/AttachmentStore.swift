@@ -1,5 +1,6 @@
 import Crypto
-import Foundation
+public import Foundation
+import CaptureParsing
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,4 +1,5 @@
 import Foundation
+import CaptureParsing
 
 /// Gives the client an access token for a mailbox. `forceRefresh` after a 401.
 public protocol AccessTokenProvider: Sendable {

@@ -1,4 +1,5 @@
-import Foundation
+public import Foundation
+import CaptureParsing
 
 /// Where encrypted refresh tokens live (the storage layer implements it on SQLite).
 public protocol RefreshTokenStore: Sendable {

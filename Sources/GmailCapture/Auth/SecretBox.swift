@@ -1,5 +1,6 @@
 import Crypto
-import Foundation
+public import Foundation
+import CaptureParsing
 
 /// AES-256-GCM for secrets at rest (OAuth refresh tokens), under a key derived from
 /// CRM_GMAIL_SECRET_KEY with HKDF (separate from the key that signs the OAuth `state`).

@@ -1,7 +1,8 @@
 import Crypto
 import _CryptoExtras
-import Foundation
-import Logging
+public import Foundation
+import CaptureParsing
+public import Logging
 import MIMEKit
 
 /// Domain-wide delegation: signs an RS256 JWT assertion as the service account with `sub` = the mailbox,

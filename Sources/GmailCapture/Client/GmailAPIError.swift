@@ -1,4 +1,5 @@
-import Foundation
+public import Foundation
+import CaptureParsing
 
 /// What to do about a failed call. One classifier maps (HTTP status, Google reason, OAuth error,
 /// transport failure) to one of these.

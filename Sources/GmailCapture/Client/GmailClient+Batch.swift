@@ -1,4 +1,5 @@
 import Foundation
+public import CaptureParsing
 import MIMEKit
 
 extension GmailClient {

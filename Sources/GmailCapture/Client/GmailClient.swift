@@ -1,5 +1,6 @@
 import Foundation
-import Logging
+public import CaptureParsing
+public import Logging
 import MIMEKit
 
 /// The Gmail API as the capture pipeline uses it: every call is charged to the rate limiter before it

@@ -1,4 +1,5 @@
-import Foundation
+public import Foundation
+import CaptureParsing
 
 /// A token bucket in quota units, as a value: `reserve` takes units now (the balance may go negative)
 /// and answers how long the caller must wait before sending. No clock reads; time is passed in.

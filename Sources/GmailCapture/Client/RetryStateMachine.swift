@@ -1,4 +1,5 @@
 import Foundation
+import CaptureParsing
 
 /// Retry settings: exponential backoff with full jitter, capped, at most `maxRetries` retries.
 ///

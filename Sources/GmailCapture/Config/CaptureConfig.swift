@@ -1,4 +1,5 @@
-import Foundation
+public import Foundation
+import CaptureParsing
 
 /// The integration's configuration, from environment variables (the seed module's names and defaults,
 /// plus what real deployments need). `load(from:)` reports every bad variable at once.

@@ -1,5 +1,6 @@
 import Crypto
-import Foundation
+public import Foundation
+import CaptureParsing
 
 /// The CRM user behind a request.
 public struct AuthenticatedUser: Sendable, Equatable {

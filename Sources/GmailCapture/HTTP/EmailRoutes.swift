@@ -1,8 +1,9 @@
 import Foundation
-import Hummingbird
+import CaptureParsing
+public import Hummingbird
 import NIOCore
 import HTTPTypes
-import Logging
+public import Logging
 
 /// The `/api/email/*` routes as a Hummingbird route collection any Hummingbird app can mount
 /// (`router.addRoutes(routes.collection(), atPath: "/api/email")`). Every route is authenticated;

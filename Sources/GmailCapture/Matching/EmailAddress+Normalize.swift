@@ -1,3 +1,5 @@
+import Foundation
+import CaptureParsing
 /// Address canonicalisation for identity and matching.
 public enum AddressNormalizer {
     /// Providers where `+tag` is a sub-address of the same mailbox.

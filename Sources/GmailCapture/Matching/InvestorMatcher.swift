@@ -1,4 +1,5 @@
 import Foundation
+import CaptureParsing
 
 /// An investor as the CRM knows it.
 public struct Investor: Sendable, Equatable, Codable {

@@ -1,5 +1,7 @@
 /// The states the capture layer records, as types: a typo is a compile error, and the schema's checks
 /// (migration 0006) name exactly these values. Each is stored as its raw TEXT value.
+import Foundation
+import CaptureParsing
 
 /// A mailbox's sync state (`email_accounts.sync_state`).
 public enum SyncState: String, Sendable, Codable, CaseIterable {

@@ -1,5 +1,6 @@
 import Foundation
-import Logging
+import CaptureParsing
+public import Logging
 
 /// The one assembly of a running installation, built from a `CaptureConfig` the way Hummingbird's
 /// template has one `buildApplication`: the CRM's database and directory, and (when the integration is

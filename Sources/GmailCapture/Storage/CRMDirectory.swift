@@ -1,4 +1,5 @@
-import Foundation
+public import Foundation
+import CaptureParsing
 import GRDB
 
 /// Where the host CRM keeps users and investors. The defaults match the standalone tables of

@@ -1,4 +1,5 @@
 import Foundation
+import CaptureParsing
 import GRDB
 
 /// Migrations, dropping, and the figures commands print: the CLI reaches the file only through these.

@@ -1,4 +1,5 @@
 import Foundation
+import CaptureParsing
 import GRDB
 
 /// Read models for `status`, `threads` and the HTTP routes (stable JSON shapes).

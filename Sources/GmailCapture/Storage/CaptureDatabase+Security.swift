@@ -1,4 +1,5 @@
-import Foundation
+public import Foundation
+import CaptureParsing
 import GRDB
 
 /// Single-use OAuth consent states.

@@ -1,4 +1,5 @@
-import Foundation
+public import Foundation
+import CaptureParsing
 import GRDB
 
 /// Counts of one sync run.

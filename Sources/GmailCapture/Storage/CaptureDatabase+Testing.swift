@@ -1,4 +1,5 @@
 import Foundation
+import CaptureParsing
 import GRDB
 
 /// What tests read back and the states they set up, named by intent: tests assert through these (and

@@ -1,4 +1,6 @@
-import Foundation
+public import Foundation
+import MIMEKit
+public import CaptureParsing
 import GRDB
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import CaptureParsing
 import GRDB
 
 /// Ledgered SQL migrations: files applied in name order, each inside its own transaction, recorded in
@@ -48,7 +49,7 @@ public struct MigrationRunner: Sendable {
 
     /// Applies what is pending; returns the names applied now.
     @discardableResult
-    public func migrate(_ writer: any DatabaseWriter) throws -> [String] {
+    func migrate(_ writer: any DatabaseWriter) throws -> [String] {
         try writer.write { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS \(Self.ledgerTable) (
@@ -72,13 +73,13 @@ public struct MigrationRunner: Sendable {
     }
 
     /// Tables this integration owns (dropped by `drop`): every `email_*` table and `emails`.
-    public static func emailTables(_ db: Database) throws -> [String] {
+    static func emailTables(_ db: Database) throws -> [String] {
         try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND (name = 'emails' OR name LIKE 'email\\_%' ESCAPE '\\' OR name LIKE 'emails\\_%' ESCAPE '\\')")
     }
 
     /// Removes every email table and the ledger (the drop script the seed left out). The CRM's own
     /// tables (`users`, `investors` and anything else) are untouched.
-    public static func drop(_ writer: any DatabaseWriter) throws -> [String] {
+    static func drop(_ writer: any DatabaseWriter) throws -> [String] {
         try writer.writeWithoutTransaction { db in
             // Foreign keys off for the drop (the pragma only works outside a transaction): the email tables
             // reference each other, and they all go.

@@ -1,4 +1,6 @@
-import GRDB
+import Foundation
+import CaptureParsing
+public import GRDB
 
 // Stored as their raw TEXT values.
 extension SyncState: DatabaseValueConvertible {}

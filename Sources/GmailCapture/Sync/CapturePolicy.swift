@@ -1,3 +1,5 @@
+import Foundation
+import CaptureParsing
 import MIMEKit
 
 /// What is captured, decided from a metadata fetch before bodies or attachments are downloaded.

@@ -1,5 +1,6 @@
 import Foundation
-import Logging
+import CaptureParsing
+public import Logging
 import MIMEKit
 
 /// Sync settings (from the configuration, plus the recovery loop breaker).

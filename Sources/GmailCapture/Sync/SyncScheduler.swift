@@ -1,6 +1,7 @@
 import Foundation
-import Logging
-import ServiceLifecycle
+import CaptureParsing
+public import Logging
+public import ServiceLifecycle
 import Synchronization
 
 extension SyncEngine {

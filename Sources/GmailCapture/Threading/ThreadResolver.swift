@@ -1,5 +1,7 @@
+import MIMEKit
 import Crypto
 import Foundation
+public import CaptureParsing
 
 /// Canonical identity of an email across mailboxes.
 public enum MessageIdentity {

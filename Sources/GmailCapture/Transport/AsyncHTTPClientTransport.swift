@@ -1,5 +1,6 @@
-import AsyncHTTPClient
+public import AsyncHTTPClient
 import Foundation
+import CaptureParsing
 import NIOCore
 import NIOHTTP1
 

@@ -1,4 +1,5 @@
-import Foundation
+public import Foundation
+import CaptureParsing
 
 /// One HTTP request, with the Gmail operation it performs (rate limiting and fault rules key on it).
 public struct TransportRequest: Sendable {

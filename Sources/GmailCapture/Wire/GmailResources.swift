@@ -1,4 +1,5 @@
 import Foundation
+import CaptureParsing
 
 // GmailCapture's decoding of the Gmail resources it reads (field names from gmail.v1.json).
 

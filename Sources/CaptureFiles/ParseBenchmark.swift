@@ -1,3 +1,4 @@
+public import CaptureParsing
 import Foundation
 
 /// The full-parse benchmark behind `gmail-capture bench parse` and `parse-bench`.

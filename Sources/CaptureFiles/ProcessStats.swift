@@ -1,4 +1,5 @@
 import Foundation
+import CaptureParsing
 
 /// Process resource figures for benchmarks (Linux /proc; nil elsewhere).
 public enum ProcessStats {

@@ -1,4 +1,6 @@
 #if canImport(Glibc)
+import Foundation
+import CaptureParsing
 import Glibc
 #elseif canImport(Darwin)
 import Darwin

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import MIMEKit
 
 extension MessageParser {
@@ -12,35 +12,17 @@ extension MessageParser {
         case gmailJSON = "gmail-json"
     }
 
-    /// A file that could not be read or understood; the message names the file.
-    public struct FileError: Error, CustomStringConvertible {
-        public var path: String
-        public var reason: String
-        public var description: String { "\(path): \(reason)" }
-    }
-
-    /// Reads and parses one file. Malformed mail still parses (problems listed); unreadable files throw.
-    public func parseFile(at path: String, input: InputKind = .auto) throws -> ParsedMessage {
-        var isDir: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
-        guard let bytes = readFileBytes(path) else {
-            let reason = !exists ? "no such file" : isDir.boolValue ? "is a directory" : "cannot be read"
-            throw FileError(path: path, reason: reason)
-        }
+    /// Parses bytes read from a file (`CaptureFiles` reads them): JSON or raw RFC 822 as `input` says.
+    /// Malformed mail still parses (problems listed); JSON that is not a Gmail message or export throws.
+    public func parse(bytes: [UInt8], input: InputKind = .auto) throws -> ParsedMessage {
         var kind = input
         if kind == .auto {
             let first = bytes.first { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 }
             kind = first == UInt8(ascii: "{") ? .gmailJSON : .raw
         }
         switch kind {
-        case .raw, .auto:
-            return parse(raw: bytes)
-        case .gmailJSON:
-            do {
-                return try parseGmailExport(Data(bytes))
-            } catch let e as InputError {
-                throw FileError(path: path, reason: e.description)
-            }
+        case .raw, .auto: return parse(raw: bytes)
+        case .gmailJSON: return try parseGmailExport(Data(bytes))
         }
     }
 
