@@ -1,29 +1,29 @@
-public import FakeGmail
-public import Foundation
+package import FakeGmail
+package import Foundation
 import CaptureParsing
 
 /// A deterministic synthetic mailbox for benchmarks: mostly 5-50 KB messages (text + HTML), a quarter
 /// with a 20-200 KB attachment, 1% with a 2-5 MB one; conversations (replies thread), senders from 30
 /// investor firms and a few freemail/internal ones.
-public struct BenchMailbox: Sendable {
-    public struct Message: Sendable {
-        public var mailbox: String
-        public var raw: [UInt8]
-        public var internalDate: Int64
+package struct BenchMailbox: Sendable {
+    package struct Message: Sendable {
+        package var mailbox: String
+        package var raw: [UInt8]
+        package var internalDate: Int64
     }
 
     /// `realistic`: the mix above. `small`: short notes only (1-8 KB of text + HTML, no attachments),
     /// for memory figures at 100k messages.
-    public enum Mix: String, Sendable, CaseIterable {
+    package enum Mix: String, Sendable, CaseIterable {
         case realistic, small
     }
 
-    public let accounts: [String]
-    public let count: Int
-    public let seed: UInt64
-    public let mix: Mix
+    package let accounts: [String]
+    package let count: Int
+    package let seed: UInt64
+    package let mix: Mix
 
-    public init(messages: Int, accounts: Int = 1, seed: UInt64 = 8, mix: Mix = .realistic) {
+    package init(messages: Int, accounts: Int = 1, seed: UInt64 = 8, mix: Mix = .realistic) {
         count = messages
         self.accounts = (0..<max(1, accounts)).map { "user\($0)@firm.example" }
         self.seed = seed
@@ -39,7 +39,7 @@ public struct BenchMailbox: Sendable {
     """.split(separator: " ").map(String.init))
 
     /// The i-th message (stable for a given seed), generated on demand so a large mailbox is never held whole.
-    public func message(_ i: Int) -> Message {
+    package func message(_ i: Int) -> Message {
         var rng = Rng(state: seed &* 1_000_003 &+ UInt64(i))
         let mailbox = accounts[i % accounts.count]
         let firm = rng.int(0...29)
@@ -85,7 +85,7 @@ public struct BenchMailbox: Sendable {
 
     /// Delivers every message into `fake`; returns the total raw bytes.
     @discardableResult
-    public func seed(_ fake: FakeGmail) async throws -> Int {
+    package func seed(_ fake: FakeGmail) async throws -> Int {
         for a in accounts { await fake.addUser(a) }
         var bytes = 0
         for i in 0..<count {
@@ -97,7 +97,7 @@ public struct BenchMailbox: Sendable {
     }
 
     /// Writes a fakegmail-server scenario directory (scenario.json + mail/*.eml).
-    public func writeScenario(to dir: URL) throws -> Int {
+    package func writeScenario(to dir: URL) throws -> Int {
         let mail = dir.appendingPathComponent("mail")
         try FileManager.default.createDirectory(at: mail, withIntermediateDirectories: true)
         var users: [String: [[String: Any]]] = [:]

@@ -1,27 +1,27 @@
-public import FakeGmail
+package import FakeGmail
 import Foundation
 import CaptureParsing
-public import GmailCapture
+package import GmailCapture
 
 /// A deterministic demo firm: 5 teammates on one workspace domain, 32 investors across 14 funds and 4
 /// angels, and a few thousand messages: multi-message conversations with investors (teammates cc'd
 /// into each other's threads), attachments, personal freemail and internal-only mail.
-public struct DemoFirm: Sendable {
-    public static let domain = "firm.example"
-    public static let teammates = ["alex", "sam", "kim", "lee", "pat"].map { "\($0)@\(domain)" }
+package struct DemoFirm: Sendable {
+    package static let domain = "firm.example"
+    package static let teammates = ["alex", "sam", "kim", "lee", "pat"].map { "\($0)@\(domain)" }
 
-    public struct Delivery: Sendable {
-        public var mailbox: String
-        public var raw: [UInt8]
-        public var labelIds: [String]
-        public var internalDate: Int64
+    package struct Delivery: Sendable {
+        package var mailbox: String
+        package var raw: [UInt8]
+        package var labelIds: [String]
+        package var internalDate: Int64
     }
 
-    public var investors: [Investor] = []
-    public var deliveries: [Delivery] = []
-    public var conversations = 0
+    package var investors: [Investor] = []
+    package var deliveries: [Delivery] = []
+    package var conversations = 0
 
-    public init(conversations target: Int = 700, seed: UInt64 = 2026) {
+    package init(conversations target: Int = 700, seed: UInt64 = 2026) {
         var rng = FakeRandom(state: seed)
         let funds = ["lumenridge", "quillstone", "northwind", "harborlight", "tidewater", "blackpine", "silverline", "redwood-park",
                      "foundry-hill", "ember", "granite-peak", "oakmont", "bluefin", "meridian"]
@@ -130,7 +130,7 @@ public struct DemoFirm: Sendable {
     }
 
     /// Creates the mailboxes and delivers everything (oldest first) into `fake`.
-    public func seed(_ fake: FakeGmail) async throws {
+    package func seed(_ fake: FakeGmail) async throws {
         for tm in Self.teammates { await fake.addUser(tm) }
         for d in deliveries.sorted(by: { $0.internalDate < $1.internalDate }) {
             try await fake.insertMessage(user: d.mailbox, raw: d.raw, labelIds: d.labelIds, internalDate: d.internalDate)

@@ -1,18 +1,18 @@
-public import FakeGmail
-public import Foundation
+package import FakeGmail
+package import Foundation
 import CaptureParsing
-public import GmailCapture
+package import GmailCapture
 import Synchronization
 
 /// GmailCapture's transport seam served by an in-process FakeGmail: no socket. Scripted transport
 /// faults become the `TransportError`s a real connection would raise. (The only code that sees both
 /// libraries; they share no types.)
-public struct InProcessFakeTransport: HTTPTransport {
-    public let fake: FakeGmail
+package struct InProcessFakeTransport: HTTPTransport {
+    package let fake: FakeGmail
 
-    public init(fake: FakeGmail) { self.fake = fake }
+    package init(fake: FakeGmail) { self.fake = fake }
 
-    public func send(_ request: TransportRequest) async throws -> TransportResponse {
+    package func send(_ request: TransportRequest) async throws -> TransportResponse {
         let answer = await fake.handle(FakeRequest(method: request.method, target: request.url, headers: request.headers, body: request.body))
         switch answer.transportFault {
         case .dropConnection?: throw TransportError(.connectionReset, "connection dropped")
@@ -25,7 +25,7 @@ public struct InProcessFakeTransport: HTTPTransport {
 /// A clock for tests and demos: time is virtual, `sleep` returns at once after moving virtual time
 /// forward (and, when linked, the fake's clock with it), so quota waits take no real time but are
 /// measured exactly.
-public final class VirtualCaptureClock: CaptureClock, Sendable {
+package final class VirtualCaptureClock: CaptureClock, Sendable {
     struct State {
         var now: Date
         var slept: Duration = .zero
@@ -35,7 +35,7 @@ public final class VirtualCaptureClock: CaptureClock, Sendable {
     /// When linked: the fake's own reading, which this clock never runs behind.
     let follow: (@Sendable () -> Date)?
 
-    public init(start: Date, follow: (@Sendable () -> Date)? = nil, onAdvance: @escaping @Sendable (Duration) async -> Void = { _ in }) {
+    package init(start: Date, follow: (@Sendable () -> Date)? = nil, onAdvance: @escaping @Sendable (Duration) async -> Void = { _ in }) {
         state = Mutex(State(now: start))
         self.follow = follow
         self.onAdvance = onAdvance
@@ -44,14 +44,14 @@ public final class VirtualCaptureClock: CaptureClock, Sendable {
     /// A clock linked both ways to `fake`'s virtual clock: its sleeps advance the fake's clock, and it
     /// never runs behind the fake's (a scenario that moves the fake's time moves the client's too, as
     /// real clients and Google share the wall clock).
-    public static func linked(to fake: FakeGmail) async -> VirtualCaptureClock {
+    package static func linked(to fake: FakeGmail) async -> VirtualCaptureClock {
         let start = Date(timeIntervalSince1970: TimeInterval(await fake.nowMillis()) / 1000)
         return VirtualCaptureClock(start: start, follow: { Date(timeIntervalSince1970: TimeInterval(fake.currentMillis()) / 1000) }) { d in
             await fake.advanceClock(seconds: d.seconds)
         }
     }
 
-    public func now() -> Date {
+    package func now() -> Date {
         let followed = follow?()
         return state.withLock { s in
             if let f = followed, f > s.now { s.now = f }
@@ -59,7 +59,7 @@ public final class VirtualCaptureClock: CaptureClock, Sendable {
         }
     }
 
-    public func sleep(for duration: Duration) async throws {
+    package func sleep(for duration: Duration) async throws {
         try Task.checkCancellation()
         guard duration > .zero else { return }
         let followed = follow?()
@@ -72,13 +72,13 @@ public final class VirtualCaptureClock: CaptureClock, Sendable {
     }
 
     /// Total virtual time slept.
-    public var totalSlept: Duration { state.withLock { $0.slept } }
+    package var totalSlept: Duration { state.withLock { $0.slept } }
 
-    public func advance(by duration: Duration) async { try? await sleep(for: duration) }
+    package func advance(by duration: Duration) async { try? await sleep(for: duration) }
 }
 
 /// A clock whose `sleep` waits until the test moves time forward with `advance(by:)`: for schedulers.
-public final class ManualCaptureClock: CaptureClock, Sendable {
+package final class ManualCaptureClock: CaptureClock, Sendable {
     struct Sleeper {
         var id: UInt64
         var deadline: Date
@@ -91,14 +91,14 @@ public final class ManualCaptureClock: CaptureClock, Sendable {
     }
     let state: Mutex<State>
 
-    public init(start: Date) { state = Mutex(State(now: start)) }
+    package init(start: Date) { state = Mutex(State(now: start)) }
 
-    public func now() -> Date { state.withLock { $0.now } }
+    package func now() -> Date { state.withLock { $0.now } }
 
     /// How many sleeps are waiting.
-    public var sleepers: Int { state.withLock { $0.sleepers.count } }
+    package var sleepers: Int { state.withLock { $0.sleepers.count } }
 
-    public func sleep(for duration: Duration) async throws {
+    package func sleep(for duration: Duration) async throws {
         guard duration > .zero else { return }
         let id = state.withLock { s -> UInt64 in s.nextID += 1; return s.nextID }
         try await withTaskCancellationHandler {
@@ -120,7 +120,7 @@ public final class ManualCaptureClock: CaptureClock, Sendable {
     }
 
     /// Moves time forward and wakes every sleep whose deadline has passed.
-    public func advance(by duration: Duration) {
+    package func advance(by duration: Duration) {
         let due = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
             s.now = s.now.addingTimeInterval(duration.seconds)
             let ready = s.sleepers.filter { $0.deadline <= s.now }

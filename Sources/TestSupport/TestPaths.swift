@@ -1,4 +1,4 @@
-public import CaptureParsing
+package import CaptureParsing
 public import Foundation
 
 /// Locations of the repository's fixtures and of the read-only `../shared` folder, found from this

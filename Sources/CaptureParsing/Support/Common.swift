@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+package import Foundation
 
 // Small helpers every GmailCapture module (the library, the bridge, the CLI, the benchmarks) shares.
 // They live here because CaptureParsing is the lowest GmailCapture module; FakeGmail, which must share

@@ -65,7 +65,7 @@ public struct SecretBox: Sendable {
     static func context(_ mailbox: String) -> Data { Data("gmail-capture refresh token for \(mailbox.lowercased())".utf8) }
 
     /// A `v1:` value as releases before v2 wrote it (tests of the upgrade path).
-    public func sealLegacyV1(_ plaintext: String) throws -> String {
+    package func sealLegacyV1(_ plaintext: String) throws -> String {
         guard let combined = try AES.GCM.seal(Data(plaintext.utf8), using: legacyKey).combined else { throw Failure.malformed }
         return "v1:" + combined.base64EncodedString()
     }

@@ -89,7 +89,7 @@ public struct EmailRoutes: Sendable {
                 return try await body(request, context, user)
             } catch let e as RouteError {
                 return Self.error(e.status, e.message)
-            } catch let e as HTTPResponseError where e.status == .contentTooLarge {
+            } catch let e as any HTTPResponseError where e.status == .contentTooLarge {
                 return Self.error(.contentTooLarge, RouteError.tooLarge.message)
             } catch {
                 logger.error("email route failed", metadata: ["error.type": "\(type(of: error))"])
@@ -256,7 +256,7 @@ public struct EmailRoutes: Sendable {
     ]
 
     /// The Content-Type an attachment is served with: its stored type when inert, else octet-stream.
-    public static func servedType(_ stored: String) -> String {
+    package static func servedType(_ stored: String) -> String {
         let base = stored.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         return inertTypes.contains(base) ? base : "application/octet-stream"
     }
@@ -264,7 +264,7 @@ public struct EmailRoutes: Sendable {
     /// `attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded>` (RFC 6266 / RFC 8187):
     /// the fallback keeps printable ASCII with `"` and `\` escaped, and the encoded form escapes all but
     /// RFC 8187's attr-chars, so no filename can end the header value or add a parameter.
-    public static func contentDisposition(filename: String?) -> String {
+    package static func contentDisposition(filename: String?) -> String {
         let name = (filename ?? "").isEmpty ? "attachment" : filename!
         var fallback = ""
         for u in name.unicodeScalars {

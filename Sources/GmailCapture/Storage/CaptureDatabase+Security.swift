@@ -118,19 +118,19 @@ extension CaptureDatabase {
     }
 
     /// What a database file holds, read without creating, migrating or changing it.
-    public struct Contents: Sendable, Equatable {
-        public var exists: Bool
-        public var marker: String?
-        public var users: [String]
-        public var investors: [String]
-        public var emails: Int
-        public var accounts: [String]
-        public var isEmpty: Bool { users.isEmpty && investors.isEmpty && emails == 0 && accounts.isEmpty }
+    package struct Contents: Sendable, Equatable {
+        package var exists: Bool
+        package var marker: String?
+        package var users: [String]
+        package var investors: [String]
+        package var emails: Int
+        package var accounts: [String]
+        package var isEmpty: Bool { users.isEmpty && investors.isEmpty && emails == 0 && accounts.isEmpty }
     }
 
     /// Reads what `path` holds (nothing when the file does not exist) through a read-only connection.
     /// `schema` names the CRM's users and investors tables; `markerKey` is looked up in `email_meta`.
-    public static func inspect(path: String, schema: CRMSchema = CRMSchema(), markerKey: String) throws -> Contents {
+    package static func inspect(path: String, schema: CRMSchema = CRMSchema(), markerKey: String) throws -> Contents {
         guard FileManager.default.fileExists(atPath: path) else {
             return Contents(exists: false, marker: nil, users: [], investors: [], emails: 0, accounts: [])
         }
