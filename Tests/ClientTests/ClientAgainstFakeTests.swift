@@ -107,6 +107,7 @@ struct Harness {
         try await h.fake.expireHistory(user: Harness.user)
         do {
             _ = try await h.client.listHistory(mailbox: Harness.user, startHistoryId: String(UInt64(p.historyId)! - 1))
+            Issue.record("expected history.list to fail with historyExpired after expireHistory")
         } catch let e as GmailAPIError {
             #expect(e.classification == .historyExpired && e.attempts == 1)
         }

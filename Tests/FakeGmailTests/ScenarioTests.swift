@@ -52,7 +52,9 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         #expect(throws: Scenario.LoadError.self) { try Scenario.load(directory: dir) }
-        do { _ = try Scenario.load(directory: dir) } catch let e as Scenario.LoadError { #expect(e.description.contains("scenario.json: missing")) }
+        do { _ = try Scenario.load(directory: dir); Issue.record("expected an error") } catch let e as Scenario.LoadError {
+            #expect(e.description.contains("scenario.json: missing"))
+        }
         try Data("{not json".utf8).write(to: dir.appendingPathComponent("scenario.json"))
         do { _ = try Scenario.load(directory: dir); Issue.record("expected an error") } catch let e as Scenario.LoadError {
             #expect(e.description.contains("invalid JSON"))

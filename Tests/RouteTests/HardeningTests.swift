@@ -13,9 +13,10 @@ import Testing
 /// A firm captured from an embedded FakeGmail through the sync engine: alex (admin), alice and bob
 /// (members), and mail crafted by an outsider against bob's private thread.
 struct AttackFixture: Sendable {
-    let db: CaptureDatabase
-    let directory: CRMDirectory
-    let store: AttachmentStore
+    /// The installation, as `serve` assembles it: the sync that captured the firm and the routes.
+    let runtime: CaptureRuntime
+    var db: CaptureDatabase { runtime.database }
+    var directory: CRMDirectory { runtime.directory }
     let admin: String
     let alice: String
     let bob: String
@@ -64,32 +65,31 @@ struct AttackFixture: Sendable {
         try await fake.insertMessage(user: "alice@firm.example", raw: raw(
             from: "Dana <dana@harborline.example>", to: "alice@firm.example", subject: "Confidential allocation", messageId: "secret@harborline.example",
             date: "Tue, 05 Mar 2024 10:00:00 +0000", body: "Please open the attached invoice.", attachment: ("invoice.pdf", "malware")))
-        let db = try CaptureDatabase(inMemory: nil)
-        let directory = CRMDirectory(database: db)
-        try await directory.addUser(email: "alex@firm.example", name: "Alex", admin: true)
-        try await directory.addUser(email: "alice@firm.example", name: "Alice", admin: false)
-        try await directory.addUser(email: "bob@firm.example", name: "Bob", admin: false)
-        for u in ["alice@firm.example", "bob@firm.example"] { try await db.upsertAccount(email: u, userId: nil) }
         let clock = await VirtualCaptureClock.linked(to: fake)
         let transport = InProcessFakeTransport(fake: fake)
         let tokens = try ServiceAccountTokenProvider(keyJSON: try await fake.serviceAccountKeyJSON(), transport: transport, clock: clock)
-        let limiter = RateLimiter(unitsPerSecondPerMailbox: 10_000, unitsPerSecondPerProject: 20_000, clock: clock)
-        let client = GmailClient(baseURL: "http://fake.test", transport: transport, tokens: tokens, limiter: limiter, clock: clock)
-        let store = AttachmentStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("attack-\(UUID().uuidString)"))
-        var settings = SyncSettings()
-        settings.workspaceDomain = "firm.example"
-        settings.attachmentStore = store
-        let engine = SyncEngine(database: db, client: client, limiter: limiter, settings: settings, clock: clock)
+        var config = CaptureConfig()
+        config.integrationEnabled = true
+        config.apiBaseURL = "http://fake.test"
+        config.workspaceDomain = "firm.example"
+        config.rateUnitsPerSecond = 10_000
+        config.attachmentDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("attack-\(UUID().uuidString)").path
+        let runtime = try CaptureRuntime.build(config, database: try CaptureDatabase(inMemory: nil), transport: transport, tokens: tokens, clock: clock)
+        let directory = runtime.directory
+        try await directory.addUser(email: "alex@firm.example", name: "Alex", admin: true)
+        try await directory.addUser(email: "alice@firm.example", name: "Alice", admin: false)
+        try await directory.addUser(email: "bob@firm.example", name: "Bob", admin: false)
+        for u in ["alice@firm.example", "bob@firm.example"] { try await runtime.database.upsertAccount(email: u, userId: nil) }
+        let engine = try #require(runtime.gmail?.engine)
         for o in try await engine.syncAll() { #expect(o.status == .ok, "\(o)") }
         let auth = APITokenAuthenticator(directory: directory)
-        return AttackFixture(db: db, directory: directory, store: store, admin: try await auth.issue(forUserEmail: "alex@firm.example").token,
+        return AttackFixture(runtime: runtime, admin: try await auth.issue(forUserEmail: "alex@firm.example").token,
                              alice: try await auth.issue(forUserEmail: "alice@firm.example").token,
                              bob: try await auth.issue(forUserEmail: "bob@firm.example").token)
     }
 
     func app() -> some ApplicationProtocol {
-        let routes = EmailRoutes(enabled: true, database: db, directory: directory, authenticator: APITokenAuthenticator(directory: directory),
-                                 attachments: store, oauth: nil, workspaceDomain: "firm.example", clock: SystemClock(), runNow: { _ in })
+        let routes = runtime.routes(authenticator: APITokenAuthenticator(directory: directory), runNow: { _ in })
         let router = Router()
         router.addRoutes(routes.collection(), atPath: "/api/email")
         return Application(router: router)

@@ -77,15 +77,18 @@ import Testing
         let clock = await VirtualCaptureClock.linked(to: fake)
         let transport = InProcessFakeTransport(fake: fake)
         let tokens = try ServiceAccountTokenProvider(keyJSON: try await fake.serviceAccountKeyJSON(), transport: transport, clock: clock)
-        let limiter = RateLimiter(unitsPerSecondPerMailbox: 10_000, unitsPerSecondPerProject: 20_000, clock: clock)
-        let client = GmailClient(baseURL: "http://fake.test", transport: transport, tokens: tokens, limiter: limiter, clock: clock)
-        var settings = SyncSettings()
-        settings.workspaceDomain = "firm.example"
-        let engine = SyncEngine(database: f.db, client: client, limiter: limiter, settings: settings, clock: clock)
+        // serve's assembly: one runtime for the engine, the scheduler and the routes.
+        var config = CaptureConfig()
+        config.integrationEnabled = true
+        config.apiBaseURL = "http://fake.test"
+        config.workspaceDomain = "firm.example"
+        config.rateUnitsPerSecond = 10_000
+        config.syncIntervalMinutes = 180
+        config.attachmentDirectory = f.store.root.path  // the routes serve the fixture's stored attachment from it
+        let runtime = try CaptureRuntime.build(config, database: f.db, transport: transport, tokens: tokens, clock: clock)
         let schedulerClock = ManualCaptureClock(start: Date(timeIntervalSince1970: 1_709_658_000))
-        let scheduler = SyncScheduler(engine: engine, interval: .seconds(10_800), clock: schedulerClock)
-        let routes = EmailRoutes(enabled: true, database: f.db, directory: f.directory, authenticator: APITokenAuthenticator(directory: f.directory),
-                                 attachments: f.store, oauth: nil, workspaceDomain: "firm.example", clock: clock, runNow: { scheduler.runNow($0) })
+        let scheduler = try #require(runtime.scheduler(clock: schedulerClock))
+        let routes = runtime.routes(authenticator: APITokenAuthenticator(directory: f.directory), runNow: { scheduler.runNow($0) })
         let router = Router()
         router.addRoutes(routes.collection(), atPath: "/api/email")
         let logger = { var l = Logger(label: "serve-test"); l.logLevel = .critical; return l }()

@@ -65,9 +65,13 @@ import Testing
         let clock = await VirtualCaptureClock.linked(to: fake)
         let transport = InProcessFakeTransport(fake: fake)
         let tokens = try ServiceAccountTokenProvider(keyJSON: try await fake.serviceAccountKeyJSON(), transport: transport, clock: clock)
-        let client = GmailClient(baseURL: "http://fake.test", transport: transport, tokens: tokens,
-                                 limiter: RateLimiter(unitsPerSecondPerMailbox: 10_000, unitsPerSecondPerProject: 20_000, clock: clock), clock: clock)
         let (db, _) = try DBKind.inMemory.open()
+        var config = CaptureConfig()
+        config.integrationEnabled = true
+        config.apiBaseURL = "http://fake.test"
+        config.rateUnitsPerSecond = 10_000
+        config.attachmentDirectory = root.path
+        let client = try #require(try CaptureRuntime.build(config, database: db, transport: transport, tokens: tokens, clock: clock).gmail?.client)
         for (user, id) in stored {
             let account = try await db.upsertAccount(email: user, userId: nil)
             let m = try MessageParser().parse(gmail: try await client.getMessage(mailbox: user, id: id))

@@ -136,14 +136,17 @@ func fileMode(_ path: String) -> Int? {
         let clock = await VirtualCaptureClock.linked(to: fake)
         let transport = InProcessFakeTransport(fake: fake)
         let tokens = try ServiceAccountTokenProvider(keyJSON: try await fake.serviceAccountKeyJSON(), transport: transport, clock: clock)
-        let limiter = RateLimiter(unitsPerSecondPerMailbox: 10_000, unitsPerSecondPerProject: 20_000, clock: clock)
-        let client = GmailClient(baseURL: "http://fake.test", transport: transport, tokens: tokens, limiter: limiter, retry: RetryPolicy(maxRetries: 0), clock: clock)
         let db = try CaptureDatabase(inMemory: nil)
         try await db.upsertAccount(email: "alex@firm.example", userId: nil)
-        var settings = SyncSettings()
-        settings.attachmentStore = AttachmentStore(root: root)
-        settings.attachmentConcurrency = 2
-        let engine = SyncEngine(database: db, client: client, limiter: limiter, settings: settings, clock: clock)
+        var config = CaptureConfig()
+        config.integrationEnabled = true
+        config.apiBaseURL = "http://fake.test"
+        config.rateUnitsPerSecond = 10_000
+        config.retryMax = 0
+        config.attachmentDirectory = root.path
+        config.attachmentConcurrency = 2
+        let runtime = try CaptureRuntime.build(config, database: db, transport: transport, tokens: tokens, clock: clock)
+        let engine = try #require(runtime.gmail?.engine)
         // One download fails with a 500 the first time: counted as failed, owed, retried by the next sync.
         try await fake.addFault(FaultRule(method: "messages.attachments.get", status: 500, count: 1))
         let first = await engine.sync(mailbox: "alex@firm.example")

@@ -52,12 +52,13 @@ final class Gate: HTTPTransport, Sendable {
     /// 20 triggers in a burst while a mailbox syncs cause exactly one extra run, never a concurrent one.
     @Test func aBurstOfTriggersCausesAtMostOneExtraRun() async throws {
         let (fake, _, _) = try await SyncHarness.fake("two-teammates")
-        try await SyncHarness.with(fake) { h in
+        try await SyncHarness.with(fake) { h0 in
+            var h = h0
+            h.config.syncIntervalMinutes = 60
             try await h.enrollAll()
             let gate = Gate(h.transport)
-            let engine = try await h.engine(transport: gate)
             let clock = ManualCaptureClock(start: Date(timeIntervalSince1970: 1_709_658_000))
-            let scheduler = SyncScheduler(engine: engine, interval: .seconds(3_600), clock: clock)
+            let scheduler = try #require(try await h.runtime(transport: gate).scheduler(clock: clock))
             var logger = Logger(label: "coalescing-test")
             logger.logLevel = .critical
             let group = ServiceGroup(configuration: .init(services: [scheduler], gracefulShutdownSignals: [], logger: logger))
@@ -71,11 +72,19 @@ final class Gate: HTTPTransport, Sendable {
                 #expect(decisions.first == .followUp && decisions.dropFirst().allSatisfy { $0 == .absorbed })
                 gate.set(open: true)
                 try await SchedulerTests.eventually { await scheduler.outcomes().count == 2 }
-                try await Task.sleep(for: .milliseconds(100))
+                // A barrier instead of waiting for time to pass: triggers are served one at a time, so once
+                // another sync is held at the closed gate, alice's second run has been closed off
+                // (follow-up or not), and with the gate closed nothing can move on. A third alice run
+                // would now be queued (absorbed) or running (follow-up); neither may be.
+                gate.set(open: false)
+                #expect(scheduler.runNow(.mailbox("bob@firm.example")) == .enqueue)
+                try await SchedulerTests.eventually { gate.waiting > 0 }
                 #expect(await scheduler.outcomes().map(\.mailbox) == ["alice@firm.example", "alice@firm.example"])
                 // Once idle, a trigger queues a run again.
                 #expect(scheduler.runNow(.mailbox("alice@firm.example")) == .enqueue)
-                try await SchedulerTests.eventually { await scheduler.outcomes().count == 3 }
+                gate.set(open: true)
+                try await SchedulerTests.eventually { await scheduler.outcomes().count == 4 }
+                #expect(await scheduler.outcomes().map(\.mailbox) == ["alice@firm.example", "alice@firm.example", "bob@firm.example", "alice@firm.example"])
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
             }

@@ -22,7 +22,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         try await SyncHarness.with(fake, dbPath: dir.appendingPathComponent("crm.db").path) { h0 in
             var h = h0
-            h.settings.pageSize = 500
+            h.config.backfillPageSize = 500
             try await h.enrollAll()
             let outcome = await (try h.engine(unitsPerSecond: 1_000_000)).sync(mailbox: user)
             #expect(outcome.status == .ok && outcome.counts.stored == 20_000, "\(outcome)")

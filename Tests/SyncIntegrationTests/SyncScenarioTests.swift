@@ -98,7 +98,7 @@ import Testing
         let (fake, _, _) = try await SyncHarness.fake("history-expiry")
         try await SyncHarness.with(fake) { h0 in
             var h = h0
-            h.settings.maxRecoveries = 2
+            h.maxRecoveries = 2
             try await h.enrollAll()
             let engine = try await h.engine()
             _ = await engine.sync(mailbox: Self.alice)
@@ -193,7 +193,7 @@ import Testing
         _ = try await fake.insertMessage(user: Self.alice, raw: Array("From: hr@payroll.example\r\nTo: alice@firm.example\r\nSubject: Payslip\r\nMessage-ID: <pay@x>\r\n\r\nprivate\r\n".utf8))
         try await SyncHarness.with(fake) { h0 in
             var h = h0
-            h.settings.policy = CapturePolicy(blocklist: ["payroll.example"])
+            h.config.blocklist = ["payroll.example"]  // CRM_GMAIL_BLOCKLIST
             try await h.enrollAll()
             let outcome = await (try h.engine()).sync(mailbox: Self.alice)
             #expect(outcome.status == .ok && outcome.counts.skipped == 1 && outcome.counts.stored == 5)
