@@ -5,7 +5,8 @@ import Foundation
 /// `count` expires after firing that many times.
 public struct FaultRule: Sendable, Codable, Equatable {
     /// Gmail method id (`gmail.users.messages.get`, or the short `messages.get`), `batch` (the envelope
-    /// itself: the rule answers the whole batch), `oauth2.token`, or an HTTP method (`GET`).
+    /// itself: the rule answers the whole batch), `oauth2.token`, or an HTTP method (`GET`). Kept as
+    /// text on the wire; parsed once into a `FaultPlan.MethodMatcher` when the rule is added.
     public var method: String?
     public var pathRegex: String?
     /// Mailbox address the call is for.
@@ -58,14 +59,46 @@ public struct FaultRule: Sendable, Codable, Equatable {
 struct FaultPlan: Sendable {
     struct Active: Sendable {
         var rule: FaultRule
+        var matcher: MethodMatcher?
         var regex: NSRegularExpression?
         var matched = 0
         var fired = 0
     }
     var rules: [Active] = []
 
+    /// A rule's `method` text, parsed once: a Gmail method (full id or short form), the batch envelope,
+    /// the token endpoint, or else an HTTP method (upper-cased; text that names none of these is taken
+    /// as an HTTP method too, so it never matches, as before).
+    enum MethodMatcher: Sendable, Equatable {
+        case gmail(GmailMethod)
+        case batch
+        case tokenEndpoint
+        case httpMethod(String)
+
+        init(_ text: String) {
+            if let m = GmailMethod(id: text) {
+                self = .gmail(m)
+            } else if text == "batch" {
+                self = .batch
+            } else if text == "oauth2.token" {
+                self = .tokenEndpoint
+            } else {
+                self = .httpMethod(text.uppercased())
+            }
+        }
+
+        func matches(_ call: Call) -> Bool {
+            switch self {
+            case .gmail(let m): return call.endpoint == .gmail(m)
+            case .batch: return call.endpoint == .batch
+            case .tokenEndpoint: return call.endpoint == .oauthToken
+            case .httpMethod(let h): return h == call.httpMethod
+            }
+        }
+    }
+
     struct Call {
-        var method: String      // Gmail method id or endpoint id
+        var endpoint: FakeEndpoint
         var httpMethod: String
         var path: String
         var user: String?
@@ -77,7 +110,7 @@ struct FaultPlan: Sendable {
         if let p = rule.pathRegex {
             do { regex = try NSRegularExpression(pattern: p) } catch { throw FakeGmailError.badRequest("invalid pathRegex: \(p)") }
         }
-        rules.append(Active(rule: rule, regex: regex))
+        rules.append(Active(rule: rule, matcher: rule.method.map(MethodMatcher.init), regex: regex))
     }
 
     /// Returns the rule to apply to this call, if any, updating counters.
@@ -85,11 +118,7 @@ struct FaultPlan: Sendable {
         for i in rules.indices {
             let r = rules[i].rule
             if let c = r.count, rules[i].fired >= c { continue }
-            if let m = r.method {
-                let short = call.method.hasPrefix("gmail.users.") ? String(call.method.dropFirst("gmail.users.".count)) : call.method
-                let ok = m == call.method || m == short || m.uppercased() == call.httpMethod
-                if !ok { continue }
-            }
+            if let m = rules[i].matcher, !m.matches(call) { continue }
             if let re = rules[i].regex {
                 let range = NSRange(call.path.startIndex..., in: call.path)
                 if re.firstMatch(in: call.path, range: range) == nil { continue }

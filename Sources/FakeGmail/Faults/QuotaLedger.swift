@@ -2,8 +2,8 @@ import Foundation
 /// Quota settings: per-method unit costs and the budgets Gmail enforces.
 public struct QuotaConfig: Sendable, Equatable {
     public var enabled: Bool
-    /// Units per Gmail method id.
-    public var costs: [String: Int]
+    /// Units per Gmail method (a method missing from the table costs nothing).
+    public var costs: [GmailMethod: Int]
     /// Units per user per minute (token bucket refilled continuously on the virtual clock).
     public var perUserPerMinute: Int
     /// Units per project per minute, shared by all users.
@@ -13,7 +13,7 @@ public struct QuotaConfig: Sendable, Equatable {
     /// How per-user exhaustion is answered: 429 RESOURCE_EXHAUSTED (default) or 403 userRateLimitExceeded.
     public var perUserStatus: Int
 
-    public init(enabled: Bool, costs: [String: Int], perUserPerMinute: Int, perProjectPerMinute: Int,
+    public init(enabled: Bool, costs: [GmailMethod: Int], perUserPerMinute: Int, perProjectPerMinute: Int,
                 concurrentPerUser: Int = 25, perUserStatus: Int = 429) {
         self.enabled = enabled
         self.costs = costs
@@ -25,16 +25,14 @@ public struct QuotaConfig: Sendable, Equatable {
 
     /// Google's long-standing table: 15,000 units/user/min, 1,200,000 units/project/min.
     public static let classic = QuotaConfig(enabled: true, costs: [
-        "gmail.users.getProfile": 1, "gmail.users.messages.list": 5, "gmail.users.messages.get": 5,
-        "gmail.users.messages.attachments.get": 5, "gmail.users.history.list": 2, "gmail.users.threads.list": 10,
-        "gmail.users.threads.get": 10, "gmail.users.labels.list": 1, "gmail.users.labels.get": 1,
+        .getProfile: 1, .messagesList: 5, .messagesGet: 5, .messagesAttachmentsGet: 5, .historyList: 2, .threadsList: 10,
+        .threadsGet: 10, .labelsList: 1, .labelsGet: 1,
     ], perUserPerMinute: 15_000, perProjectPerMinute: 1_200_000)
 
     /// Projects created from 2026-05-01: messages.get 20, attachments 20, threads.get 40; 6,000 units/user/min.
     public static let table2026 = QuotaConfig(enabled: true, costs: [
-        "gmail.users.getProfile": 1, "gmail.users.messages.list": 5, "gmail.users.messages.get": 20,
-        "gmail.users.messages.attachments.get": 20, "gmail.users.history.list": 2, "gmail.users.threads.list": 10,
-        "gmail.users.threads.get": 40, "gmail.users.labels.list": 1, "gmail.users.labels.get": 1,
+        .getProfile: 1, .messagesList: 5, .messagesGet: 20, .messagesAttachmentsGet: 20, .historyList: 2, .threadsList: 10,
+        .threadsGet: 40, .labelsList: 1, .labelsGet: 1,
     ], perUserPerMinute: 6_000, perProjectPerMinute: 1_200_000)
 
     public static let off = QuotaConfig(enabled: false, costs: classic.costs, perUserPerMinute: 15_000, perProjectPerMinute: 1_200_000)
@@ -69,7 +67,7 @@ struct QuotaLedger: Sendable {
         case projectExhausted(retryAfterMillis: Int64)
     }
 
-    func cost(_ method: String) -> Int { config.costs[method] ?? 0 }
+    func cost(_ method: GmailMethod) -> Int { config.costs[method] ?? 0 }
 
     private func refilled(_ b: Bucket?, capacity: Int, now: Int64) -> Bucket {
         guard let b else { return Bucket(units: Double(capacity), atMillis: now) }
@@ -78,7 +76,7 @@ struct QuotaLedger: Sendable {
     }
 
     /// Checks and, when allowed, charges `method` for `user`.
-    mutating func charge(_ method: String, user: String, now: Int64) -> Verdict {
+    mutating func charge(_ method: GmailMethod, user: String, now: Int64) -> Verdict {
         let c = Double(cost(method))
         guard config.enabled, c > 0 else {
             spent[user, default: 0] += Int(c)

@@ -9,14 +9,14 @@ extension FakeGmail {
     static let batchLimit = 100
 
     func batch(_ request: FakeRequest) -> FakeResponse {
-        count("batch")
-        let call = FaultPlan.Call(method: "batch", httpMethod: request.method, path: request.path, user: nil, batchPart: nil)
+        count(.batch)
+        let call = FaultPlan.Call(endpoint: .batch, httpMethod: request.method, path: request.path, user: nil, batchPart: nil)
         let rule = faults.pick(call, random: &model.random)
         if let rule, let answer = faultAnswer(rule) {
-            return record(request, method: "batch", user: nil, batchPart: nil, response: answer, fault: describe(rule))
+            return record(request, .batch, user: nil, batchPart: nil, response: answer, fault: describe(rule))
         }
         guard let ct = request.header("Content-Type"), ct.lowercased().hasPrefix("multipart/") else {
-            return record(request, method: "batch", user: nil, batchPart: nil,
+            return record(request, .batch, user: nil, batchPart: nil,
                           response: FakeGmailError.badRequest("Batch requests must be multipart/mixed").response, fault: nil)
         }
         let envelope = Array("Content-Type: \(ct)\r\n\r\n".utf8) + request.body
@@ -24,10 +24,10 @@ extension FakeGmail {
         let parts = mime.root.children
         if parts.count > Self.batchLimit {
             let e = FakeGmailError.badRequest("Inner request count exceeds the limit. Received: \(parts.count), Limit: \(Self.batchLimit)")
-            return record(request, method: "batch", user: nil, batchPart: nil, response: e.response, fault: nil)
+            return record(request, .batch, user: nil, batchPart: nil, response: e.response, fault: nil)
         }
         if parts.isEmpty {
-            return record(request, method: "batch", user: nil, batchPart: nil, response: FakeGmailError.badRequest("Empty batch").response, fault: nil)
+            return record(request, .batch, user: nil, batchPart: nil, response: FakeGmailError.badRequest("Empty batch").response, fault: nil)
         }
         let outerAuth = request.header("Authorization")
         var perUser: [String: Int] = [:]
@@ -46,7 +46,7 @@ extension FakeGmail {
                 if quota.config.enabled && perUser[who]! > quota.config.concurrentPerUser {
                     rateLimited[who.lowercased(), default: 0] += 1
                     let e = FakeGmailError(code: 429, message: "Too many concurrent requests for user", reason: "rateLimitExceeded", domain: "usageLimits")
-                    response = record(req, method: "batch.part", user: who, batchPart: index, response: e.response, fault: "quota: concurrency")
+                    response = record(req, .batchPart, user: who, batchPart: index, response: e.response, fault: "quota: concurrency")
                 } else {
                     response = dispatch(req, batchPart: index)
                 }
@@ -68,7 +68,7 @@ extension FakeGmail {
         out += Array("--\(boundary)--\r\n".utf8)
         var r = FakeResponse(status: 200, headers: [("Content-Type", "multipart/mixed; boundary=\(boundary)")], body: out)
         applyFaultEffects(rule, to: &r)
-        return record(request, method: "batch", user: nil, batchPart: nil, response: r, fault: rule.map { describe($0) })
+        return record(request, .batch, user: nil, batchPart: nil, response: r, fault: rule.map { describe($0) })
     }
 
     /// `GET /gmail/v1/... HTTP/1.1` + headers + blank line + body; lenient about LF-only and a missing version.

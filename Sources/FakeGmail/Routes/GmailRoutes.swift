@@ -1,18 +1,19 @@
 import Foundation
 import MIMEKit
 
-/// The Gmail methods in scope. Each parses parameters, asks the model, renders a resource.
+/// The Gmail methods in scope (the switch is exhaustive over `GmailMethod`, so a new method must be
+/// served here). Each parses parameters, asks the model, renders a resource.
 extension FakeGmail {
     func gmail(_ call: GmailCall, _ r: FakeRequest) throws -> WireJSON {
         guard let mb = model.mailbox(call.user) else { throw FakeGmailError.notFound }
         switch call.method {
-        case "gmail.users.getProfile":
+        case .getProfile:
             return .object([("emailAddress", .string(mb.email)), ("messagesTotal", .number(Int64(mb.messages.count))),
                             ("threadsTotal", .number(Int64(mb.threads.count))), ("historyId", .string(String(mb.currentHistoryId)))])
-        case "gmail.users.messages.list":
+        case .messagesList:
             let found = try listMessages(mb, r)
             return try page(found, r, prefix: "m", anchor: { ($0.internalDate, $0.id) }, key: "messages", render: Resources.ref)
-        case "gmail.users.messages.get":
+        case .messagesGet:
             let format = try formatParam(r, allowed: [.minimal, .metadata, .full, .raw])
             let m = try message(mb, call.params[0])
             model.fetchSequence += 1
@@ -20,7 +21,7 @@ extension FakeGmail {
             return Resources.message(m, format: format, metadataHeaders: r.queryValues("metadataHeaders")) { partId in
                 self.mintAttachmentID(message: m.id, part: partId, seq: seq)
             }
-        case "gmail.users.messages.attachments.get":
+        case .messagesAttachmentsGet:
             let m = try message(mb, call.params[0])
             guard let (msgID, partId) = parseAttachmentID(call.params[1]), msgID == m.id,
                   let part = MIMEMessage.parse(m.raw).part(withId: partId) else {
@@ -28,7 +29,7 @@ extension FakeGmail {
             }
             let bytes = MIMEMessage.parse(m.raw).decodedBody(part)
             return .object([("size", .number(Int64(bytes.count))), ("data", .string(Base64.encode(bytes, urlSafe: true, padded: true)))])
-        case "gmail.users.history.list":
+        case .historyList:
             guard let startText = r.queryValue("startHistoryId"), let start = UInt64(startText) else {
                 throw FakeGmailError.badRequest("Missing/invalid parameter: startHistoryId")
             }
@@ -58,7 +59,7 @@ extension FakeGmail {
                 pairs.append(("historyId", .string(String(mb.currentHistoryId))))
                 return .object(pairs)
             }
-        case "gmail.users.threads.list":
+        case .threadsList:
             let found = try listMessages(mb, r)
             var seen = Set<UInt64>()
             var threads: [FakeMessage] = []  // newest message of each thread, newest first
@@ -71,7 +72,7 @@ extension FakeGmail {
                 let hid = ids.compactMap { mb.messages[$0]?.historyId }.max() ?? m.historyId
                 return .object([("id", .string(m.threadId.gmailHex)), ("snippet", .string(m.snippet)), ("historyId", .string(String(hid)))])
             }
-        case "gmail.users.threads.get":
+        case .threadsGet:
             guard let tid = parseGmailID(call.params[0]) else { throw FakeGmailError.invalidID }
             guard let ids = mb.threads[tid], !ids.isEmpty else { throw FakeGmailError.notFound }
             let format = try formatParam(r, allowed: [.minimal, .metadata, .full])
@@ -85,20 +86,18 @@ extension FakeGmail {
             }
             let hid = messages.map(\.historyId).max() ?? 0
             return .object([("id", .string(tid.gmailHex)), ("historyId", .string(String(hid))), ("messages", .array(rendered))])
-        case "gmail.users.labels.list":
+        case .labelsList:
             let labels = mb.labels.values.sorted { a, b in
                 if a.type != b.type { return a.type == "system" }
                 if a.type == "system" { return (SystemLabels.all.firstIndex(of: a.id) ?? 99) < (SystemLabels.all.firstIndex(of: b.id) ?? 99) }
                 return a.id.localizedStandardCompare(b.id) == .orderedAscending
             }
             return .object([("labels", .array(labels.map { Resources.label($0, counts: nil) }))])
-        case "gmail.users.labels.get":
+        case .labelsGet:
             guard let id = mb.labelId(forNameOrId: call.params[0]), let l = mb.labels[id] else { throw FakeGmailError.notFound }
             let with = mb.messages.values.filter { $0.labelIds.contains(id) }
             let unread = with.filter { $0.labelIds.contains("UNREAD") }
             return Resources.label(l, counts: (with.count, unread.count, Set(with.map(\.threadId)).count, Set(unread.map(\.threadId)).count))
-        default:
-            throw FakeGmailError.notImplemented(call.method)
         }
     }
 

@@ -3,15 +3,15 @@ import Foundation
 /// `POST /token` and the consent step `GET /o/oauth2/v2/auth`.
 extension FakeGmail {
     func tokenEndpoint(_ request: FakeRequest) -> FakeResponse {
-        count("oauth2.token")
+        count(.oauthToken)
         guard request.method == "POST" else {
-            return record(request, method: "oauth2.token", user: nil, batchPart: nil,
+            return record(request, .oauthToken, user: nil, batchPart: nil,
                           response: OAuthServer.OAuthError(status: 405, error: "invalid_request", description: "POST required").response, fault: nil)
         }
         let form = FakeRequest.parseQuery(String(decoding: request.body, as: UTF8.self))
         // Scripted faults, with every effect a Gmail call gets (latency, Retry-After, retry text,
         // transport, malformed body); errors in the token endpoint's own shape, `{"error", "error_description"}`.
-        let call = FaultPlan.Call(method: "oauth2.token", httpMethod: request.method, path: request.path, user: nil, batchPart: nil)
+        let call = FaultPlan.Call(endpoint: .oauthToken, httpMethod: request.method, path: request.path, user: nil, batchPart: nil)
         let rule = faults.pick(call, random: &model.random)
         if let rule, let answer = faultAnswer(rule, render: { e in
             let reason = e.code < 500 ? rule.reason : nil
@@ -22,7 +22,7 @@ extension FakeGmail {
             for (k, v) in e.extraHeaders.sorted(by: { $0.key < $1.key }) { r.headers.append((k, v)) }
             return r
         }) {
-            return record(request, method: "oauth2.token", user: nil, batchPart: nil, response: answer, fault: describe(rule))
+            return record(request, .oauthToken, user: nil, batchPart: nil, response: answer, fault: describe(rule))
         }
         let now = model.clock.nowMillis
         let minted = model.ids.token(40)
@@ -34,13 +34,13 @@ extension FakeGmail {
         case .failure(let e): response = e.response
         }
         applyFaultEffects(rule, to: &response)
-        return record(request, method: "oauth2.token", user: nil, batchPart: nil, response: response, fault: rule.map { describe($0) })
+        return record(request, .oauthToken, user: nil, batchPart: nil, response: response, fault: rule.map { describe($0) })
     }
 
     /// Auto-approving consent: redirects to `redirect_uri` with `code` and the caller's `state`.
     /// The user is `login_hint`, else the first mailbox.
     func consent(_ request: FakeRequest) -> FakeResponse {
-        count("oauth2.auth")
+        count(.oauthConsent)
         guard let clientID = request.queryValue("client_id"), oauth.clients[clientID] != nil else {
             return FakeResponse(status: 401, headers: [("Content-Type", "text/plain")], body: Array("Error 401: invalid_client".utf8))
         }
@@ -61,7 +61,7 @@ extension FakeGmail {
         items.append(URLQueryItem(name: "scope", value: scopes.sorted().joined(separator: " ")))
         comps.queryItems = items
         let location = comps.string ?? redirect
-        return record(request, method: "oauth2.auth", user: user, batchPart: nil,
+        return record(request, .oauthConsent, user: user, batchPart: nil,
                       response: FakeResponse(status: 302, headers: [("Location", location)], body: []), fault: nil)
     }
 }

@@ -9,7 +9,7 @@ extension FakeGmail {
     }
 
     struct GmailCall {
-        var method: String          // Gmail method id
+        var method: GmailMethod
         var user: String            // the mailbox (resolved from userId)
         var params: [String]        // path ids after the user
     }
@@ -32,26 +32,27 @@ extension FakeGmail {
             String($0).removingPercentEncoding ?? String($0)
         }
         guard let userId = segments.first, !userId.isEmpty else { return FakeGmailError.badRequest("Missing userId").response }
-        let method: String
+        let method: GmailMethod
         var ids: [String] = []
         switch (request.method, Array(segments.dropFirst())) {
-        case ("GET", ["profile"]): method = "gmail.users.getProfile"
-        case ("GET", ["messages"]): method = "gmail.users.messages.list"
-        case ("GET", let s) where s.count == 2 && s[0] == "messages": method = "gmail.users.messages.get"; ids = [s[1]]
+        case ("GET", ["profile"]): method = .getProfile
+        case ("GET", ["messages"]): method = .messagesList
+        case ("GET", let s) where s.count == 2 && s[0] == "messages": method = .messagesGet; ids = [s[1]]
         case ("GET", let s) where s.count == 4 && s[0] == "messages" && s[2] == "attachments":
-            method = "gmail.users.messages.attachments.get"; ids = [s[1], s[3]]
-        case ("GET", ["history"]): method = "gmail.users.history.list"
-        case ("GET", ["threads"]): method = "gmail.users.threads.list"
-        case ("GET", let s) where s.count == 2 && s[0] == "threads": method = "gmail.users.threads.get"; ids = [s[1]]
-        case ("GET", ["labels"]): method = "gmail.users.labels.list"
-        case ("GET", let s) where s.count == 2 && s[0] == "labels": method = "gmail.users.labels.get"; ids = [s[1]]
+            method = .messagesAttachmentsGet; ids = [s[1], s[3]]
+        case ("GET", ["history"]): method = .historyList
+        case ("GET", ["threads"]): method = .threadsList
+        case ("GET", let s) where s.count == 2 && s[0] == "threads": method = .threadsGet; ids = [s[1]]
+        case ("GET", ["labels"]): method = .labelsList
+        case ("GET", let s) where s.count == 2 && s[0] == "labels": method = .labelsGet; ids = [s[1]]
         default:
-            let resource = segments.dropFirst().first ?? ""
-            count("gmail.users.\(resource).unsupported")
-            return record(request, method: "gmail.users.\(resource)", user: nil, batchPart: batchPart,
+            let unsupported = FakeEndpoint.unsupported(resource: segments.dropFirst().first ?? "")
+            count(unsupported)
+            return record(request, unsupported, user: nil, batchPart: batchPart,
                           response: FakeGmailError.notImplemented("\(request.method) \(path)").response, fault: nil)
         }
-        count(method)
+        let endpoint = FakeEndpoint.gmail(method)
+        count(endpoint)
 
         // Authentication: Bearer header or access_token parameter, valid on the virtual clock.
         let bearer = request.header("Authorization").flatMap { h -> String? in
@@ -59,28 +60,28 @@ extension FakeGmail {
             return parts.count == 2 && parts[0].lowercased() == "bearer" ? String(parts[1]) : nil
         } ?? request.queryValue("access_token") ?? request.queryValue("oauth_token")
         guard let token = bearer else {
-            return record(request, method: method, user: nil, batchPart: batchPart, response: FakeGmailError.loginRequired.response, fault: nil)
+            return record(request, endpoint, user: nil, batchPart: batchPart, response: FakeGmailError.loginRequired.response, fault: nil)
         }
         guard let grant = oauth.accessTokens[token], grant.expiresAtMillis > model.clock.nowMillis else {
-            return record(request, method: method, user: nil, batchPart: batchPart, response: FakeGmailError.invalidCredentials.response, fault: nil)
+            return record(request, endpoint, user: nil, batchPart: batchPart, response: FakeGmailError.invalidCredentials.response, fault: nil)
         }
         guard grant.scopes.contains(where: { OAuthServer.gmailReadScopes.contains($0) }) else {
-            return record(request, method: method, user: grant.email, batchPart: batchPart, response: FakeGmailError.insufficientScope.response, fault: nil)
+            return record(request, endpoint, user: grant.email, batchPart: batchPart, response: FakeGmailError.insufficientScope.response, fault: nil)
         }
         let user = grant.email
         if userId != "me" && userId.lowercased() != user.lowercased() {
-            return record(request, method: method, user: user, batchPart: batchPart,
+            return record(request, endpoint, user: user, batchPart: batchPart,
                           response: FakeGmailError.delegationDenied(userId).response, fault: nil)
         }
         guard model.mailbox(user) != nil else {
-            return record(request, method: method, user: user, batchPart: batchPart, response: FakeGmailError.mailServiceNotEnabled.response, fault: nil)
+            return record(request, endpoint, user: user, batchPart: batchPart, response: FakeGmailError.mailServiceNotEnabled.response, fault: nil)
         }
 
         // Scripted faults come first: a faulted call is not charged.
-        let call = FaultPlan.Call(method: method, httpMethod: request.method, path: path, user: user, batchPart: batchPart)
+        let call = FaultPlan.Call(endpoint: endpoint, httpMethod: request.method, path: path, user: user, batchPart: batchPart)
         let rule = faults.pick(call, random: &model.random)
         if let rule, let answer = faultAnswer(rule) {
-            return record(request, method: method, user: user, batchPart: batchPart, response: answer, fault: describe(rule))
+            return record(request, endpoint, user: user, batchPart: batchPart, response: answer, fault: describe(rule))
         }
 
         // Quota, then the call itself.
@@ -92,12 +93,12 @@ extension FakeGmail {
             let e: FakeGmailError = quota.config.perUserStatus == 403
                 ? FakeGmailError(code: 403, message: "User-rate limit exceeded.  Retry after \(retry)", reason: "userRateLimitExceeded", domain: "usageLimits")
                 : FakeGmailError(code: 429, message: "User-rate limit exceeded.  Retry after \(retry)", reason: "rateLimitExceeded", domain: "usageLimits")
-            return record(request, method: method, user: user, batchPart: batchPart, response: e.response, fault: "quota: user")
+            return record(request, endpoint, user: user, batchPart: batchPart, response: e.response, fault: "quota: user")
         case .projectExhausted(let wait):
             rateLimited[user.lowercased(), default: 0] += 1
             let e = FakeGmailError(code: 403, message: "Rate Limit Exceeded.  Retry after \(rfc3339(model.clock.nowMillis + wait))",
                                    reason: "rateLimitExceeded", domain: "usageLimits")
-            return record(request, method: method, user: user, batchPart: batchPart, response: e.response, fault: "quota: project")
+            return record(request, endpoint, user: user, batchPart: batchPart, response: e.response, fault: "quota: project")
         }
         var response: FakeResponse
         do {
@@ -109,7 +110,7 @@ extension FakeGmail {
             response = FakeGmailError.fault(status: 500, reason: nil, message: nil).response
         }
         applyFaultEffects(rule, to: &response)
-        return record(request, method: method, user: user, batchPart: batchPart, response: response, fault: rule.map { describe($0) })
+        return record(request, endpoint, user: user, batchPart: batchPart, response: response, fault: rule.map { describe($0) })
     }
 
     /// The effects of a fired rule that come before the call is served: its latency passes on the virtual
@@ -142,11 +143,12 @@ extension FakeGmail {
         response.transportFault = rule?.transport
     }
 
-    func count(_ method: String) { requestCounts[method, default: 0] += 1 }
+    func count(_ endpoint: FakeEndpoint) { requestCounts[endpoint.counterName, default: 0] += 1 }
 
-    func record(_ request: FakeRequest, method: String, user: String?, batchPart: Int?, response: FakeResponse, fault: String?) -> FakeResponse {
+    func record(_ request: FakeRequest, _ endpoint: FakeEndpoint, user: String?, batchPart: Int?, response: FakeResponse,
+                fault: String?) -> FakeResponse {
         journaled += 1
-        journalEntries.append(JournalEntry(seq: journaled, atMillis: model.clock.nowMillis, method: method,
+        journalEntries.append(JournalEntry(seq: journaled, atMillis: model.clock.nowMillis, method: endpoint.journalName,
                                            httpMethod: request.method, path: request.path, user: user, batchPart: batchPart,
                                            status: response.status, fault: fault ?? response.transportFault.map { "transport: \($0.rawValue)" }))
         // Drop the oldest in slices of a tenth, so trimming stays amortised O(1) per request.

@@ -63,7 +63,7 @@ public struct AttachmentDownloader: Sendable {
         var refetched = false
         while true {
             do {
-                guard let aid = attachmentId else { throw GmailAPIError(classification: .messageGone, method: "gmail.users.messages.attachments.get",
+                guard let aid = attachmentId else { throw GmailAPIError(classification: .messageGone, method: .messagesAttachmentsGet,
                                                                          status: 404, reason: "notFound", message: "no attachment id") }
                 let body = try await client.getAttachment(mailbox: job.mailbox, messageId: job.gmailId, attachmentId: aid)
                 let bytes = Base64.decode(Array((body.data ?? "").utf8))

@@ -122,11 +122,11 @@ public actor OAuthTokenProvider: AccessTokenProvider {
             ("client_id", client.id), ("client_secret", client.secret),
         ], transport: transport)
         guard let refresh = answer.refresh_token else {
-            throw GmailAPIError(classification: .needsAdmin, method: "oauth2.token", status: 200, reason: "no_refresh_token",
+            throw GmailAPIError(classification: .needsAdmin, method: .oauthToken, status: 200, reason: "no_refresh_token",
                                 message: "Google returned no refresh token (consent without access_type=offline?)")
         }
         guard let access = answer.access_token else {
-            throw GmailAPIError(classification: .needsAdmin, method: "oauth2.token", status: 200, reason: "no_access_token", message: "Google returned no access token")
+            throw GmailAPIError(classification: .needsAdmin, method: .oauthToken, status: 200, reason: "no_access_token", message: "Google returned no access token")
         }
         let consented = try await profileAddress(accessToken: access)
         guard consented.caseInsensitiveCompare(mailbox) == .orderedSame else { throw ConsentFailure.wrongAccount(consented: consented, expected: mailbox) }
@@ -139,12 +139,12 @@ public actor OAuthTokenProvider: AccessTokenProvider {
         let now = clock.now()
         if !forceRefresh, let c = cache[mailbox.lowercased()], c.expiresAt.timeIntervalSince(now) > 120 { return c.token }
         guard let sealed = try await store.sealedRefreshToken(for: mailbox) else {
-            throw GmailAPIError(classification: .needsAdmin, method: "oauth2.token", status: nil, reason: "not_enrolled",
+            throw GmailAPIError(classification: .needsAdmin, method: .oauthToken, status: nil, reason: "not_enrolled",
                                 message: "no refresh token stored for this mailbox; the user must complete the consent flow")
         }
         let refresh: String
         do { refresh = try box.open(sealed, for: mailbox) } catch let f as SecretBox.Failure {
-            throw GmailAPIError(classification: .needsAdmin, method: "oauth2.token", status: nil, reason: "undecryptable_token", message: f.description)
+            throw GmailAPIError(classification: .needsAdmin, method: .oauthToken, status: nil, reason: "undecryptable_token", message: f.description)
         }
         // A row from before v2 (raw key, not bound to its mailbox) is written again in the current format.
         if SecretBox.needsReseal(sealed) { try await store.saveSealedRefreshToken(try box.seal(refresh, for: mailbox), for: mailbox) }
@@ -161,14 +161,14 @@ public actor OAuthTokenProvider: AccessTokenProvider {
         do {
             response = try await transport.send(TransportRequest(method: "GET", url: apiBaseURL + "/gmail/v1/users/me/profile",
                                                                  headers: [("Authorization", "Bearer " + accessToken)],
-                                                                 operation: "gmail.users.getProfile", timeout: .seconds(30)))
+                                                                 operation: .getProfile, timeout: .seconds(30)))
         } catch let e as TransportError {
-            throw GmailAPIError(classification: .retryAfterBackoff, method: "gmail.users.getProfile", status: nil, reason: e.failure.rawValue,
+            throw GmailAPIError(classification: .retryAfterBackoff, method: .getProfile, status: nil, reason: e.failure.rawValue,
                                 message: "Gmail unreachable while checking the consenting account")
         }
         struct Profile: Decodable { var emailAddress: String? }
         guard response.status == 200, let address = (try? JSONDecoder().decode(Profile.self, from: Data(response.body)))?.emailAddress else {
-            throw GmailAPIError(classification: .permanent, method: "gmail.users.getProfile", status: response.status, reason: "profile_unavailable",
+            throw GmailAPIError(classification: .permanent, method: .getProfile, status: response.status, reason: "profile_unavailable",
                                 message: "could not read the consenting account's address")
         }
         return address

@@ -35,8 +35,9 @@ public struct TransportError: Error, Sendable, Equatable {
 /// A failed Gmail or OAuth call, with enough context to act on and nothing secret in it.
 public struct GmailAPIError: Error, Sendable, Equatable, CustomStringConvertible {
     public var classification: FailureClass
-    /// Gmail method id (`gmail.users.messages.get`) or `oauth2.token`.
-    public var method: String
+    /// The Gmail method or OAuth operation that failed; prints as Google's id (`gmail.users.messages.get`,
+    /// `oauth2.token`), so error texts read as they always have.
+    public var method: GmailMethod
     public var status: Int?
     /// Google's `errors[0].reason`, the OAuth `error` code, or the transport failure.
     public var reason: String?
@@ -47,7 +48,7 @@ public struct GmailAPIError: Error, Sendable, Equatable, CustomStringConvertible
     /// Attempts made before giving up.
     public var attempts: Int
 
-    public init(classification: FailureClass, method: String, status: Int?, reason: String?, message: String,
+    public init(classification: FailureClass, method: GmailMethod, status: Int?, reason: String?, message: String,
                 retryAfter: Date? = nil, attempts: Int = 1) {
         self.classification = classification
         self.method = method
@@ -76,7 +77,23 @@ public enum ErrorClassifier {
                                                "invalid_client", "deleted_client", "disabled_client", "org_internal", "invalid_scope"]
     static let retryOAuth: Set<String> = ["internal_failure", "server_error", "temporarily_unavailable"]
 
-    public static func classify(status: Int?, reason: String?, oauthError: String?, transport: TransportFailure?, method: String) -> FailureClass {
+    /// Classifies a failed call. The method matters only for a 404: on `history.list` the cursor has
+    /// expired, on `messages.get` or `messages.attachments.get` the message is gone.
+    public static func classify(status: Int?, reason: String?, oauthError: String?, transport: TransportFailure?,
+                                method: GmailMethod) -> FailureClass {
+        classify(status: status, reason: reason, oauthError: oauthError, transport: transport, knownMethod: method)
+    }
+
+    /// `classify` for a caller holding a method id as text (Google's id, as logged or journaled): the id
+    /// is parsed into a `GmailMethod`; text naming no known method gets no method-specific meaning.
+    public static func classify(status: Int?, reason: String?, oauthError: String?, transport: TransportFailure?,
+                                method: String) -> FailureClass {
+        classify(status: status, reason: reason, oauthError: oauthError, transport: transport,
+                 knownMethod: GmailMethod(rawValue: method))
+    }
+
+    private static func classify(status: Int?, reason: String?, oauthError: String?, transport: TransportFailure?,
+                                 knownMethod method: GmailMethod?) -> FailureClass {
         if transport != nil { return .retryAfterBackoff }
         if let o = oauthError {
             if retryOAuth.contains(o) { return .retryAfterBackoff }
@@ -95,9 +112,11 @@ public enum ErrorClassifier {
         case 400:
             return reason == "failedPrecondition" ? .needsAdmin : .permanent
         case 404:
-            if method == "gmail.users.history.list" { return .historyExpired }
-            if method == "gmail.users.messages.get" || method == "gmail.users.messages.attachments.get" { return .messageGone }
-            return .permanent
+            switch method {
+            case .historyList?: return .historyExpired
+            case .messagesGet?, .messagesAttachmentsGet?: return .messageGone
+            default: return .permanent
+            }
         case 408, 500, 502, 503, 504: return .retryAfterBackoff
         default: return s >= 500 ? .retryAfterBackoff : .permanent
         }

@@ -9,7 +9,7 @@ extension GmailClient {
     /// Results come back in request order: a message, or the typed error that ended its retries.
     public func batchGetMessages(mailbox: String, ids: [String], format: Format = .full,
                                  metadataHeaders: [String] = []) async throws -> [Result<GmailMessageResource, GmailAPIError>] {
-        let method = "gmail.users.messages.get"
+        let method = GmailMethod.messagesGet
         var results = [Result<GmailMessageResource, GmailAPIError>?](repeating: nil, count: ids.count)
         var machines: [Int: RetryStateMachine<SplitMix>] = [:]
         var attempts: [Int: Int] = [:]
@@ -30,11 +30,11 @@ extension GmailClient {
             body += "--\(boundary)--\r\n"
             let bytes = Array(body.utf8)
             outerAttempts += 1
-            let sent = try await send(method: "batch", mailbox: mailbox, units: costs.cost(method) * chunk.count, forceRefresh: forceRefresh,
+            let sent = try await send(method: .batch, mailbox: mailbox, units: costs.cost(method) * chunk.count, forceRefresh: forceRefresh,
                                       attempts: outerAttempts) { token in
                 TransportRequest(method: "POST", url: "\(self.baseURL)/batch/gmail/v1",
                                  headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "multipart/mixed; boundary=\(boundary)")],
-                                 body: bytes, operation: "batch")
+                                 body: bytes, operation: .batch)
             }
             forceRefresh = false
             // The whole batch failed: retry the chunk as a unit, on the same path as a single call.

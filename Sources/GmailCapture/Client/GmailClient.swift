@@ -55,7 +55,7 @@ public actor GmailClient {
     // MARK: - Methods
 
     public func getProfile(mailbox: String) async throws -> GmailProfile {
-        try await call("gmail.users.getProfile", mailbox: mailbox, path: "profile", query: [])
+        try await call(.getProfile, mailbox: mailbox, path: "profile", query: [])
     }
 
     public func listMessages(mailbox: String, q: String? = nil, labelIds: [String] = [], includeSpamTrash: Bool = false,
@@ -65,15 +65,15 @@ public actor GmailClient {
         for l in labelIds { query.append(("labelIds", l)) }
         if includeSpamTrash { query.append(("includeSpamTrash", "true")) }
         if let p = pageToken { query.append(("pageToken", p)) }
-        return try await call("gmail.users.messages.list", mailbox: mailbox, path: "messages", query: query)
+        return try await call(.messagesList, mailbox: mailbox, path: "messages", query: query)
     }
 
     public func getMessage(mailbox: String, id: String, format: Format = .full, metadataHeaders: [String] = []) async throws -> GmailMessageResource {
-        try await call("gmail.users.messages.get", mailbox: mailbox, path: "messages/\(id)", query: Self.getQuery(format, metadataHeaders))
+        try await call(.messagesGet, mailbox: mailbox, path: "messages/\(id)", query: Self.getQuery(format, metadataHeaders))
     }
 
     public func getAttachment(mailbox: String, messageId: String, attachmentId: String) async throws -> GmailMessagePartBody {
-        try await call("gmail.users.messages.attachments.get", mailbox: mailbox, path: "messages/\(messageId)/attachments/\(attachmentId)", query: [])
+        try await call(.messagesAttachmentsGet, mailbox: mailbox, path: "messages/\(messageId)/attachments/\(attachmentId)", query: [])
     }
 
     public func listHistory(mailbox: String, startHistoryId: String, historyTypes: [String] = [], pageToken: String? = nil,
@@ -81,11 +81,11 @@ public actor GmailClient {
         var query: [(String, String)] = [("startHistoryId", startHistoryId), ("maxResults", String(maxResults))]
         for t in historyTypes { query.append(("historyTypes", t)) }
         if let p = pageToken { query.append(("pageToken", p)) }
-        return try await call("gmail.users.history.list", mailbox: mailbox, path: "history", query: query)
+        return try await call(.historyList, mailbox: mailbox, path: "history", query: query)
     }
 
     public func listLabels(mailbox: String) async throws -> [GmailLabel] {
-        let list: GmailLabelList = try await call("gmail.users.labels.list", mailbox: mailbox, path: "labels", query: [])
+        let list: GmailLabelList = try await call(.labelsList, mailbox: mailbox, path: "labels", query: [])
         return list.labels ?? []
     }
 
@@ -107,7 +107,7 @@ public actor GmailClient {
         return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
     }
 
-    func call<T: Decodable>(_ method: String, mailbox: String, path: String, query: [(String, String)]) async throws -> T {
+    func call<T: Decodable>(_ method: GmailMethod, mailbox: String, path: String, query: [(String, String)]) async throws -> T {
         let target = url(mailbox, path, query)
         let response = try await perform(method: method, mailbox: mailbox, units: costs.cost(method)) { token in
             TransportRequest(method: "GET", url: target, headers: [("Authorization", "Bearer \(token)")], operation: method)
@@ -121,7 +121,7 @@ public actor GmailClient {
     }
 
     /// Sends with retries; returns the 2xx response or throws the classified error.
-    func perform(method: String, mailbox: String, units: Int, build: (String) -> TransportRequest) async throws -> TransportResponse {
+    func perform(method: GmailMethod, mailbox: String, units: Int, build: (String) -> TransportRequest) async throws -> TransportResponse {
         var machine = RetryStateMachine(policy: retry, random: random.fork())
         var forceRefresh = false
         var attempts = 0
@@ -130,7 +130,7 @@ public actor GmailClient {
             var failure: GmailAPIError
             switch try await send(method: method, mailbox: mailbox, units: units, forceRefresh: forceRefresh, attempts: attempts, build: build) {
             case .success(let r):
-                if (try? JSONSerialization.jsonObject(with: Data(r.body))) != nil || r.body.isEmpty || method == "batch" { return r }
+                if (try? JSONSerialization.jsonObject(with: Data(r.body))) != nil || r.body.isEmpty || method == .batch { return r }
                 failure = GmailAPIError(classification: .retryAfterBackoff, method: method, status: r.status, reason: "malformedBody",
                                         message: "response body is not JSON (truncated or malformed)", attempts: attempts)
             case .failure(let e):
@@ -173,7 +173,7 @@ public actor GmailClient {
     /// The one place a request is sent: its quota charged first, an access token (refreshed when asked),
     /// the per-mailbox in-flight gate, the transport. A credential error, a transport failure or a non-2xx
     /// answer comes back as the classified error; only cancellation and quota waits throw.
-    func send(method: String, mailbox: String, units: Int, forceRefresh: Bool, attempts: Int,
+    func send(method: GmailMethod, mailbox: String, units: Int, forceRefresh: Bool, attempts: Int,
               build: (String) -> TransportRequest) async throws -> Result<TransportResponse, GmailAPIError> {
         try await limiter.acquire(units: units, mailbox: mailbox)
         let token: String
@@ -197,7 +197,7 @@ public actor GmailClient {
         }
     }
 
-    func error(for r: TransportResponse, method: String, attempts: Int) -> GmailAPIError {
+    func error(for r: TransportResponse, method: GmailMethod, attempts: Int) -> GmailAPIError {
         let parsed = ErrorClassifier.parseGoogleError(r.body)
         let cls = ErrorClassifier.classify(status: r.status, reason: parsed.reason, oauthError: nil, transport: nil, method: method)
         return GmailAPIError(classification: cls, method: method, status: r.status, reason: parsed.reason,

@@ -29,17 +29,17 @@ public struct TokenBucket: Sendable, Equatable {
 
 /// Gmail's per-method unit costs, as the client budgets them.
 public struct QuotaCostTable: Sendable, Equatable {
-    public var costs: [String: Int]
+    /// Units per method; a method missing from the table is budgeted 5 units.
+    public var costs: [GmailMethod: Int]
 
-    public func cost(_ method: String) -> Int { costs[method] ?? 5 }
+    public func cost(_ method: GmailMethod) -> Int { costs[method] ?? 5 }
 
     public static let classic = QuotaCostTable(costs: [
-        "gmail.users.getProfile": 1, "gmail.users.messages.list": 5, "gmail.users.messages.get": 5,
-        "gmail.users.messages.attachments.get": 5, "gmail.users.history.list": 2, "gmail.users.threads.list": 10,
-        "gmail.users.threads.get": 10, "gmail.users.labels.list": 1, "gmail.users.labels.get": 1, "oauth2.token": 0,
+        .getProfile: 1, .messagesList: 5, .messagesGet: 5, .messagesAttachmentsGet: 5, .historyList: 2, .threadsList: 10,
+        .threadsGet: 10, .labelsList: 1, .labelsGet: 1, .oauthToken: 0,
     ])
     public static let table2026 = QuotaCostTable(costs: classic.costs.merging([
-        "gmail.users.messages.get": 20, "gmail.users.messages.attachments.get": 20, "gmail.users.threads.get": 40,
+        .messagesGet: 20, .messagesAttachmentsGet: 20, .threadsGet: 40,
     ]) { $1 })
 
     public static func from(_ c: CaptureConfig.QuotaCosts) -> QuotaCostTable { c == .classic ? .classic : .table2026 }

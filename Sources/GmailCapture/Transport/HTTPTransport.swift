@@ -7,7 +7,8 @@ public struct TransportRequest: Sendable {
     public var url: String
     public var headers: [(String, String)]
     public var body: [UInt8]
-    /// Gmail method id (`gmail.users.messages.get`), `batch` or `oauth2.token`.
+    /// What the request does, as a label: a `GmailMethod`'s id (`gmail.users.messages.get`, `batch`,
+    /// `oauth2.token`) for the client's own calls; free text for requests that are none of those.
     public var operation: String
     public var timeout: Duration
 
@@ -19,6 +20,12 @@ public struct TransportRequest: Sendable {
         self.body = body
         self.operation = operation
         self.timeout = timeout
+    }
+
+    /// A request performing one of the client's operations (the label is its id).
+    public init(method: String, url: String, headers: [(String, String)] = [], body: [UInt8] = [], operation: GmailMethod,
+                timeout: Duration = .seconds(60)) {
+        self.init(method: method, url: url, headers: headers, body: body, operation: operation.rawValue, timeout: timeout)
     }
 }
 
