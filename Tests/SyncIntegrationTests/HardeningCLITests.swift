@@ -248,21 +248,24 @@ import Darwin
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = port.bigEndian
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connectedAt = Date()
         let connected = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         try #require(connected == 0)
         // Half a request line, then silence.
         _ = "GET /api/email/st".withCString { send(fd, $0, 17, 0) }
         var buffer = [UInt8](repeating: 0, count: 64)
-        try await Task.sleep(for: .milliseconds(200))
-        #expect(recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT)) < 0 && errno == EAGAIN, "closed too early")
-        var closed = false
+        // Not closed early: the server cannot have started its idle timer before `connect`, so the close
+        // must come at least the timeout after `connected`. Measured instead of slept-and-checked, so a busy
+        // machine that delays this task cannot make a correct server look early.
+        var closedAfter: TimeInterval?
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             let n = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
-            if n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { closed = true; break }
-            try await Task.sleep(for: .milliseconds(100))
+            if n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { closedAfter = Date().timeIntervalSince(connectedAt); break }
+            try await Task.sleep(for: .milliseconds(50))
         }
-        #expect(closed, "an idle connection was still open after 10 s with --idle-timeout 1")
+        let after = try #require(closedAfter, "an idle connection was still open after 10 s with --idle-timeout 1")
+        #expect(after >= 0.95, "closed \(after) s after connecting, before the 1 s idle timeout")
     }
 
     static let demoTeammates = ["alex@firm.example", "sam@firm.example", "kim@firm.example", "lee@firm.example", "pat@firm.example"]
