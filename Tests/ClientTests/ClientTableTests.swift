@@ -150,10 +150,13 @@ struct BatchCase: Sendable, CustomTestStringConvertible {
         // batch holds only the 15 left).
         BatchCase(name: "one refusal halves and sets the ceiling one below", limit: 50, messages: 120, faults: [refuse(part: 0)],
                   sizes: [50, 25, 31, 15], batchSize: 47, batchCeiling: 49),
-        // 40 sent (all there is), 10 refused: ceiling 40 - 10 = 30; the size (50) is halved to 25; the clean
-        // batch of the 10 retried parts grows it to min(30, 25 + 6) = 30.
-        BatchCase(name: "ten refusals set the ceiling to what was accepted", limit: 50, messages: 40, faults: (0..<10).map { refuse(part: $0) },
-                  sizes: [40, 10], batchSize: 30, batchCeiling: 30),
+        // 40 sent (all there is, short of the size 50), 10 refused: a short batch says nothing about the
+        // ceiling (stays 50); the size is halved to 25; the clean batch of the 10 retried parts grows it to 25 + 6 = 31.
+        BatchCase(name: "refusals in a short last batch halve the size but keep the ceiling", limit: 50, messages: 40,
+                  faults: (0..<10).map { refuse(part: $0) }, sizes: [40, 10], batchSize: 31, batchCeiling: 50),
+        // 30 sent at the full size 30, 10 refused: ceiling 30 - 10 = 20, size 15; the clean batch of 10 grows it to 15 + 3 = 18.
+        BatchCase(name: "ten refusals in a full batch set the ceiling to what was accepted", limit: 30, messages: 30,
+                  faults: (0..<10).map { refuse(part: $0) }, sizes: [30, 10], batchSize: 18, batchCeiling: 20),
         // 403 userRateLimitExceeded is a refusal too: ceiling 19, size 10; clean: 10 + 2 = 12.
         BatchCase(name: "a 403 rate limit counts as a refusal", limit: 20, messages: 20,
                   faults: [FaultRule(method: "messages.get", batchPart: 3, status: 403, reason: "userRateLimitExceeded", count: 1)],
@@ -186,5 +189,30 @@ struct BatchCase: Sendable, CustomTestStringConvertible {
         #expect(ClientBatchTests.batchSizes(await h.fake.journal()) == c.sizes)
         #expect(await h.client.batchSize == c.batchSize)
         #expect(await h.client.batchCeiling == c.batchCeiling)
+    }
+}
+
+@Suite struct BatchSizerTests {
+    /// Gmail's concurrency limit is per user: one mailbox's refusals never shrink another's batches.
+    @Test func sizingIsPerMailbox() async throws {
+        let h = try await Harness.make(messages: 40, batchLimit: 20)
+        try await h.fake.addFault(FaultRule(method: "messages.get", batchPart: 0, status: 429, count: 1))
+        _ = try await h.client.batchGetMessages(mailbox: Harness.user, ids: h.ids, format: .minimal)
+        #expect(await h.client.batchCeiling(for: Harness.user) == 19)
+        #expect(await h.client.batchSize(for: "someone-else@firm.example") == 20)
+        #expect(await h.client.batchCeiling(for: "someone-else@firm.example") == 20)
+    }
+
+    @Test(arguments: [
+        // (sent, refused, clean) steps from a fresh sizer of limit 10 -> (size, ceiling) after the last step
+        ([(10, 2, false)], 5, 8),
+        ([(4, 2, false)], 5, 10),  // short batch: the ceiling stays
+        ([(10, 2, false), (5, 0, true), (6, 0, true)], 7, 8),
+        ([(10, 9, false), (1, 1, false)], 1, 1),
+    ] as [([(Int, Int, Bool)], Int, Int)])
+    func stepsByHand(steps: [(Int, Int, Bool)], size: Int, ceiling: Int) {
+        var s = BatchSizer(limit: 10)
+        for (sent, refused, clean) in steps { s.record(sent: sent, rateLimited: refused, clean: clean) }
+        #expect(s.size == size && s.ceiling == ceiling)
     }
 }

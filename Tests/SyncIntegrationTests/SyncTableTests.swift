@@ -115,6 +115,8 @@ struct PolicyCase: Sendable, CustomTestStringConvertible {
                    participants: ["jdoe@googlemail.com"], decision: .exclude("blocked address")),
         PolicyCase(name: "a blocked domain", blocklist: ["payroll.example"], participants: ["anyone@payroll.example"],
                    decision: .exclude("blocked domain")),
+        PolicyCase(name: "a blocked domain written with a trailing dot (FQDN)", blocklist: ["payroll.example."], participants: ["anyone@payroll.example"],
+                   decision: .exclude("blocked domain")),
         PolicyCase(name: "a blocked domain written @domain, in capitals", blocklist: ["@PAYROLL.example"], participants: ["anyone@Payroll.Example"],
                    decision: .exclude("blocked domain")),
         PolicyCase(name: "a blocked domain covers its subdomains", blocklist: ["payroll.example"], participants: ["x@mail.eu.payroll.example"],

@@ -19,7 +19,7 @@ extension GmailClient {
         let query = Self.getQuery(format, metadataHeaders).map { "\(Self.escape($0.0))=\(Self.escape($0.1))" }.joined(separator: "&")
         var outerAttempts = 0
         while !pending.isEmpty {
-            let chunk = Array(pending.prefix(batchSize))
+            let chunk = Array(pending.prefix(batchSize(for: mailbox)))
             pending.removeFirst(chunk.count)
             let boundary = "batch_gmailcapture_\(random.next() & 0xFFFF_FFFF)"
             var body = ""
@@ -90,7 +90,7 @@ extension GmailClient {
                 }
                 machines[i] = machine
             }
-            adapt(sent: chunk.count, rateLimited: rateLimitedParts, clean: retryNow.isEmpty)
+            adapt(mailbox, sent: chunk.count, rateLimited: rateLimitedParts, clean: retryNow.isEmpty)
             if !retryNow.isEmpty {
                 pending.insert(contentsOf: retryNow, at: 0)
                 if wait > .zero { try await clock.sleep(for: wait) }
@@ -120,23 +120,53 @@ extension GmailClient {
 }
 
 extension GmailClient {
-    /// Batch size control. Rate-limited parts set a ceiling just under what Gmail accepted
-    /// (sent - refused) and at least halve the size; clean batches grow it back a quarter at a time up to
-    /// the ceiling; after 20 clean batches at the ceiling it is probed 5 higher (up to `batchLimit`).
-    func adapt(sent: Int, rateLimited: Int, clean: Bool) {
+    /// The batch size a mailbox's next batch uses.
+    public func batchSize(for mailbox: String) -> Int { sizers[mailbox.lowercased()]?.size ?? batchLimit }
+    /// The largest batch size known to pass for a mailbox without rate errors.
+    public func batchCeiling(for mailbox: String) -> Int { sizers[mailbox.lowercased()]?.ceiling ?? batchLimit }
+    /// The smallest current batch size over the mailboxes seen (`batchLimit` before any batch).
+    public var batchSize: Int { sizers.values.map(\.size).min() ?? batchLimit }
+    /// The smallest ceiling over the mailboxes seen (`batchLimit` before any batch).
+    public var batchCeiling: Int { sizers.values.map(\.ceiling).min() ?? batchLimit }
+
+    func adapt(_ mailbox: String, sent: Int, rateLimited: Int, clean: Bool) {
+        var sizer = sizers[mailbox.lowercased()] ?? BatchSizer(limit: batchLimit)
+        sizer.record(sent: sent, rateLimited: rateLimited, clean: clean)
+        sizers[mailbox.lowercased()] = sizer
+    }
+}
+
+/// Batch size control for one mailbox, as a value type (tested without a client). Rate-limited parts in
+/// a batch sent at the current size set a ceiling just under what Gmail accepted (sent - refused); any
+/// rate-limited batch at least halves the size (a short batch, sent because few ids were left, says
+/// nothing about the ceiling). Clean batches grow the size back a quarter at a time up to the ceiling;
+/// after 20 clean batches at the ceiling it is probed 5 higher (up to `limit`).
+public struct BatchSizer: Sendable, Equatable {
+    public let limit: Int
+    public private(set) var size: Int
+    public private(set) var ceiling: Int
+    var cleanStreak = 0
+
+    public init(limit: Int) {
+        self.limit = max(1, limit)
+        size = self.limit
+        ceiling = self.limit
+    }
+
+    public mutating func record(sent: Int, rateLimited: Int, clean: Bool) {
         if rateLimited > 0 {
-            batchCeiling = max(1, min(batchCeiling, sent - rateLimited))
-            batchSize = max(1, min(batchSize / 2, batchCeiling))
+            if sent >= size { ceiling = max(1, min(ceiling, sent - rateLimited)) }
+            size = max(1, min(size / 2, ceiling))
             cleanStreak = 0
             return
         }
         guard clean else { return }
         cleanStreak += 1
-        if batchSize < batchCeiling {
-            batchSize = min(batchCeiling, batchSize + max(1, batchSize / 4))
-        } else if cleanStreak >= 20 && batchCeiling < batchLimit {
-            batchCeiling = min(batchLimit, batchCeiling + 5)
-            batchSize = batchCeiling
+        if size < ceiling {
+            size = min(ceiling, size + max(1, size / 4))
+        } else if cleanStreak >= 20 && ceiling < limit {
+            ceiling = min(limit, ceiling + 5)
+            size = ceiling
             cleanStreak = 0
         }
     }

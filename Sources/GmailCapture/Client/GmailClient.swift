@@ -24,11 +24,9 @@ public actor GmailClient {
     let clock: any CaptureClock
     let logger: Logger
     var random: SplitMix
-    /// Current batch size (adaptive: halves on rate errors, grows back on clean batches).
-    public internal(set) var batchSize: Int
-    /// Highest batch size known to be accepted without rate errors.
-    public internal(set) var batchCeiling: Int
-    var cleanStreak = 0
+    /// Batch sizing per mailbox: Gmail's concurrency limit is per user, so one mailbox's refusals never
+    /// shrink another's batches.
+    var sizers: [String: BatchSizer] = [:]
     /// The configured largest batch (default 25: the size real Gmail served without inner 429s in the
     /// field notes; never more than Google's recommended 50).
     public let batchLimit: Int
@@ -48,8 +46,6 @@ public actor GmailClient {
         self.logger = logger
         random = SplitMix(seed: seed)
         self.batchLimit = max(1, min(batchLimit, Self.maxBatchSize))
-        batchSize = self.batchLimit
-        batchCeiling = self.batchLimit
     }
 
     // MARK: - Methods

@@ -15,7 +15,13 @@ public struct CapturePolicy: Sendable, Equatable {
         self.skipLabels = skipLabels
         for entry in blocklist.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) where !entry.isEmpty {
             if entry.contains("@"), let c = AddressNormalizer.canonical(entry) { blockedAddresses.insert(c) }
-            else { blockedDomains.insert(entry.hasPrefix("@") ? String(entry.dropFirst()) : entry) }
+            else {
+                // "@payroll.example", "payroll.example." and "payroll.example" name the same domain.
+                var domain = Substring(entry)
+                while domain.hasPrefix("@") || domain.hasPrefix(".") { domain = domain.dropFirst() }
+                while domain.hasSuffix(".") { domain = domain.dropLast() }
+                if !domain.isEmpty { blockedDomains.insert(String(domain)) }
+            }
         }
     }
 

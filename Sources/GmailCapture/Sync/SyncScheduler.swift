@@ -137,14 +137,17 @@ public actor SyncScheduler: Service {
             for await trigger in self.triggers {
                 if Task.isCancelled { break }
                 self.coalescer.withLock { $0.start(trigger) }
-                await self.handle(trigger)
+                let outcomes = await self.handle(trigger)
+                // The run is over before anyone can see its outcome: a trigger from then on queues a new run.
                 if self.coalescer.withLock({ $0.finish(trigger) }) { self.continuation.yield(trigger) }
+                await self.record(outcomes)
             }
         }
         continuation.finish()
     }
 
-    func handle(_ trigger: Trigger) async {
+    /// Runs a trigger; returns its outcomes (recorded by the caller once the coalescer knows it ended).
+    func handle(_ trigger: Trigger) async -> [SyncOutcome] {
         switch trigger {
         case .all:
             let targets = ((try? await engine.database.accounts()) ?? []).filter { $0.enabled && !running.contains($0.email) }
@@ -152,13 +155,13 @@ public actor SyncScheduler: Service {
             running.formUnion(names)
             let outcomes = (try? await engine.syncAll(concurrency: concurrency)) ?? []
             running.subtract(names)
-            record(outcomes)
+            return outcomes
         case .mailbox(let m):
-            guard !running.contains(m) else { return }
+            guard !running.contains(m) else { return [] }
             running.insert(m)
             let o = await engine.sync(mailbox: m)
             running.remove(m)
-            record([o])
+            return [o]
         }
     }
 
