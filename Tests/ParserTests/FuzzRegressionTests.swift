@@ -5,13 +5,19 @@ import MIMEKit
 import TestSupport
 import Testing
 
-/// Inputs that once crashed, hung or blew up the parser under libFuzzer (Fuzz/regressions/). Each is
+/// Inputs that once crashed, hung or blew up the parser under libFuzzer, and hostile inputs made by hand
+/// (Fuzz/regressions/, see its README). Each is
 /// replayed through both front ends, the way the harness feeds them: first byte even = raw RFC 822,
 /// odd = Gmail JSON. Passing means: no crash, bounded output, problems recorded.
 @Suite struct FuzzRegressionTests {
     static let inputs: [String] = TestPaths.files(under: TestPaths.packageRoot.appendingPathComponent("Fuzz/regressions"), suffix: "")
         .filter { !$0.lastPathComponent.hasPrefix(".") && $0.lastPathComponent != "README.md" }
         .map(\.lastPathComponent)
+
+    /// The replay always has inputs (an empty folder would make it check nothing).
+    @Test func thereAreInputsToReplay() {
+        #expect(Self.inputs.count >= 4, "Fuzz/regressions holds \(Self.inputs.count) inputs")
+    }
 
     @Test(arguments: inputs)
     func replays(_ name: String) throws {
