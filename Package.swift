@@ -37,88 +37,108 @@ let package = Package(
         .target(name: "MIMEKit"),
         // The pure parsing core: Gmail message wire types, the canonical message and its two front ends.
         // No I/O dependencies, so the fuzzer builds it alone.
-        .target(name: "CaptureParsing", dependencies: [
-            "MIMEKit",
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        .target(
+            name: "CaptureParsing",
+            dependencies: [
+                "MIMEKit",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         // File and process I/O around the parser: reading message files, the parse benchmark, RSS figures.
         .target(name: "CaptureFiles", dependencies: ["CaptureParsing", "MIMEKit"]),
-        .target(name: "GmailCapture", dependencies: [
-            "MIMEKit", "CaptureParsing",
-            .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "_CryptoExtras", package: "swift-crypto"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HTTPTypes", package: "swift-http-types"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ], resources: [.copy("Migrations")]),
-        .target(name: "FakeGmail", dependencies: [
-            "MIMEKit",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HTTPTypes", package: "swift-http-types"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "_CryptoExtras", package: "swift-crypto"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(
+            name: "GmailCapture",
+            dependencies: [
+                "MIMEKit", "CaptureParsing",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ], resources: [.copy("Migrations")]),
+        .target(
+            name: "FakeGmail",
+            dependencies: [
+                "MIMEKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // Serves GmailCapture's transport seam from an in-process FakeGmail (tests and the demo).
         .target(name: "FakeGmailBridge", dependencies: ["FakeGmail", "GmailCapture"]),
-        .executableTarget(name: "fakegmail-server", dependencies: [
-            "FakeGmail",
-            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ]),
-        .executableTarget(name: "gmail-capture", dependencies: [
-            "GmailCapture", "FakeGmail", "FakeGmailBridge", "MIMEKit", "CaptureFiles",
-            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "NIOCore", package: "swift-nio"),
-        ]),
+        .executableTarget(
+            name: "fakegmail-server",
+            dependencies: [
+                "FakeGmail",
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+        .executableTarget(
+            name: "gmail-capture",
+            dependencies: [
+                "GmailCapture", "FakeGmail", "FakeGmailBridge", "MIMEKit", "CaptureFiles",
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         // Test helpers shared by the test targets (fixture paths, golden files, seeded randomness).
         .target(name: "TestSupport", dependencies: ["CaptureParsing"]),
         // The parse benchmark linked against the parser only (memory figures without the app's libraries).
         .executableTarget(name: "parse-bench", dependencies: ["CaptureParsing", "CaptureFiles"]),
         .testTarget(name: "MIMETests", dependencies: ["MIMEKit", "TestSupport"]),
-        .testTarget(name: "ParserTests", dependencies: ["GmailCapture", "CaptureFiles", "MIMEKit", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(
+            name: "ParserTests",
+            dependencies: ["GmailCapture", "CaptureFiles", "MIMEKit", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "MatcherTests", dependencies: ["GmailCapture", "TestSupport"]),
         .testTarget(name: "ThreadTests", dependencies: ["GmailCapture", "TestSupport"]),
-        .testTarget(name: "RouteTests", dependencies: [
-            "GmailCapture", "FakeGmail", "FakeGmailBridge", "TestSupport",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HTTPTypes", package: "swift-http-types"),
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
-        .testTarget(name: "StorageTests", dependencies: [
-            "GmailCapture", "FakeGmail", "FakeGmailBridge", "TestSupport",
-        ]),
-        .testTarget(name: "FakeGmailTests", dependencies: [
-            "FakeGmail", "MIMEKit", "TestSupport",
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "_CryptoExtras", package: "swift-crypto"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-        ]),
-        .testTarget(name: "ClientTests", dependencies: [
-            "GmailCapture", "FakeGmail", "FakeGmailBridge", "TestSupport",
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "_CryptoExtras", package: "swift-crypto"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .testTarget(
+            name: "RouteTests",
+            dependencies: [
+                "GmailCapture", "FakeGmail", "FakeGmailBridge", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(
+            name: "StorageTests",
+            dependencies: [
+                "GmailCapture", "FakeGmail", "FakeGmailBridge", "TestSupport",
+            ]),
+        .testTarget(
+            name: "FakeGmailTests",
+            dependencies: [
+                "FakeGmail", "MIMEKit", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
+        .testTarget(
+            name: "ClientTests",
+            dependencies: [
+                "GmailCapture", "FakeGmail", "FakeGmailBridge", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "SyncIntegrationTests", dependencies: ["GmailCapture", "FakeGmail", "FakeGmailBridge", "TestSupport"]),
     ]
 )

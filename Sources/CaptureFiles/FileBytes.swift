@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Foundation
-import CaptureParsing
-import Glibc
+    import Foundation
+    import CaptureParsing
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reads a whole file straight into a byte array (one allocation, no Data bridge), or nil.

@@ -35,10 +35,10 @@ public struct ParseBenchmark: Sendable {
         public func text(impl: String) -> String {
             let mib = { (b: Int) in String(format: "%.1f MiB", Double(b) / 1_048_576) }
             return """
-            \(impl): \(messages) messages, \(bytes) bytes in \(String(format: "%.3f", seconds)) s (\(oneAtATime ? "one file at a time" : "corpus in memory"))
-              \(String(format: "%.1f", mbPerSec)) MB/s, \(String(format: "%.0f", messagesPerSec)) messages/s
-              peak RSS \(mib(peakRSSBytes)) (baseline before reading \(mib(baselineRSSBytes)), parsing added \(mib(max(0, peakRSSBytes - baselineRSSBytes))))
-            """
+                \(impl): \(messages) messages, \(bytes) bytes in \(String(format: "%.3f", seconds)) s (\(oneAtATime ? "one file at a time" : "corpus in memory"))
+                  \(String(format: "%.1f", mbPerSec)) MB/s, \(String(format: "%.0f", messagesPerSec)) messages/s
+                  peak RSS \(mib(peakRSSBytes)) (baseline before reading \(mib(baselineRSSBytes)), parsing added \(mib(max(0, peakRSSBytes - baselineRSSBytes))))
+                """
         }
     }
 
@@ -89,7 +89,8 @@ public struct ParseBenchmark: Sendable {
             elapsed = clock.now - start
         }
         let seconds = elapsed.seconds
-        return Result(messages: paths.count, bytes: bytes, seconds: seconds, attachments: attachments, problems: problems,
-                      baselineRSSBytes: baseline, peakRSSBytes: ProcessStats.peakRSSBytes() ?? 0, oneAtATime: oneAtATime)
+        return Result(
+            messages: paths.count, bytes: bytes, seconds: seconds, attachments: attachments, problems: problems,
+            baselineRSSBytes: baseline, peakRSSBytes: ProcessStats.peakRSSBytes() ?? 0, oneAtATime: oneAtATime)
     }
 }

@@ -28,10 +28,12 @@ public actor FakeGmail {
         /// The journal keeps the newest this many requests (a long-running server must not grow without end).
         public var journalLimit: Int
 
-        public init(seed: UInt64 = 1, quota: QuotaConfig = .classic, clockStartMillis: Int64 = 1_704_067_200_000,
-                    historyRetentionRecords: Int? = nil, historyRetentionSeconds: Int64? = nil,
-                    projectID: String = "fake-gmail-project", baseURL: String = "http://fakegmail.invalid",
-                    journalLimit: Int = 100_000) {
+        public init(
+            seed: UInt64 = 1, quota: QuotaConfig = .classic, clockStartMillis: Int64 = 1_704_067_200_000,
+            historyRetentionRecords: Int? = nil, historyRetentionSeconds: Int64? = nil,
+            projectID: String = "fake-gmail-project", baseURL: String = "http://fakegmail.invalid",
+            journalLimit: Int = 100_000
+        ) {
             self.journalLimit = max(1, journalLimit)
             self.seed = seed
             self.quota = quota
@@ -108,7 +110,9 @@ public actor FakeGmail {
 
     /// Delivers a raw RFC 822 message. Without `internalDate` (epoch ms) it arrives "now" on the virtual clock.
     @discardableResult
-    public func insertMessage(user: String, raw: [UInt8], labelIds: [String] = ["INBOX", "UNREAD"], internalDate: Int64? = nil) throws -> InsertedMessage {
+    public func insertMessage(
+        user: String, raw: [UInt8], labelIds: [String] = ["INBOX", "UNREAD"], internalDate: Int64? = nil
+    ) throws -> InsertedMessage {
         let r = try model.insert(user, raw: raw, labelIds: labelIds, internalDate: internalDate)
         return InsertedMessage(id: r.id, threadId: r.threadId, historyId: r.historyId)
     }

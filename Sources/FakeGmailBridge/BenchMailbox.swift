@@ -32,11 +32,12 @@ package struct BenchMailbox: Sendable {
 
     typealias Rng = FakeRandom
 
-    static let words = Array("""
-    the round fund partners portfolio growth revenue board deck term sheet valuation runway hiring customers pipeline market \
-    product launch quarter update metrics churn retention pricing enterprise seed series follow allocation diligence founders \
-    team strategy investment capital allocation introduction meeting schedule thanks regards proposal memo update notes
-    """.split(separator: " ").map(String.init))
+    static let words = Array(
+        """
+        the round fund partners portfolio growth revenue board deck term sheet valuation runway hiring customers pipeline market \
+        product launch quarter update metrics churn retention pricing enterprise seed series follow allocation diligence founders \
+        team strategy investment capital allocation introduction meeting schedule thanks regards proposal memo update notes
+        """.split(separator: " ").map(String.init))
 
     /// The i-th message (stable for a given seed), generated on demand so a large mailbox is never held whole.
     package func message(_ i: Int) -> Message {
@@ -52,11 +53,15 @@ package struct BenchMailbox: Sendable {
         let html = "<html><body><p>" + text.replacingOccurrences(of: "\r\n", with: "</p><p>") + "</p></body></html>"
         var h = "From: Partner <\(from)>\r\nTo: \(mailbox)\r\nSubject: \(i % 4 == 0 ? "" : "Re: ")Update \(thread)\r\n"
         h += "Date: \(Self.rfc822(date))\r\nMessage-ID: <b\(i).\(seed)@bench.example>\r\n"
-        if i % 4 != 0 { h += "In-Reply-To: <b\(i - 1).\(seed)@bench.example>\r\nReferences: <b\(thread * 4).\(seed)@bench.example> <b\(i - 1).\(seed)@bench.example>\r\n" }
+        if i % 4 != 0 {
+            h +=
+                "In-Reply-To: <b\(i - 1).\(seed)@bench.example>\r\nReferences: <b\(thread * 4).\(seed)@bench.example> <b\(i - 1).\(seed)@bench.example>\r\n"
+        }
         h += "MIME-Version: 1.0\r\n"
         let roll = rng.int(0...99)
         let attachmentSize = mix == .small ? 0 : roll == 0 ? rng.int(2_000_000...5_000_000) : roll < 25 ? rng.int(20_000...200_000) : 0
-        var body = "Content-Type: multipart/alternative; boundary=\"alt\(i)\"\r\n\r\n--alt\(i)\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n\(text)\r\n"
+        var body =
+            "Content-Type: multipart/alternative; boundary=\"alt\(i)\"\r\n\r\n--alt\(i)\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n\(text)\r\n"
         body += "--alt\(i)\r\nContent-Type: text/html; charset=UTF-8\r\n\r\n\(html)\r\n--alt\(i)--\r\n"
         let raw: String
         if attachmentSize > 0 {
@@ -66,7 +71,8 @@ package struct BenchMailbox: Sendable {
                 for j in 0..<min(8, attachmentSize - k) { blob[k + j] = UInt8(truncatingIfNeeded: v); v >>= 8 }
             }
             let b64 = Data(blob).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
-            raw = h + "Content-Type: multipart/mixed; boundary=\"mix\(i)\"\r\n\r\n--mix\(i)\r\n" + body + "--mix\(i)\r\n"
+            raw =
+                h + "Content-Type: multipart/mixed; boundary=\"mix\(i)\"\r\n\r\n--mix\(i)\r\n" + body + "--mix\(i)\r\n"
                 + "Content-Type: application/pdf; name=\"doc\(i).pdf\"\r\nContent-Disposition: attachment; filename=\"doc\(i).pdf\"\r\n"
                 + "Content-Transfer-Encoding: base64\r\n\r\n" + b64 + "\r\n--mix\(i)--\r\n"
         } else {
@@ -109,7 +115,8 @@ package struct BenchMailbox: Sendable {
             users[m.mailbox, default: []].append(["eml": "mail/\(i).eml", "labelIds": ["INBOX"], "internalDate": String(m.internalDate)])
         }
         let json: [String: Any] = ["users": accounts.map { ["email": $0, "messages": users[$0] ?? []] }]
-        try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]).write(to: dir.appendingPathComponent("scenario.json"))
+        try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]).write(
+            to: dir.appendingPathComponent("scenario.json"))
         return bytes
     }
 }

@@ -13,7 +13,8 @@ package struct InProcessFakeTransport: HTTPTransport {
     package init(fake: FakeGmail) { self.fake = fake }
 
     package func send(_ request: TransportRequest) async throws -> TransportResponse {
-        let answer = await fake.handle(FakeRequest(method: request.method, target: request.url, headers: request.headers, body: request.body))
+        let answer = await fake.handle(
+            FakeRequest(method: request.method, target: request.url, headers: request.headers, body: request.body))
         switch answer.transportFault {
         case .dropConnection?: throw TransportError(.connectionReset, "connection dropped")
         case .truncateBody?: throw TransportError(.truncatedBody, "body shorter than Content-Length")
@@ -100,7 +101,9 @@ package final class ManualCaptureClock: CaptureClock, Sendable {
 
     package func sleep(for duration: Duration) async throws {
         guard duration > .zero else { return }
-        let id = state.withLock { s -> UInt64 in s.nextID += 1; return s.nextID }
+        let id = state.withLock { s -> UInt64 in
+            s.nextID += 1; return s.nextID
+        }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
                 let cancelled = Task.isCancelled

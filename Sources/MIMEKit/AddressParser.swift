@@ -36,7 +36,9 @@ public enum AddressParser {
         func flushPhrase() {
             defer { phrase.removeAll() }
             let words = phrase.filter { $0 != .space }
-            let meaningful = words.filter { if case .comment = $0 { return false }; return true }
+            let meaningful = words.filter {
+                if case .comment = $0 { return false }; return true
+            }
             if meaningful.isEmpty { return }
             let spec = addrSpec(words)
             if spec.contains("@") {
@@ -239,7 +241,7 @@ public enum AddressParser {
                 if i < b.count { lit.append(b[i]); i += 1 }
                 tokens.append(.atom(lit))
             case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: ","), UInt8(ascii: ":"),
-                 UInt8(ascii: ";"), UInt8(ascii: "@"), UInt8(ascii: "."):
+                UInt8(ascii: ";"), UInt8(ascii: "@"), UInt8(ascii: "."):
                 tokens.append(.special(c))
                 i += 1
             default:
@@ -248,7 +250,8 @@ public enum AddressParser {
                     let d = b[i]
                     if d == 32 || d == 9 || d == 13 || d == 10 || d == UInt8(ascii: "\"") || d == UInt8(ascii: "(")
                         || d == UInt8(ascii: "<") || d == UInt8(ascii: ">") || d == UInt8(ascii: ",") || d == UInt8(ascii: ":")
-                        || d == UInt8(ascii: ";") || d == UInt8(ascii: "@") || d == UInt8(ascii: ".") || d == UInt8(ascii: "[") {
+                        || d == UInt8(ascii: ";") || d == UInt8(ascii: "@") || d == UInt8(ascii: ".") || d == UInt8(ascii: "[")
+                    {
                         break
                     }
                     a.append(d); i += 1
@@ -257,7 +260,9 @@ public enum AddressParser {
                 if a.count >= 2, a[0] == UInt8(ascii: "="), a[1] == UInt8(ascii: "?") {
                     var j = i
                     if !(a.count >= 4 && a[a.count - 2] == UInt8(ascii: "?") && a[a.count - 1] == UInt8(ascii: "=")) {
-                        while j + 1 < b.count, !(b[j] == UInt8(ascii: "?") && b[j + 1] == UInt8(ascii: "=")), b[j] != 32, b[j] != 9 { j += 1 }
+                        while j + 1 < b.count, !(b[j] == UInt8(ascii: "?") && b[j + 1] == UInt8(ascii: "=")), b[j] != 32, b[j] != 9 {
+                            j += 1
+                        }
                         if j + 1 < b.count, b[j] == UInt8(ascii: "?"), b[j + 1] == UInt8(ascii: "=") {
                             a += b[i..<(j + 2)]
                             i = j + 2

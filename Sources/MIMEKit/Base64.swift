@@ -64,8 +64,10 @@ public enum Base64 {
 
     /// Decodes a long base64 input in chunks, without holding the whole decoded result, e.g. to hash
     /// an attachment. `body` receives each decoded chunk; returns the decoded byte count.
-    public static func decodeChunked(_ input: UnsafeBufferPointer<UInt8>, chunkSize: Int = 1 << 16, report: inout DecodeReport,
-                                     _ body: (UnsafeRawBufferPointer) -> Void) -> Int {
+    public static func decodeChunked(
+        _ input: UnsafeBufferPointer<UInt8>, chunkSize: Int = 1 << 16, report: inout DecodeReport,
+        _ body: (UnsafeRawBufferPointer) -> Void
+    ) -> Int {
         var decoder = StreamDecoder()
         var total = 0
         let out = UnsafeMutablePointer<UInt8>.allocate(capacity: chunkSize / 4 * 3 + 8)
@@ -169,8 +171,10 @@ public enum Base64 {
     ///   - urlSafe: use the URL alphabet (`-`, `_`) as Gmail does for `raw` and `body.data`.
     ///   - padded: append `=` padding (Gmail pads).
     ///   - lineLength: insert CRLF after this many characters (76 for MIME bodies); nil for none.
-    public static func encode(_ bytes: some Collection<UInt8>, urlSafe: Bool = false, padded: Bool = true, lineLength: Int? = nil) -> String {
-        if let s = bytes.withContiguousStorageIfAvailable({ encode(buffer: $0, urlSafe: urlSafe, padded: padded, lineLength: lineLength) }) {
+    public static func encode(_ bytes: some Collection<UInt8>, urlSafe: Bool = false, padded: Bool = true, lineLength: Int? = nil) -> String
+    {
+        if let s = bytes.withContiguousStorageIfAvailable({ encode(buffer: $0, urlSafe: urlSafe, padded: padded, lineLength: lineLength) })
+        {
             return s
         }
         return Array(bytes).withUnsafeBufferPointer { encode(buffer: $0, urlSafe: urlSafe, padded: padded, lineLength: lineLength) }

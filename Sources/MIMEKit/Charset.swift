@@ -1,8 +1,8 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Conversion of text in a declared charset to Swift strings (UTF-8).
@@ -61,9 +61,11 @@ public enum Charset {
             // Mislabelled 8-bit content is common: prefer UTF-8, then Windows-1252.
             if isASCII(bytes) { return Decoded(text: asciiString(bytes), charsetUsed: "US-ASCII", problem: nil) }
             if let s = validUTF8(bytes) {
-                return Decoded(text: s, charsetUsed: "UTF-8", problem: charset == nil ? nil : "8-bit bytes in a us-ascii part; decoded as UTF-8")
+                return Decoded(
+                    text: s, charsetUsed: "UTF-8", problem: charset == nil ? nil : "8-bit bytes in a us-ascii part; decoded as UTF-8")
             }
-            return Decoded(text: windows1252(bytes), charsetUsed: "WINDOWS-1252", problem: "8-bit bytes in a us-ascii part; decoded as Windows-1252")
+            return Decoded(
+                text: windows1252(bytes), charsetUsed: "WINDOWS-1252", problem: "8-bit bytes in a us-ascii part; decoded as Windows-1252")
         case "ISO-8859-1":
             if isASCII(bytes) { return Decoded(text: asciiString(bytes), charsetUsed: name, problem: nil) }
             return Decoded(text: latin1(bytes), charsetUsed: name, problem: nil)
@@ -72,14 +74,17 @@ public enum Charset {
             return Decoded(text: windows1252(bytes), charsetUsed: name, problem: nil)
         default:
             if let converted = iconvDecode(bytes, from: name) {
-                return Decoded(text: converted.text, charsetUsed: name,
-                               problem: converted.invalid > 0 ? "\(converted.invalid) invalid byte sequence(s) for charset \(name)" : nil)
+                return Decoded(
+                    text: converted.text, charsetUsed: name,
+                    problem: converted.invalid > 0 ? "\(converted.invalid) invalid byte sequence(s) for charset \(name)" : nil)
             }
             // Unknown charset: UTF-8 when valid, else Windows-1252.
             if let s = validUTF8(bytes) {
                 return Decoded(text: s, charsetUsed: "UTF-8", problem: "unknown charset \"\(charset ?? "")\"; decoded as UTF-8")
             }
-            return Decoded(text: windows1252(bytes), charsetUsed: "WINDOWS-1252", problem: "unknown charset \"\(charset ?? "")\"; decoded as Windows-1252")
+            return Decoded(
+                text: windows1252(bytes), charsetUsed: "WINDOWS-1252",
+                problem: "unknown charset \"\(charset ?? "")\"; decoded as Windows-1252")
         }
     }
 
@@ -100,7 +105,9 @@ public enum Charset {
             var acc: UInt8 = 0
             for b in buf { acc |= b }
             return acc < 0x80
-        }) { return r }
+        }) {
+            return r
+        }
         return bytes.allSatisfy { $0 < 0x80 }
     }
 
@@ -153,7 +160,9 @@ public enum Charset {
         var chunk = [UInt8](repeating: 0, count: 16384)
         let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]
         src.withUnsafeMutableBufferPointer { srcBuf in
-            var inPtr: UnsafeMutablePointer<CChar>? = srcBuf.baseAddress.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: CChar.self) }
+            var inPtr: UnsafeMutablePointer<CChar>? = srcBuf.baseAddress.map {
+                UnsafeMutableRawPointer($0).assumingMemoryBound(to: CChar.self)
+            }
             var inLeft = srcBuf.count
             chunk.withUnsafeMutableBufferPointer { outBuf in
                 let outBase = UnsafeMutableRawPointer(outBuf.baseAddress!).assumingMemoryBound(to: CChar.self)

@@ -19,9 +19,11 @@ public enum DateParser {
         "mst": -420, "mdt": -360, "pst": -480, "pdt": -420, "bst": 60, "cet": 60, "cest": 120, "met": 60, "mest": 120,
         "eet": 120, "eest": 180, "wet": 0, "west": 60, "jst": 540, "kst": 540, "ist": 330, "hkt": 480, "sgt": 480, "aest": 600, "aedt": 660,
     ]
-    static let weekdays: Set<String> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun",
-                                        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-                                        "tues", "thur", "thurs"]
+    static let weekdays: Set<String> = [
+        "mon", "tue", "wed", "thu", "fri", "sat", "sun",
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+        "tues", "thur", "thurs",
+    ]
 
     /// Parses a Date header value.
     public static func parse(_ text: String) -> Result {
@@ -56,12 +58,16 @@ public enum DateParser {
         }
         var idx = 0
         var notes: [String] = []
-        if idx < tokens.count, weekdays.contains(tokens[idx].lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "."))) { idx += 1 }
+        if idx < tokens.count, weekdays.contains(tokens[idx].lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "."))) {
+            idx += 1
+        }
         var day: Int?, month: Int?, year: Int?
         // Day and month may come in either order ("Jan 1 2001" from some clients).
         if idx < tokens.count, let d = Int(tokens[idx]) {
             day = d; idx += 1
-            if idx < tokens.count { month = months[tokens[idx].lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "."))]; idx += 1 }
+            if idx < tokens.count {
+                month = months[tokens[idx].lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "."))]; idx += 1
+            }
         } else if idx < tokens.count, let m = months[tokens[idx].lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "."))] {
             month = m; idx += 1
             if idx < tokens.count, let d = Int(tokens[idx]) { day = d; idx += 1 }
@@ -73,8 +79,11 @@ public enum DateParser {
         if idx < tokens.count, let y = Int(tokens[idx]) { year = y; yearDigits = tokens[idx].count; idx += 1 }
         if timeToken == nil, idx < tokens.count, tokens[idx].contains(":") { timeToken = tokens[idx]; idx += 1 }
         guard let d = day, let m = month, var y = year else { return Result(date: nil, problem: "unparseable Date \"\(text.prefix(80))\"") }
-        if yearDigits <= 2 { y += y < 50 ? 2000 : 1900; notes.append("two-digit year") }
-        else if yearDigits == 3 { y += 1900; notes.append("three-digit year") }
+        if yearDigits <= 2 {
+            y += y < 50 ? 2000 : 1900; notes.append("two-digit year")
+        } else if yearDigits == 3 {
+            y += 1900; notes.append("three-digit year")
+        }
         var hh = 0, mm = 0, ss = 0
         if let t = timeToken {
             let parts = t.split(separator: ":").map { Int($0) }
@@ -104,12 +113,14 @@ public enum DateParser {
             notes.append("no zone; assumed UTC")
         }
         guard (1...12).contains(m), (1...31).contains(d), (0...23).contains(hh), (0...59).contains(mm), (0...60).contains(ss),
-              d <= daysIn(month: m, year: y) else {
+            d <= daysIn(month: m, year: y)
+        else {
             return Result(date: nil, problem: "out-of-range Date \"\(text.prefix(80))\"")
         }
         let days = daysFromCivil(year: y, month: m, day: d)
         let seconds = Int64(days) * 86400 + Int64(hh * 3600 + mm * 60 + min(ss, 59)) - Int64(offsetMinutes * 60)
-        let problem = notes.contains(where: { $0.hasPrefix("unknown") || $0.hasPrefix("no zone") || $0 == "no time of day" })
+        let problem =
+            notes.contains(where: { $0.hasPrefix("unknown") || $0.hasPrefix("no zone") || $0 == "no time of day" })
             ? "Date: " + notes.joined(separator: ", ") : nil
         return Result(date: Date(timeIntervalSince1970: TimeInterval(seconds)), problem: problem)
     }

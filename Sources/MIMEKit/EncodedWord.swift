@@ -22,13 +22,15 @@ public enum EncodedWord {
         while i < tokens.count {
             let t = tokens[i]
             if case .text(let b) = t, b.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 }),
-               i > 0, i + 1 < tokens.count,
-               case .encoded = tokens[i - 1], case .encoded = tokens[i + 1] {
+                i > 0, i + 1 < tokens.count,
+                case .encoded = tokens[i - 1], case .encoded = tokens[i + 1]
+            {
                 i += 1
                 continue
             }
             if case .encoded(let cs, let b) = t, case .encoded(let prevCS, let prevB)? = merged.last,
-               Charset.canonicalName(cs) == Charset.canonicalName(prevCS) {
+                Charset.canonicalName(cs) == Charset.canonicalName(prevCS)
+            {
                 merged[merged.count - 1] = .encoded(charset: prevCS, bytes: prevB + b)
             } else {
                 merged.append(t)

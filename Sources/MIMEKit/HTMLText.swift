@@ -18,12 +18,19 @@ public enum HTMLText {
         return r.finish()
     }
 
-    static let paragraphTags: Set<String> = ["p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "dl",
-                                            "blockquote", "pre", "hr", "figure", "address", "fieldset", "form"]
-    static let lineTags: Set<String> = ["div", "tr", "li", "dt", "dd", "section", "article", "header", "footer", "nav",
-                                       "aside", "main", "figcaption", "caption", "center", "tbody", "thead", "tfoot", "body", "html", "title", "summary", "details", "legend", "option"]
+    static let paragraphTags: Set<String> = [
+        "p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "dl",
+        "blockquote", "pre", "hr", "figure", "address", "fieldset", "form",
+    ]
+    static let lineTags: Set<String> = [
+        "div", "tr", "li", "dt", "dd", "section", "article", "header", "footer", "nav",
+        "aside", "main", "figcaption", "caption", "center", "tbody", "thead", "tfoot", "body", "html", "title", "summary", "details",
+        "legend", "option",
+    ]
     static let skipTags: Set<String> = ["script", "style", "head", "template", "svg", "object", "iframe", "xml", "title"]
-    static let voidTags: Set<String> = ["br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed", "source", "wbr", "param", "track"]
+    static let voidTags: Set<String> = [
+        "br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed", "source", "wbr", "param", "track",
+    ]
 
     struct Renderer {
         let b: [UInt8]
@@ -142,7 +149,9 @@ public enum HTMLText {
             while j < b.count, b[j] != UInt8(ascii: ">") {
                 if b[j] == 32 || b[j] == 9 || b[j] == 10 || b[j] == 13 || b[j] == UInt8(ascii: "/") { j += 1; continue }
                 let aStart = j
-                while j < b.count, b[j] != UInt8(ascii: "="), b[j] != UInt8(ascii: ">"), b[j] != 32, b[j] != 9, b[j] != 10, b[j] != 13 { j += 1 }
+                while j < b.count, b[j] != UInt8(ascii: "="), b[j] != UInt8(ascii: ">"), b[j] != 32, b[j] != 9, b[j] != 10, b[j] != 13 {
+                    j += 1
+                }
                 let aName = String(decoding: b[aStart..<j], as: UTF8.self).lowercased()
                 while j < b.count, b[j] == 32 || b[j] == 9 || b[j] == 10 || b[j] == 13 { j += 1 }
                 var value = ""
@@ -194,7 +203,7 @@ public enum HTMLText {
                     emitPrefix("- ")
                 }
             case "ul", "ol":
-                lists.append((name == "ol", Int(attrs["start"] ?? "") .map { $0 - 1 } ?? 0))
+                lists.append((name == "ol", Int(attrs["start"] ?? "").map { $0 - 1 } ?? 0))
                 lineBreak(lists.count > 1 ? 1 : 2)
             case "pre":
                 lineBreak(2); pre += 1
@@ -212,8 +221,7 @@ public enum HTMLText {
                     pendingSpace = true
                 }
             default:
-                if HTMLText.paragraphTags.contains(name) { lineBreak(2) }
-                else if HTMLText.lineTags.contains(name) { lineBreak(1) }
+                if HTMLText.paragraphTags.contains(name) { lineBreak(2) } else if HTMLText.lineTags.contains(name) { lineBreak(1) }
             }
         }
 
@@ -248,8 +256,11 @@ public enum HTMLText {
                 if text.isEmpty { emitString(shown); return }
                 emitString(" (\(shown))")
             default:
-                if HTMLText.paragraphTags.contains(name) { lineBreak(2) }
-                else if HTMLText.lineTags.contains(name) || name == "td" && false { lineBreak(1) }
+                if HTMLText.paragraphTags.contains(name) {
+                    lineBreak(2)
+                } else if HTMLText.lineTags.contains(name) || name == "td" && false {
+                    lineBreak(1)
+                }
             }
         }
 

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 import Foundation
 
@@ -132,7 +132,8 @@ public struct HeaderBlock: Sendable, Hashable {
                 continue
             }
             if firstLine && contentEnd - i >= 5 && bytes[i] == UInt8(ascii: "F") && bytes[i + 1] == UInt8(ascii: "r")
-                && bytes[i + 2] == UInt8(ascii: "o") && bytes[i + 3] == UInt8(ascii: "m") && bytes[i + 4] == 32 {
+                && bytes[i + 2] == UInt8(ascii: "o") && bytes[i + 3] == UInt8(ascii: "m") && bytes[i + 4] == 32
+            {
                 i = nextLine  // mbox separator
                 firstLine = false
                 continue

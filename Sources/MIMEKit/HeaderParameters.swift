@@ -139,7 +139,8 @@ public struct HeaderParameters: Sendable, Hashable {
         out.reserveCapacity(b.count)
         var i = 0
         while i < b.count {
-            if b[i] == UInt8(ascii: "%"), let h = QuotedPrintable.hexValue(b[safe: i + 1]), let l = QuotedPrintable.hexValue(b[safe: i + 2]) {
+            if b[i] == UInt8(ascii: "%"), let h = QuotedPrintable.hexValue(b[safe: i + 1]), let l = QuotedPrintable.hexValue(b[safe: i + 2])
+            {
                 out.append(h << 4 | l); i += 3
             } else {
                 out.append(b[i]); i += 1

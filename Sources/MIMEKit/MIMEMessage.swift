@@ -204,8 +204,10 @@ public struct MIMEMessage: Sendable {
             problems.append(MIMEProblem(part: path.map(String.init).joined(separator: "."), message: message))
         }
 
-        mutating func parseEntity(_ buf: UnsafeBufferPointer<UInt8>, start: Int, end: Int, path: [Int], depth: Int,
-                                  defaultType: ContentType) -> MIMEPart {
+        mutating func parseEntity(
+            _ buf: UnsafeBufferPointer<UInt8>, start: Int, end: Int, path: [Int], depth: Int,
+            defaultType: ContentType
+        ) -> MIMEPart {
             partCount += 1
             let parsed = HeaderBlock.parse(buf, from: start, to: end, maxBytes: limits.maxHeaderBytes)
             for p in parsed.problems { note(path, p) }
@@ -223,14 +225,17 @@ public struct MIMEMessage: Sendable {
                 }
                 if headers.all("Content-Type").count > 1 { note(path, "duplicate Content-Type; the first is used") }
             }
-            var part = MIMEPart(path: path, headers: headers, contentType: contentType, hasDeclaredContentType: declared,
-                                headerRange: start..<min(parsed.bodyStart, end), bodyRange: min(parsed.bodyStart, end)..<end,
-                                children: [], preambleRange: nil, epilogueRange: nil, keptOpaque: false)
+            var part = MIMEPart(
+                path: path, headers: headers, contentType: contentType, hasDeclaredContentType: declared,
+                headerRange: start..<min(parsed.bodyStart, end), bodyRange: min(parsed.bodyStart, end)..<end,
+                children: [], preambleRange: nil, epilogueRange: nil, keptOpaque: false)
 
             let isEmbedded = contentType.type == "message" && (contentType.subtype == "rfc822" || contentType.subtype == "global")
             guard contentType.isMultipart || isEmbedded else { return part }
             if depth >= limits.maxDepth {
-                if !depthReported { note(path, "nesting deeper than \(limits.maxDepth) levels; kept as one opaque part"); depthReported = true }
+                if !depthReported {
+                    note(path, "nesting deeper than \(limits.maxDepth) levels; kept as one opaque part"); depthReported = true
+                }
                 part.keptOpaque = true
                 return part
             }
@@ -245,7 +250,8 @@ public struct MIMEMessage: Sendable {
                     part.keptOpaque = true
                     return part
                 }
-                let child = parseEntity(buf, start: part.bodyRange.lowerBound, end: end, path: path + [0], depth: depth + 1, defaultType: .textPlain)
+                let child = parseEntity(
+                    buf, start: part.bodyRange.lowerBound, end: end, path: path + [0], depth: depth + 1, defaultType: .textPlain)
                 part.children = [child]
                 return part
             }
@@ -272,8 +278,10 @@ public struct MIMEMessage: Sendable {
                     if !countReported { note(path, "more than \(limits.maxParts) parts; the rest dropped"); countReported = true }
                     break
                 }
-                children.append(parseEntity(buf, start: range.lowerBound, end: range.upperBound, path: path + [n],
-                                            depth: depth + 1, defaultType: childDefault))
+                children.append(
+                    parseEntity(
+                        buf, start: range.lowerBound, end: range.upperBound, path: path + [n],
+                        depth: depth + 1, defaultType: childDefault))
             }
             part.children = children
             return part

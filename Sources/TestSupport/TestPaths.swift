@@ -83,7 +83,9 @@ public enum CorpusFile {
     public enum Failure: Error, CustomStringConvertible {
         case badMarker(String)
         public var description: String {
-            switch self { case .badMarker(let f): return "\(f): malformed @@base64-repeat@@ marker" }
+            switch self {
+            case .badMarker(let f): return "\(f): malformed @@base64-repeat@@ marker"
+            }
         }
     }
 
@@ -104,7 +106,8 @@ public enum CorpusFile {
                 if kv.count == 2 { fields[String(kv[0])] = String(kv[1]) }
             }
             guard fields["lines"] == "76", let count = fields["count"].flatMap(Int.init), count > 0,
-                  let block = fields["block"].flatMap({ Data(base64Encoded: $0) }) else {
+                let block = fields["block"].flatMap({ Data(base64Encoded: $0) })
+            else {
                 throw Failure.badMarker(url.lastPathComponent)
             }
             var whole = Data(capacity: block.count * count)
@@ -140,7 +143,7 @@ public enum BuiltProduct {
         p.currentDirectoryURL = TestPaths.packageRoot
         if let environment { p.environment = environment }
         let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("stderr-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errURL) }
         let errHandle = try FileHandle(forWritingTo: errURL)
         let out = Pipe()

@@ -41,8 +41,9 @@ struct FakeGmailServerCommand: AsyncParsableCommand {
         }
         // The virtual clock starts at the scenario's newest message (new mail is never older than old mail).
         let newest = loaded?.users.flatMap(\.messages).compactMap(\.internalDate).max()
-        var options = FakeGmail.Options(seed: seed, quota: QuotaConfig.named(quota)!, historyRetentionRecords: historyRetention,
-                                        journalLimit: journalLimit)
+        var options = FakeGmail.Options(
+            seed: seed, quota: QuotaConfig.named(quota)!, historyRetentionRecords: historyRetention,
+            journalLimit: journalLimit)
         if let n = newest { options.clockStartMillis = max(options.clockStartMillis, n) }
         let fake = FakeGmail(options: options)
         if let s = loaded { try await s.seed(into: fake) }

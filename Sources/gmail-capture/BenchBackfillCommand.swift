@@ -12,18 +12,21 @@ struct BenchBackfillCommand: AsyncParsableCommand {
         commandName: "backfill",
         abstract: "End-to-end backfill benchmark: FakeGmail -> client -> parser -> a fresh SQLite file.",
         discussion: """
-        Generates a deterministic synthetic mailbox (mostly 5-50 KB, a quarter with attachments, 1% multi-MB, \
-        threads, investors), serves it from FakeGmail in-process, or over loopback HTTP with --live, or from an \
-        external fakegmail-server with --server and --key (then only the capture side is in this process, for \
-        memory figures), and backfills every account. With quota on, time is virtual (the client's waits and the \
-        fake's buckets run on one linked clock), so the achieved spend is exact; with quota off it is wall time.
-        """
+            Generates a deterministic synthetic mailbox (mostly 5-50 KB, a quarter with attachments, 1% multi-MB, \
+            threads, investors), serves it from FakeGmail in-process, or over loopback HTTP with --live, or from an \
+            external fakegmail-server with --server and --key (then only the capture side is in this process, for \
+            memory figures), and backfills every account. With quota on, time is virtual (the client's waits and the \
+            fake's buckets run on one linked clock), so the achieved spend is exact; with quota off it is wall time.
+            """
     )
 
     @Option(help: "Messages to generate.") var messages = 2_000
     @Option(help: "Mailboxes (messages are spread over them).") var accounts = 1
     @Option(help: "Quota simulation and cost table: off, classic or 2026.") var quota = "off"
-    @Option(help: "Client budget in quota units per second per mailbox (quota on); default: the fake's per-user limit for the table (classic 250, 2026 100).") var unitsPerSec: Int?
+    @Option(
+        help:
+            "Client budget in quota units per second per mailbox (quota on); default: the fake's per-user limit for the table (classic 250, 2026 100)."
+    ) var unitsPerSec: Int?
     @Flag(help: "Serve FakeGmail over loopback HTTP (AsyncHTTPClient) instead of in-process.") var live = false
     @Option(help: "Use an external fakegmail-server at this base URL (with --key).") var server: String?
     @Option(help: "Service-account key file for --server.") var key: String?
@@ -54,8 +57,9 @@ struct BenchBackfillCommand: AsyncParsableCommand {
         var result: Result
         if let server, let key {
             guard let keyData = FileManager.default.contents(atPath: key) else { throw ValidationError("\(key): cannot be read") }
-            result = try await backfill(database: database, transport: AsyncHTTPClientTransport(), base: server, keyJSON: keyData, fake: nil,
-                                        clock: SystemClock(), costs: costs, quotaOn: false, bytes: nil)
+            result = try await backfill(
+                database: database, transport: AsyncHTTPClientTransport(), base: server, keyJSON: keyData, fake: nil,
+                clock: SystemClock(), costs: costs, quotaOn: false, bytes: nil)
         } else {
             let fake = FakeGmail(options: .init(seed: seed, quota: quotaConfig, baseURL: "http://fakegmail.bench"))
             let bytes = try await mailbox.seed(fake)
@@ -64,13 +68,15 @@ struct BenchBackfillCommand: AsyncParsableCommand {
                 result = try await FakeGmailHTTPServer.withLiveServer(fake, logger: logger) { base in
                     // The key's token_uri must name the live server, so it is issued once the port is known.
                     let keyJSON = try await fake.serviceAccountKeyJSON()
-                    return try await backfill(database: database, transport: AsyncHTTPClientTransport(), base: base, keyJSON: keyJSON, fake: fake,
-                                       clock: clock, costs: costs, quotaOn: quotaOn, bytes: bytes)
+                    return try await backfill(
+                        database: database, transport: AsyncHTTPClientTransport(), base: base, keyJSON: keyJSON, fake: fake,
+                        clock: clock, costs: costs, quotaOn: quotaOn, bytes: bytes)
                 }
             } else {
                 let keyJSON = try await fake.serviceAccountKeyJSON()
-                result = try await backfill(database: database, transport: InProcessFakeTransport(fake: fake), base: "http://fakegmail.bench",
-                                            keyJSON: keyJSON, fake: fake, clock: clock, costs: costs, quotaOn: quotaOn, bytes: bytes)
+                result = try await backfill(
+                    database: database, transport: InProcessFakeTransport(fake: fake), base: "http://fakegmail.bench",
+                    keyJSON: keyJSON, fake: fake, clock: clock, costs: costs, quotaOn: quotaOn, bytes: bytes)
             }
         }
         result.peakRSSBytes = ProcessStats.peakRSSBytes() ?? 0
@@ -109,15 +115,27 @@ struct BenchBackfillCommand: AsyncParsableCommand {
         var baselineRSSBytes = 0
 
         var text: String {
-            var lines = ["swift-gmailcapture backfill (\(mode), quota \(quota)): \(stored)/\(messages) messages, \(bytes) bytes in \(String(format: "%.2f", seconds)) s wall"]
+            var lines = [
+                "swift-gmailcapture backfill (\(mode), quota \(quota)): \(stored)/\(messages) messages, \(bytes) bytes in \(String(format: "%.2f", seconds)) s wall"
+            ]
             lines.append(String(format: "  %.0f messages/s, %.1f MB/s end to end", messagesPerSec, mbPerSec))
-            if let r = httpRequests { lines.append("  HTTP requests: \(r) (Gmail calls incl. batch parts: \(gmailCalls ?? 0)); batch size now \(batchSizeFinal), ceiling \(batchCeiling)") }
+            if let r = httpRequests {
+                lines.append(
+                    "  HTTP requests: \(r) (Gmail calls incl. batch parts: \(gmailCalls ?? 0)); batch size now \(batchSizeFinal), ceiling \(batchCeiling)"
+                )
+            }
             if let v = virtualSeconds, let b = unitsPerSecBudget, let a = unitsPerSecAchieved {
-                lines.append(String(format: "  quota: %d units in %.1f s virtual = %.1f units/s of a %d budget (%.1f%%); rate-limit answers: %d", quotaUnits, v, a, b, a / Double(b) * 100, rateLimitAnswers ?? 0))
+                lines.append(
+                    String(
+                        format: "  quota: %d units in %.1f s virtual = %.1f units/s of a %d budget (%.1f%%); rate-limit answers: %d",
+                        quotaUnits, v, a, b, a / Double(b) * 100, rateLimitAnswers ?? 0))
             } else {
                 lines.append("  quota units spent: \(quotaUnits); rate-limit answers: \(rateLimitAnswers.map(String.init) ?? "n/a")")
             }
-            lines.append(String(format: "  peak RSS %.1f MiB (baseline %.1f MiB)", Double(peakRSSBytes) / 1_048_576, Double(baselineRSSBytes) / 1_048_576))
+            lines.append(
+                String(
+                    format: "  peak RSS %.1f MiB (baseline %.1f MiB)", Double(peakRSSBytes) / 1_048_576,
+                    Double(baselineRSSBytes) / 1_048_576))
             return lines.joined(separator: "\n")
         }
     }
@@ -125,11 +143,14 @@ struct BenchBackfillCommand: AsyncParsableCommand {
     /// Units per second per mailbox the client spends with quota on.
     var budget: Int { unitsPerSec ?? (QuotaConfig.named(quota)?.perUserPerMinute ?? 15_000) / 60 }
 
-    func backfill(database: CaptureDatabase, transport: any HTTPTransport, base: String, keyJSON: Data, fake: FakeGmail?,
-                  clock: any CaptureClock, costs: QuotaCostTable, quotaOn: Bool, bytes: Int?) async throws -> Result {
+    func backfill(
+        database: CaptureDatabase, transport: any HTTPTransport, base: String, keyJSON: Data, fake: FakeGmail?,
+        clock: any CaptureClock, costs: QuotaCostTable, quotaOn: Bool, bytes: Int?
+    ) async throws -> Result {
         let tokens = try ServiceAccountTokenProvider(keyJSON: keyJSON, transport: transport, clock: clock)
         let perMailbox = quotaOn ? budget : 10_000_000
-        let limiter = RateLimiter(unitsPerSecondPerMailbox: perMailbox, unitsPerSecondPerProject: max(perMailbox * accounts, 20_000), clock: clock)
+        let limiter = RateLimiter(
+            unitsPerSecondPerMailbox: perMailbox, unitsPerSecondPerProject: max(perMailbox * accounts, 20_000), clock: clock)
         let client = GmailClient(baseURL: base, transport: transport, tokens: tokens, limiter: limiter, costs: costs, clock: clock)
         var settings = SyncSettings()
         settings.pageSize = 500
@@ -141,7 +162,8 @@ struct BenchBackfillCommand: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - start
         let seconds = elapsed.seconds
         if let failed = outcomes.first(where: { $0.status != .ok }) {
-            throw ValidationError("benchmark invalid: \(failed.mailbox) ended \(failed.status.rawValue) (\(failed.error ?? "no error recorded"))")
+            throw ValidationError(
+                "benchmark invalid: \(failed.mailbox) ended \(failed.status.rawValue) (\(failed.error ?? "no error recorded"))")
         }
         var r = Result()
         r.messages = messages
@@ -161,7 +183,10 @@ struct BenchBackfillCommand: AsyncParsableCommand {
         if let fake {
             let stats = await fake.stats()
             r.gmailCalls = stats.requests.filter { $0.key.hasPrefix("gmail.") }.values.reduce(0, +)
-            r.httpRequests = (stats.requests["batch"] ?? 0) + stats.requests.filter { $0.key.hasPrefix("gmail.") && $0.key != "gmail.users.messages.get" }.values.reduce(0, +) + (stats.requests["oauth2.token"] ?? 0)
+            r.httpRequests =
+                (stats.requests["batch"] ?? 0)
+                + stats.requests.filter { $0.key.hasPrefix("gmail.") && $0.key != "gmail.users.messages.get" }.values.reduce(0, +)
+                + (stats.requests["oauth2.token"] ?? 0)
             r.rateLimitAnswers = await fake.journal().filter { $0.status == 429 || $0.status == 403 }.count
         }
         if quotaOn {

@@ -18,11 +18,11 @@ struct BenchParseCommand: AsyncParsableCommand {
         commandName: "parse",
         abstract: "Full parse of every .eml file in a directory: MB/s, messages/s, peak memory.",
         discussion: """
-        A full parse decodes every header, walks every part, converts text to UTF-8 and decodes and \
-        hashes every attachment. By default all files are read into memory first and only parsing is \
-        timed; --one-at-a-time reads, parses and drops one file at a time (memory measurement). The \
-        `parse-bench` executable runs the same benchmark without the rest of the application linked in.
-        """
+            A full parse decodes every header, walks every part, converts text to UTF-8 and decodes and \
+            hashes every attachment. By default all files are read into memory first and only parsing is \
+            timed; --one-at-a-time reads, parses and drops one file at a time (memory measurement). The \
+            `parse-bench` executable runs the same benchmark without the rest of the application linked in.
+            """
     )
 
     @Argument(help: "Directory of .eml files.") var directory: String
@@ -40,7 +40,8 @@ struct BenchParseCommand: AsyncParsableCommand {
 }
 
 struct BenchGenerateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "generate",
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
         abstract: "Write the synthetic benchmark mailbox as a fakegmail-server scenario directory (for the Python baseline).")
     @Argument(help: "Directory to create.") var directory: String
     @Option(help: "Messages.") var messages = 2_000
@@ -53,7 +54,8 @@ struct BenchGenerateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let bytes = try BenchMailbox(messages: messages, accounts: accounts, seed: seed, mix: BenchMailbox.Mix(rawValue: mix)!).writeScenario(to: URL(fileURLWithPath: directory))
+        let bytes = try BenchMailbox(messages: messages, accounts: accounts, seed: seed, mix: BenchMailbox.Mix(rawValue: mix)!)
+            .writeScenario(to: URL(fileURLWithPath: directory))
         print("\(directory): \(messages) messages, \(bytes) bytes")
     }
 }

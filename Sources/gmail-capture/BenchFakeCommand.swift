@@ -22,7 +22,8 @@ struct BenchFakeCommand: AsyncParsableCommand {
     @Option(help: "Messages stored for the memory figure (0 to skip).") var memoryMessages = 100_000
     @Option(help: "Mailbox mix for the memory figure: realistic (about 115 KB a message) or small (1-8 KB notes).")
     var memoryMix: String = "small"
-    @Option(help: "Load an external fakegmail-server at this base URL instead (its first user, e.g. from `bench generate`); no memory figure.")
+    @Option(
+        help: "Load an external fakegmail-server at this base URL instead (its first user, e.g. from `bench generate`); no memory figure.")
     var server: String?
     @Flag(help: "One JSON object.") var json = false
 
@@ -84,14 +85,16 @@ struct BenchFakeCommand: AsyncParsableCommand {
         if memoryMessages > 0 && server == nil {
             let before = ProcessStats.currentRSSBytes() ?? 0
             let big = FakeGmail(options: .init(seed: 9, quota: .off))
-            rawBytes = try await BenchMailbox(messages: memoryMessages, accounts: 1, seed: 9, mix: BenchMailbox.Mix(rawValue: memoryMix)!).seed(big)
+            rawBytes = try await BenchMailbox(messages: memoryMessages, accounts: 1, seed: 9, mix: BenchMailbox.Mix(rawValue: memoryMix)!)
+                .seed(big)
             delta = (ProcessStats.currentRSSBytes() ?? 0) - before
             _ = await big.users()
         }
         let measured = server == nil ? memoryMessages : 0
-        let out = Out(concurrency: concurrency, figures: figures, memoryMix: memoryMix, memoryMessages: measured, memoryRawBytes: rawBytes,
-                      memoryRSSDeltaBytes: delta, rssPer100kBytes: measured > 0 ? Int(Double(delta) / Double(measured) * 100_000) : 0,
-                      overheadBytesPerMessage: measured > 0 ? (delta - rawBytes) / measured : 0)
+        let out = Out(
+            concurrency: concurrency, figures: figures, memoryMix: memoryMix, memoryMessages: measured, memoryRawBytes: rawBytes,
+            memoryRSSDeltaBytes: delta, rssPer100kBytes: measured > 0 ? Int(Double(delta) / Double(measured) * 100_000) : 0,
+            overheadBytesPerMessage: measured > 0 ? (delta - rawBytes) / measured : 0)
         if json {
             let e = JSONEncoder()
             e.outputFormatting = [.sortedKeys]
@@ -99,13 +102,18 @@ struct BenchFakeCommand: AsyncParsableCommand {
             return
         }
         for f in figures {
-            print(String(format: "%@: %d requests in %.2f s = %.0f req/s, p50 %.2f ms, p99 %.2f ms, %d errors (concurrency %d)",
-                         f.endpoint, f.requests, f.seconds, f.requestsPerSec, f.p50Millis, f.p99Millis, f.errors, concurrency))
+            print(
+                String(
+                    format: "%@: %d requests in %.2f s = %.0f req/s, p50 %.2f ms, p99 %.2f ms, %d errors (concurrency %d)",
+                    f.endpoint, f.requests, f.seconds, f.requestsPerSec, f.p50Millis, f.p99Millis, f.errors, concurrency))
         }
         if memoryMessages > 0 && server == nil {
-            print(String(format: "memory (%@ mix): %d messages (%.1f MB raw) added %.1f MiB RSS = %.1f MiB per 100k messages; %d bytes a message beyond the raw bytes",
-                         memoryMix, memoryMessages, Double(rawBytes) / 1e6, Double(delta) / 1_048_576, Double(out.rssPer100kBytes) / 1_048_576,
-                         out.overheadBytesPerMessage))
+            print(
+                String(
+                    format:
+                        "memory (%@ mix): %d messages (%.1f MB raw) added %.1f MiB RSS = %.1f MiB per 100k messages; %d bytes a message beyond the raw bytes",
+                    memoryMix, memoryMessages, Double(rawBytes) / 1e6, Double(delta) / 1_048_576, Double(out.rssPer100kBytes) / 1_048_576,
+                    out.overheadBytesPerMessage))
         }
     }
 
@@ -114,10 +122,14 @@ struct BenchFakeCommand: AsyncParsableCommand {
         guard !ids.isEmpty else { throw ValidationError("the mailbox is empty") }
         let get = try await load(client, endpoint: "messages.get (format=full)", total: requests) { n in
             "\(base)/gmail/v1/users/me/messages/\(ids[n % ids.count])?format=full&prettyPrint=false"
-        } token: { token }
+        } token: {
+            token
+        }
         let list = try await load(client, endpoint: "messages.list (maxResults=100)", total: requests) { _ in
             "\(base)/gmail/v1/users/me/messages?maxResults=100&prettyPrint=false"
-        } token: { token }
+        } token: {
+            token
+        }
         return [get, list]
     }
 
@@ -128,7 +140,8 @@ struct BenchFakeCommand: AsyncParsableCommand {
         let minted = try await client.execute(mint, timeout: .seconds(30))
         let body = try await minted.body.collect(upTo: 1 << 20)
         guard minted.status.code == 200,
-              let token = (try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])?["access_token"] as? String else {
+            let token = (try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])?["access_token"] as? String
+        else {
             throw ValidationError("\(base): cannot mint a token for \(user) (status \(minted.status.code))")
         }
         var ids: [String] = []
@@ -137,15 +150,19 @@ struct BenchFakeCommand: AsyncParsableCommand {
             var req = HTTPClientRequest(url: "\(base)/gmail/v1/users/me/messages?maxResults=500" + (page.map { "&pageToken=\($0)" } ?? ""))
             req.headers.add(name: "Authorization", value: "Bearer \(token)")
             let resp = try await client.execute(req, timeout: .seconds(30))
-            let obj = try JSONSerialization.jsonObject(with: Data(try await resp.body.collect(upTo: 64 << 20).readableBytesView)) as? [String: Any]
+            let obj =
+                try JSONSerialization.jsonObject(with: Data(try await resp.body.collect(upTo: 64 << 20).readableBytesView))
+                as? [String: Any]
             ids += (obj?["messages"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
             page = obj?["nextPageToken"] as? String
         } while page != nil
         return (token, ids)
     }
 
-    func load(_ client: HTTPClient, endpoint: String, total: Int, url: @escaping @Sendable (Int) -> String,
-              token: @escaping @Sendable () -> String) async throws -> Figures {
+    func load(
+        _ client: HTTPClient, endpoint: String, total: Int, url: @escaping @Sendable (Int) -> String,
+        token: @escaping @Sendable () -> String
+    ) async throws -> Figures {
         let start = ContinuousClock.now
         let perWorker = (total + concurrency - 1) / concurrency
         let (latencies, errors) = try await withThrowingTaskGroup(of: ([Double], Int).self) { group in
@@ -179,7 +196,8 @@ struct BenchFakeCommand: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - start
         let seconds = elapsed.seconds
         func pct(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
-        return Figures(endpoint: endpoint, requests: latencies.count, seconds: seconds, requestsPerSec: Double(latencies.count) / seconds,
-                       p50Millis: pct(0.5), p99Millis: pct(0.99), errors: errors)
+        return Figures(
+            endpoint: endpoint, requests: latencies.count, seconds: seconds, requestsPerSec: Double(latencies.count) / seconds,
+            p50Millis: pct(0.5), p99Millis: pct(0.99), errors: errors)
     }
 }

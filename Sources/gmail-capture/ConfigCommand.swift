@@ -25,7 +25,8 @@ struct ConfigCheckCommand: AsyncParsableCommand {
             print("Configuration is valid\(config.integrationEnabled ? "" : " (integration disabled: routes answer 503, no scheduler)").")
             for (k, v) in config.describe() { print("  \(k)=\(v)\(config.isSet(k) ? "" : "  (default)")") }
         } catch let invalid as CaptureConfig.Invalid {
-            FileHandle.standardError.write(Data("Configuration is invalid (\(invalid.problems.count) problem\(invalid.problems.count == 1 ? "" : "s")):\n".utf8))
+            FileHandle.standardError.write(
+                Data("Configuration is invalid (\(invalid.problems.count) problem\(invalid.problems.count == 1 ? "" : "s")):\n".utf8))
             for p in invalid.problems { FileHandle.standardError.write(Data("  \(p.description)\n".utf8)) }
             throw ExitCode(1)
         }

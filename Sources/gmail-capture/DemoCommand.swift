@@ -10,15 +10,16 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Capture a demo firm's Gmail end to end against an embedded FakeGmail.",
         discussion: """
-        Starts an embedded FakeGmail with a generated firm (5 teammates, 32 investors, a few thousand \
-        messages with cross-teammate threads, attachments, freemail and internal mail), enrolls every \
-        teammate through domain-wide delegation against the fake, backfills, applies scripted changes \
-        (new mail, deletes, label changes, one history expiry, a burst of 429/503), syncs incrementally, \
-        downloads attachments and prints a summary. The result is a real SQLite file you can open.
-        """
+            Starts an embedded FakeGmail with a generated firm (5 teammates, 32 investors, a few thousand \
+            messages with cross-teammate threads, attachments, freemail and internal mail), enrolls every \
+            teammate through domain-wide delegation against the fake, backfills, applies scripted changes \
+            (new mail, deletes, label changes, one history expiry, a burst of 429/503), syncs incrementally, \
+            downloads attachments and prints a summary. The result is a real SQLite file you can open.
+            """
     )
 
-    @Option(help: "SQLite file to write (a demo database written before is replaced; anything else is refused).") var db = "data/demo-crm.db"
+    @Option(help: "SQLite file to write (a demo database written before is replaced; anything else is refused).") var db =
+        "data/demo-crm.db"
     @Option(help: "Conversations to generate.") var conversations = 700
     @Option(help: "Seed for the generated firm and the fake.") var seed: UInt64 = 2026
 
@@ -31,7 +32,8 @@ struct DemoCommand: AsyncParsableCommand {
         // The demo replaces only a database it wrote itself (its marker), never anyone else's.
         let contents = try CaptureDatabase.inspect(path: db, markerKey: Self.marker)
         if contents.exists && !contents.isEmpty && contents.marker == nil {
-            FileHandle.standardError.write(Data("error: \(db) holds data the demo did not write; it is left untouched. Pass --db with a new path.\n".utf8))
+            FileHandle.standardError.write(
+                Data("error: \(db) holds data the demo did not write; it is left untouched. Pass --db with a new path.\n".utf8))
             throw ExitCode(1)
         }
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) }
@@ -41,7 +43,8 @@ struct DemoCommand: AsyncParsableCommand {
         let firm = DemoFirm(conversations: conversations, seed: seed)
         let fake = FakeGmail(options: .init(seed: seed, quota: .classic, baseURL: "http://fakegmail.demo"))
         try await firm.seed(fake)
-        print("FakeGmail: \(DemoFirm.teammates.count) mailboxes, \(firm.deliveries.count) deliveries of \(firm.conversations) conversations")
+        print(
+            "FakeGmail: \(DemoFirm.teammates.count) mailboxes, \(firm.deliveries.count) deliveries of \(firm.conversations) conversations")
 
         // Composition: the same runtime real mode builds, with GmailCapture's real client over the fake's
         // in-process transport, on a virtual clock linked to the fake's (quota waits and backoff are real
@@ -60,7 +63,9 @@ struct DemoCommand: AsyncParsableCommand {
         let runtime = try CaptureRuntime.build(config, transport: transport, tokens: tokens, clock: clock) { p in progress.update(p) }
         let database = runtime.database, directory = runtime.directory, engine = runtime.gmail!.engine
         try await database.setMeta(Self.marker, "written by gmail-capture demo")
-        for tm in DemoFirm.teammates { try await directory.addUser(email: tm, name: String(tm.split(separator: "@")[0]).capitalized, admin: tm.hasPrefix("alex")) }
+        for tm in DemoFirm.teammates {
+            try await directory.addUser(email: tm, name: String(tm.split(separator: "@")[0]).capitalized, admin: tm.hasPrefix("alex"))
+        }
         let report = try await directory.importInvestors(firm.investors, workspaceDomain: DemoFirm.domain)
         for tm in DemoFirm.teammates { try await database.upsertAccount(email: tm, userId: nil) }
 
@@ -73,12 +78,18 @@ struct DemoCommand: AsyncParsableCommand {
         let alex = DemoFirm.teammates[0], sam = DemoFirm.teammates[1]
         let alexIDs = await fake.messageIDs(user: alex)
         for i in 0..<20 {
-            let raw = Array("From: Maya <maya@lumenridge.example>\r\nTo: \(alex)\r\nSubject: Follow-up \(i)\r\nMessage-ID: <follow\(i)@lumenridge.example>\r\n\r\nFollowing up (\(i)).\r\n".utf8)
+            let raw = Array(
+                "From: Maya <maya@lumenridge.example>\r\nTo: \(alex)\r\nSubject: Follow-up \(i)\r\nMessage-ID: <follow\(i)@lumenridge.example>\r\n\r\nFollowing up (\(i)).\r\n"
+                    .utf8)
             try await fake.insertMessage(user: alex, raw: raw)
         }
         for id in alexIDs.suffix(10) { try await fake.deleteMessage(user: alex, id: id) }
         for id in alexIDs.prefix(15) { try await fake.modifyLabels(user: alex, id: id, add: ["STARRED"], remove: ["UNREAD"]) }
-        try await fake.insertMessage(user: sam, raw: Array("From: Omar <omar@quillstone.example>\r\nTo: \(sam)\r\nSubject: While you were away\r\nMessage-ID: <away@quillstone.example>\r\n\r\nNews.\r\n".utf8))
+        try await fake.insertMessage(
+            user: sam,
+            raw: Array(
+                "From: Omar <omar@quillstone.example>\r\nTo: \(sam)\r\nSubject: While you were away\r\nMessage-ID: <away@quillstone.example>\r\n\r\nNews.\r\n"
+                    .utf8))
         try await fake.expireHistory(user: sam)
         try await fake.addFault(FaultRule(method: "messages.get", status: 429, retryAfterText: 2, count: 6))
         try await fake.addFault(FaultRule(method: "history.list", status: 503, count: 2))
@@ -97,7 +108,8 @@ struct DemoCommand: AsyncParsableCommand {
         let summary: [String: Int] = [
             "emails": figures.emails, "sightings": figures.liveSightings, "deleted": figures.deletedSightings, "threads": figures.threads,
             "crossTeam": figures.crossTeamThreads, "investors": figures.linkedInvestors, "linkedThreads": figures.linkedThreads,
-            "exact": figures.linksByRule[.exact] ?? 0, "alias": figures.linksByRule[.alias] ?? 0, "domain": figures.linksByRule[.domain] ?? 0,
+            "exact": figures.linksByRule[.exact] ?? 0, "alias": figures.linksByRule[.alias] ?? 0,
+            "domain": figures.linksByRule[.domain] ?? 0,
             "blobs": figures.blobs, "recoveries": figures.recoveries,
         ]
         let journal = await fake.journal()
@@ -108,12 +120,20 @@ struct DemoCommand: AsyncParsableCommand {
         print("")
         print("GmailCapture demo summary")
         print("  mailboxes:         \(DemoFirm.teammates.count) (all via domain-wide delegation)")
-        print("  messages:          \(summary["emails"]!) unique emails, \(summary["sightings"]!) mailbox copies live, \(summary["deleted"]!) marked deleted")
+        print(
+            "  messages:          \(summary["emails"]!) unique emails, \(summary["sightings"]!) mailbox copies live, \(summary["deleted"]!) marked deleted"
+        )
         print("  threads:           \(summary["threads"]!) (\(summary["crossTeam"]!) seen by more than one teammate)")
-        print("  investors matched: \(summary["investors"]!) of \(firm.investors.count) (links: \(summary["exact"]!) exact, \(summary["alias"]!) alias, \(summary["domain"]!) domain; \(summary["linkedThreads"]!) threads)")
-        print("  attachments:       \(att.attachmentsStored) downloaded, \(summary["blobs"]!) stored by content hash, \(att.attachmentsSkipped) skipped, \(att.attachmentsFailed) failed")
+        print(
+            "  investors matched: \(summary["investors"]!) of \(firm.investors.count) (links: \(summary["exact"]!) exact, \(summary["alias"]!) alias, \(summary["domain"]!) domain; \(summary["linkedThreads"]!) threads)"
+        )
+        print(
+            "  attachments:       \(att.attachmentsStored) downloaded, \(summary["blobs"]!) stored by content hash, \(att.attachmentsSkipped) skipped, \(att.attachmentsFailed) failed"
+        )
         print("  faults survived:   \(faults) injected 429/503, \(summary["recoveries"]!) history recovery, nothing lost")
-        print("  quota:             \(stats.quotaUnits.values.reduce(0, +)) units spent at 150 units/s per mailbox; \(quotaRefusals) parts refused by Gmail's per-batch concurrency limit (retried)")
+        print(
+            "  quota:             \(stats.quotaUnits.values.reduce(0, +)) units spent at 150 units/s per mailbox; \(quotaRefusals) parts refused by Gmail's per-batch concurrency limit (retried)"
+        )
         print("  import warnings:   \(report.warnings.count)")
         print("  time taken:        \(took.formatted(.units(allowed: [.seconds, .milliseconds], width: .abbreviated)))")
         print("  database:          \(db) (try: sqlite3 \(db) 'select subject from email_threads limit 5')")

@@ -8,6 +8,10 @@ struct GmailCaptureCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gmail-capture",
         abstract: "Capture a venture firm's Gmail into its CRM.",
-        subcommands: [DemoCommand.self, ServeCommand.self, SyncCommand.self, AccountsCommand.self, StatusCommand.self, ThreadsCommand.self, ThreadCommand.self, ParseCommand.self, ConfigCommand.self, MigrateCommand.self, UsersCommand.self, InvestorsCommand.self, RematchCommand.self, BenchCommand.self]
+        subcommands: [
+            DemoCommand.self, ServeCommand.self, SyncCommand.self, AccountsCommand.self, StatusCommand.self, ThreadsCommand.self,
+            ThreadCommand.self, ParseCommand.self, ConfigCommand.self, MigrateCommand.self, UsersCommand.self, InvestorsCommand.self,
+            RematchCommand.self, BenchCommand.self,
+        ]
     )
 }

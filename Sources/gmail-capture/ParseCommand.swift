@@ -9,10 +9,10 @@ struct ParseCommand: AsyncParsableCommand {
         commandName: "parse",
         abstract: "Parse .eml files or Gmail message JSON into the canonical message.",
         discussion: """
-        With --json, prints one JSON object per input on its own line, in argument order. A file that \
-        cannot be read is reported on stderr and makes the exit status non-zero; malformed mail still \
-        parses, with its problems listed.
-        """
+            With --json, prints one JSON object per input on its own line, in argument order. A file that \
+            cannot be read is reported on stderr and makes the exit status non-zero; malformed mail still \
+            parses, with its problems listed.
+            """
     )
 
     @Argument(help: "Files to parse.") var files: [String]

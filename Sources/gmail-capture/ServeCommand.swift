@@ -14,9 +14,9 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve /api/email/* and run the sync scheduler in one process (graceful shutdown on SIGTERM).",
         discussion: """
-        Real mode uses the CRM_GMAIL_* environment. --fake also starts an embedded FakeGmail seeded with the \
-        demo firm, enrolls its teammates and prints an admin token, so a newcomer can click through a live system.
-        """
+            Real mode uses the CRM_GMAIL_* environment. --fake also starts an embedded FakeGmail seeded with the \
+            demo firm, enrolls its teammates and prints an admin token, so a newcomer can click through a live system.
+            """
     )
     @Option(help: "Address to bind.") var host = "127.0.0.1"
     @Option(help: "Port.") var port = 8080
@@ -37,10 +37,11 @@ struct ServeCommand: AsyncParsableCommand {
         let router = Router()
         router.addRoutes(runtime.routes(runNow: { scheduler?.runNow($0) }).collection(), atPath: "/api/email")
         let host = host
-        let app = Application(router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(max(1, idleTimeout))))),
-                              configuration: .init(address: .hostname(host, port: port), serverName: "gmail-capture"),
-                              onServerRunning: { channel in say("listening on http://\(host):\(channel.localAddress?.port ?? 0)") },
-                              logger: logger)
+        let app = Application(
+            router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(max(1, idleTimeout))))),
+            configuration: .init(address: .hostname(host, port: port), serverName: "gmail-capture"),
+            onServerRunning: { channel in say("listening on http://\(host):\(channel.localAddress?.port ?? 0)") },
+            logger: logger)
         // When the integration is off, routes answer 503 and no scheduler starts.
         var services: [any Service] = [app]
         if let scheduler {
@@ -63,10 +64,13 @@ struct ServeCommand: AsyncParsableCommand {
         config.workspaceDomain = DemoFirm.domain
         config.apiBaseURL = "http://fakegmail.embedded"
         config.rateUnitsPerSecond = 5_000
-        config.attachmentDirectory = URL(fileURLWithPath: config.databasePath).deletingLastPathComponent()
+        config.attachmentDirectory =
+            URL(fileURLWithPath: config.databasePath).deletingLastPathComponent()
             .appendingPathComponent("serve-demo-attachments").path
         let firm = DemoFirm(conversations: 300)
-        do { try Self.checkDemoDatabase(config.databasePath, firm: firm, schema: try config.crmSchema()) } catch let refusal as ValidationError {
+        do { try Self.checkDemoDatabase(config.databasePath, firm: firm, schema: try config.crmSchema()) } catch let refusal
+            as ValidationError
+        {
             FileHandle.standardError.write(Data("error: \(refusal.message)\n".utf8))
             throw ExitCode(1)
         }
@@ -75,7 +79,8 @@ struct ServeCommand: AsyncParsableCommand {
         var tokens: (any AccessTokenProvider)?
         if config.integrationEnabled {
             try await firm.seed(gmail)
-            tokens = try ServiceAccountTokenProvider(keyJSON: try await gmail.serviceAccountKeyJSON(), transport: transport, clock: SystemClock())
+            tokens = try ServiceAccountTokenProvider(
+                keyJSON: try await gmail.serviceAccountKeyJSON(), transport: transport, clock: SystemClock())
             say("embedded FakeGmail: \(firm.deliveries.count) deliveries in \(DemoFirm.teammates.count) mailboxes")
         }
         let runtime = try CaptureRuntime.build(config, transport: transport, tokens: tokens, logger: logger)
@@ -85,8 +90,11 @@ struct ServeCommand: AsyncParsableCommand {
             for tm in DemoFirm.teammates { try await runtime.database.upsertAccount(email: tm, userId: nil) }
             try await runtime.database.setMeta(Self.demoMarker, "seeded by gmail-capture serve --fake")
         }
-        let token = try await APITokenAuthenticator(directory: runtime.directory).issue(forUserEmail: DemoFirm.teammates[0], label: "serve --fake")
-        say("database: \(config.databasePath); admin token for \(token.user.email) (expires in \(APITokenAuthenticator.defaultLifetimeDays) days):")
+        let token = try await APITokenAuthenticator(directory: runtime.directory).issue(
+            forUserEmail: DemoFirm.teammates[0], label: "serve --fake")
+        say(
+            "database: \(config.databasePath); admin token for \(token.user.email) (expires in \(APITokenAuthenticator.defaultLifetimeDays) days):"
+        )
         say("  \(token.token)")
         return runtime
     }
@@ -97,7 +105,8 @@ struct ServeCommand: AsyncParsableCommand {
     static func checkDemoDatabase(_ path: String, firm: DemoFirm, schema: CRMSchema) throws {
         let contents: CaptureDatabase.Contents
         do { contents = try CaptureDatabase.inspect(path: path, schema: schema, markerKey: demoMarker) } catch {
-            throw ValidationError("\(path) cannot be read as a SQLite database (\(error)); serve --fake leaves it untouched. Pass --db with a new path.")
+            throw ValidationError(
+                "\(path) cannot be read as a SQLite database (\(error)); serve --fake leaves it untouched. Pass --db with a new path.")
         }
         guard contents.exists, !contents.isEmpty else { return }
         let teammates = Set(DemoFirm.teammates)
@@ -108,12 +117,15 @@ struct ServeCommand: AsyncParsableCommand {
         if contents.marker == nil || !foreignUsers.isEmpty || !foreignInvestors.isEmpty || !foreignAccounts.isEmpty {
             var what: [String] = []
             if contents.marker == nil {
-                what.append("\(contents.users.count) CRM user(s), \(contents.investors.count) investor(s), \(contents.emails) email(s) not seeded by serve --fake")
+                what.append(
+                    "\(contents.users.count) CRM user(s), \(contents.investors.count) investor(s), \(contents.emails) email(s) not seeded by serve --fake"
+                )
             }
             if !foreignUsers.isEmpty { what.append("\(foreignUsers.count) user(s) outside the demo firm") }
             if !foreignInvestors.isEmpty { what.append("\(foreignInvestors.count) investor(s) outside the demo firm") }
             if !foreignAccounts.isEmpty { what.append("\(foreignAccounts.count) mailbox(es) outside the demo firm") }
-            throw ValidationError("""
+            throw ValidationError(
+                """
                 \(path) already holds other data (\(what.joined(separator: "; "))). serve --fake only uses an empty database or one it \
                 seeded itself, and has left this one untouched. Pass --db with a new path.
                 """)
@@ -122,7 +134,8 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 struct UsersTokenCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "token", abstract: "Issue an API bearer token for a CRM user (shown once; stored hashed).")
+    static let configuration = CommandConfiguration(
+        commandName: "token", abstract: "Issue an API bearer token for a CRM user (shown once; stored hashed).")
     @OptionGroup var db: DatabaseOption
     @Argument(help: "The user's email.") var email: String
     @Option(help: "A label for the token.") var label: String?
@@ -135,9 +148,11 @@ struct UsersTokenCommand: AsyncParsableCommand {
     func run() async throws {
         let directory = try db.runtime().directory
         do {
-            let issued = try await APITokenAuthenticator(directory: directory).issue(forUserEmail: email, label: label, expiresInDays: expiresIn)
+            let issued = try await APITokenAuthenticator(directory: directory).issue(
+                forUserEmail: email, label: label, expiresInDays: expiresIn)
             print(issued.token)
-            FileHandle.standardError.write(Data("token \(issued.id) for \(issued.user.email), expires \(CaptureDatabase.isoString(issued.expiresAt))\n".utf8))
+            FileHandle.standardError.write(
+                Data("token \(issued.id) for \(issued.user.email), expires \(CaptureDatabase.isoString(issued.expiresAt))\n".utf8))
         } catch let f as CRMDirectory.Failure {
             throw ValidationError(f.description)
         }
@@ -156,18 +171,23 @@ struct UsersTokensCommand: AsyncParsableCommand {
     func run() async throws {
         let directory = try db.runtime().directory
         let tokens: [CaptureDatabase.APIToken]
-        do { tokens = try await APITokenAuthenticator(directory: directory).tokens(forUserEmail: email) } catch let f as CRMDirectory.Failure {
+        do { tokens = try await APITokenAuthenticator(directory: directory).tokens(forUserEmail: email) } catch let f
+            as CRMDirectory.Failure
+        {
             throw ValidationError(f.description)
         }
         if json { print(try jsonString(tokens)); return }
         for t in tokens {
-            print("\(t.id)\t\(t.label ?? "")\tcreated \(t.createdAt)\texpires \(t.expiresAt ?? "never")\tlast used \(t.lastUsedAt ?? "never")\(t.revoked ? "\trevoked" : "")")
+            print(
+                "\(t.id)\t\(t.label ?? "")\tcreated \(t.createdAt)\texpires \(t.expiresAt ?? "never")\tlast used \(t.lastUsedAt ?? "never")\(t.revoked ? "\trevoked" : "")"
+            )
         }
     }
 }
 
 struct UsersRevokeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke one API token by id, or every token of a user (--all EMAIL).")
+    static let configuration = CommandConfiguration(
+        commandName: "revoke", abstract: "Revoke one API token by id, or every token of a user (--all EMAIL).")
     @OptionGroup var db: DatabaseOption
     @Argument(help: "The token id (from `users tokens`).") var tokenId: String?
     @Option(name: .customLong("all"), help: "Revoke every token of this user.") var all: String?
@@ -179,7 +199,9 @@ struct UsersRevokeCommand: AsyncParsableCommand {
     func run() async throws {
         let auth = APITokenAuthenticator(directory: try db.runtime().directory)
         if let email = all {
-            do { print("revoked \(try await auth.revokeAll(forUserEmail: email)) token(s) of \(email)") } catch let f as CRMDirectory.Failure {
+            do { print("revoked \(try await auth.revokeAll(forUserEmail: email)) token(s) of \(email)") } catch let f
+                as CRMDirectory.Failure
+            {
                 throw ValidationError(f.description)
             }
             return

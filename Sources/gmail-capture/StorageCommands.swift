@@ -28,7 +28,8 @@ struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
         abstract: "Apply the email migrations to the CRM database (idempotent), or drop every email table.",
-        discussion: "--drop --yes removes every email_* table, the emails table and the migration ledger; the CRM's own tables are untouched."
+        discussion:
+            "--drop --yes removes every email_* table, the emails table and the migration ledger; the CRM's own tables are untouched."
     )
     @OptionGroup var db: DatabaseOption
     @Flag(help: "Drop every email table instead of migrating.") var drop = false
@@ -54,9 +55,12 @@ struct MigrateCommand: AsyncParsableCommand {
 }
 
 struct UsersCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "users", abstract: "CRM users (standalone use).",
-                                                    subcommands: [UsersAddCommand.self, UsersListCommand.self, UsersTokenCommand.self,
-                                                                  UsersTokensCommand.self, UsersRevokeCommand.self])
+    static let configuration = CommandConfiguration(
+        commandName: "users", abstract: "CRM users (standalone use).",
+        subcommands: [
+            UsersAddCommand.self, UsersListCommand.self, UsersTokenCommand.self,
+            UsersTokensCommand.self, UsersRevokeCommand.self,
+        ])
 }
 
 struct UsersAddCommand: AsyncParsableCommand {
@@ -77,8 +81,9 @@ struct UsersAddCommand: AsyncParsableCommand {
 }
 
 struct UsersListCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List users.",
-                                                    discussion: "--json: [{\"id\", \"email\", \"name\", \"admin\", \"active\"}].")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List users.",
+        discussion: "--json: [{\"id\", \"email\", \"name\", \"admin\", \"active\"}].")
     @OptionGroup var db: DatabaseOption
     @Flag(help: "Stable JSON.") var json = false
     func run() async throws {
@@ -103,15 +108,17 @@ struct UsersListCommand: AsyncParsableCommand {
 }
 
 struct InvestorsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "investors", abstract: "CRM investors (standalone use).",
-                                                    subcommands: [InvestorsImportCommand.self])
+    static let configuration = CommandConfiguration(
+        commandName: "investors", abstract: "CRM investors (standalone use).",
+        subcommands: [InvestorsImportCommand.self])
 }
 
 struct InvestorsImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import investors from JSON or CSV (idempotent by id; all or nothing).",
-        discussion: "JSON: [{\"id\", \"name\", \"emails\": [...], \"domains\": [...]}]. CSV: header id,name,emails,domains; several values separated by ';'."
+        discussion:
+            "JSON: [{\"id\", \"name\", \"emails\": [...], \"domains\": [...]}]. CSV: header id,name,emails,domains; several values separated by ';'."
     )
     @OptionGroup var db: DatabaseOption
     @Argument(help: "JSON or CSV file.") var file: String
@@ -132,7 +139,8 @@ struct InvestorsImportCommand: AsyncParsableCommand {
 }
 
 struct RematchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "rematch", abstract: "Recompute investor links for stored mail (no Gmail calls).")
+    static let configuration = CommandConfiguration(
+        commandName: "rematch", abstract: "Recompute investor links for stored mail (no Gmail calls).")
     @OptionGroup var db: DatabaseOption
     func run() async throws {
         let rt = try db.runtime()

@@ -50,8 +50,9 @@ struct SyncCommand: AsyncParsableCommand {
             if tty { print("") }
             for o in outcomes {
                 let c = o.counts
-                print("\(o.mailbox): \(o.status.rawValue) (\(o.state?.rawValue ?? "not enrolled")) listed \(c.listed), stored \(c.stored), skipped \(c.skipped), gone \(c.gone), parked \(c.parked), "
-                      + "attachments \(c.attachmentsStored) stored \(c.attachmentsFailed) failed\(o.error.map { ": \($0)" } ?? "")")
+                print(
+                    "\(o.mailbox): \(o.status.rawValue) (\(o.state?.rawValue ?? "not enrolled")) listed \(c.listed), stored \(c.stored), skipped \(c.skipped), gone \(c.gone), parked \(c.parked), "
+                        + "attachments \(c.attachmentsStored) stored \(c.attachmentsFailed) failed\(o.error.map { ": \($0)" } ?? "")")
             }
             if outcomes.contains(where: { $0.status == .error }) { throw ExitCode(1) }
             return
@@ -64,8 +65,9 @@ struct SyncCommand: AsyncParsableCommand {
 }
 
 struct AccountsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "accounts", abstract: "Enroll teammate mailboxes.",
-                                                    subcommands: [EnrollCommand.self, EnrollAllCommand.self])
+    static let configuration = CommandConfiguration(
+        commandName: "accounts", abstract: "Enroll teammate mailboxes.",
+        subcommands: [EnrollCommand.self, EnrollAllCommand.self])
 }
 
 struct EnrollCommand: AsyncParsableCommand {
@@ -83,7 +85,8 @@ struct EnrollCommand: AsyncParsableCommand {
 }
 
 struct EnrollAllCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "enroll-all", abstract: "Enroll every active CRM user on the workspace domain.")
+    static let configuration = CommandConfiguration(
+        commandName: "enroll-all", abstract: "Enroll every active CRM user on the workspace domain.")
     @OptionGroup var db: DatabaseOption
 
     func run() async throws {
@@ -101,7 +104,8 @@ struct EnrollAllCommand: AsyncParsableCommand {
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Per-mailbox sync status.",
-        discussion: "--json: an array, one object per mailbox: email, state, enabled, cursor, messagesStored, backlog, parkedItems, lastError, lastSuccessAt, lastRun {status, kind, startedAt, finishedAt, counts}, quotaUnitsLastRun."
+        discussion:
+            "--json: an array, one object per mailbox: email, state, enabled, cursor, messagesStored, backlog, parkedItems, lastError, lastSuccessAt, lastRun {status, kind, startedAt, finishedAt, counts}, quotaUnitsLastRun."
     )
     @OptionGroup var db: DatabaseOption
     @Flag(help: "Stable JSON.") var json = false
@@ -110,7 +114,9 @@ struct StatusCommand: AsyncParsableCommand {
         let rows = try await db.runtime().database.status()
         if json { print(try jsonString(rows)); return }
         for s in rows {
-            print("\(s.email)\t\(s.state.rawValue)\tstored \(s.messagesStored)\tbacklog \(s.backlog)\tparked \(s.parkedItems)\tlast run \(s.lastRun?.status.rawValue ?? "never")\(s.lastError.map { "\t\($0)" } ?? "")")
+            print(
+                "\(s.email)\t\(s.state.rawValue)\tstored \(s.messagesStored)\tbacklog \(s.backlog)\tparked \(s.parkedItems)\tlast run \(s.lastRun?.status.rawValue ?? "never")\(s.lastError.map { "\t\($0)" } ?? "")"
+            )
         }
     }
 }
@@ -118,7 +124,8 @@ struct StatusCommand: AsyncParsableCommand {
 struct ThreadsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "threads", abstract: "Captured conversations, newest first.",
-        discussion: "--json: an array, one object per thread: id, subject, firstAt, lastAt, messageIds (RFC Message-IDs without brackets), mailboxes, investorIds, investorLinks [{investorId, rule, confidence}]."
+        discussion:
+            "--json: an array, one object per thread: id, subject, firstAt, lastAt, messageIds (RFC Message-IDs without brackets), mailboxes, investorIds, investorLinks [{investorId, rule, confidence}]."
     )
     @OptionGroup var db: DatabaseOption
     @Option(help: "Only threads linked to this investor id.") var investor: String?
@@ -129,7 +136,9 @@ struct ThreadsCommand: AsyncParsableCommand {
         let rows = try await db.runtime().database.threads(investor: investor, limit: limit)
         if json { print(try jsonString(rows)); return }
         for t in rows {
-            print("\(t.id)\t\(t.lastAt ?? "")\t\(t.messageIds.count) msg\t\(t.mailboxes.joined(separator: ","))\t\(t.investorIds.joined(separator: ","))\t\(t.subject ?? "")")
+            print(
+                "\(t.id)\t\(t.lastAt ?? "")\t\(t.messageIds.count) msg\t\(t.mailboxes.joined(separator: ","))\t\(t.investorIds.joined(separator: ","))\t\(t.subject ?? "")"
+            )
         }
     }
 }
@@ -149,7 +158,9 @@ struct ThreadCommand: AsyncParsableCommand {
             print(try jsonString(Out(thread: t, messages: messages)))
             return
         }
-        print("Thread \(t.id): \(t.subject ?? "(no subject)") — \(t.mailboxes.joined(separator: ", ")) — investors: \(t.investorLinks.map { "\($0.investorId) (\($0.rule))" }.joined(separator: ", "))")
+        print(
+            "Thread \(t.id): \(t.subject ?? "(no subject)") — \(t.mailboxes.joined(separator: ", ")) — investors: \(t.investorLinks.map { "\($0.investorId) (\($0.rule))" }.joined(separator: ", "))"
+        )
         for m in messages {
             let from = m.participants.first { $0.role == "from" }
             print("\n\(m.sentAt ?? "") \(from?.name ?? from?.address ?? "?"): \(m.subject ?? "")")

@@ -19,22 +19,31 @@ struct Harness {
     let client: GmailClient
     let ids: [String]
 
-    static func make(messages: Int = 3, quota: QuotaConfig = .off, unitsPerSecond: Int = 100_000, maxRetries: Int = 5,
-                     batchLimit: Int = 50) async throws -> Harness {
+    static func make(
+        messages: Int = 3, quota: QuotaConfig = .off, unitsPerSecond: Int = 100_000, maxRetries: Int = 5,
+        batchLimit: Int = 50
+    ) async throws -> Harness {
         let fake = FakeGmail(options: .init(seed: 11, quota: quota, baseURL: "http://fake.test"))
         await fake.addUser(user)
         var ids: [String] = []
         for i in 0..<messages {
-            let raw = Array("From: Maya <maya@lumen.example>\r\nTo: \(user)\r\nSubject: Update \(i)\r\nMessage-ID: <m\(i)@lumen.example>\r\nDate: Tue, 5 Mar 2024 17:04:00 +0000\r\n\r\nBody \(i)\r\n".utf8)
-            ids.append(try await fake.insertMessage(user: user, raw: raw, labelIds: ["INBOX"], internalDate: 1_709_658_000_000 + Int64(i) * 1000).id)
+            let raw = Array(
+                "From: Maya <maya@lumen.example>\r\nTo: \(user)\r\nSubject: Update \(i)\r\nMessage-ID: <m\(i)@lumen.example>\r\nDate: Tue, 5 Mar 2024 17:04:00 +0000\r\n\r\nBody \(i)\r\n"
+                    .utf8)
+            ids.append(
+                try await fake.insertMessage(user: user, raw: raw, labelIds: ["INBOX"], internalDate: 1_709_658_000_000 + Int64(i) * 1000)
+                    .id)
         }
         let clock = await VirtualCaptureClock.linked(to: fake)
         let transport = InProcessFakeTransport(fake: fake)
         let tokens = try ServiceAccountTokenProvider(keyJSON: try await fake.serviceAccountKeyJSON(), transport: transport, clock: clock)
-        let limiter = RateLimiter(unitsPerSecondPerMailbox: unitsPerSecond, unitsPerSecondPerProject: max(unitsPerSecond, 20_000), clock: clock)
-        let client = GmailClient(baseURL: "http://fake.test", transport: transport, tokens: tokens, limiter: limiter, costs: .classic,
-                                 retry: RetryPolicy(maxRetries: maxRetries), clock: clock, seed: 99, batchLimit: batchLimit)
-        return Harness(fake: fake, clock: clock, transport: transport, tokens: tokens, limiter: limiter, client: client, ids: ids.reversed())
+        let limiter = RateLimiter(
+            unitsPerSecondPerMailbox: unitsPerSecond, unitsPerSecondPerProject: max(unitsPerSecond, 20_000), clock: clock)
+        let client = GmailClient(
+            baseURL: "http://fake.test", transport: transport, tokens: tokens, limiter: limiter, costs: .classic,
+            retry: RetryPolicy(maxRetries: maxRetries), clock: clock, seed: 99, batchLimit: batchLimit)
+        return Harness(
+            fake: fake, clock: clock, transport: transport, tokens: tokens, limiter: limiter, client: client, ids: ids.reversed())
     }
 
     func calls(_ method: String) async -> Int { await fake.stats().requests[method] ?? 0 }
@@ -59,7 +68,8 @@ struct Harness {
 
     @Test func retryAfterTextIsHonoured() async throws {
         let h = try await Harness.make()
-        try await h.fake.addFault(FaultRule(method: "messages.list", status: 403, reason: "userRateLimitExceeded", retryAfterText: 30, count: 1))
+        try await h.fake.addFault(
+            FaultRule(method: "messages.list", status: 403, reason: "userRateLimitExceeded", retryAfterText: 30, count: 1))
         _ = try await h.client.listMessages(mailbox: Harness.user)
         #expect(h.clock.totalSlept == .seconds(30))
     }
@@ -144,7 +154,11 @@ struct Harness {
         let results = try await h.client.batchGetMessages(mailbox: Harness.user, ids: ids, format: .minimal)
         #expect(results.prefix(4).allSatisfy { (try? $0.get()) != nil })
         if case .failure(let e) = results[4] { #expect(e.classification == .messageGone) } else { Issue.record("expected gone") }
-        if case .failure(let e) = results[5] { #expect(e.classification == .permanent && e.status == 400) } else { Issue.record("expected 400") }
+        if case .failure(let e) = results[5] {
+            #expect(e.classification == .permanent && e.status == 400)
+        } else {
+            Issue.record("expected 400")
+        }
     }
 
     /// Sizes of the batch requests the fake saw, from its journal (part indexes restart at 0 per batch).
@@ -231,7 +245,8 @@ struct Harness {
         let h = try await Harness.make()
         var key = try #require(JSONSerialization.jsonObject(with: try await h.fake.serviceAccountKeyJSON()) as? [String: Any])
         key["private_key"] = try _RSA_PrivateKeyPEM()
-        let tokens = try ServiceAccountTokenProvider(keyJSON: try JSONSerialization.data(withJSONObject: key), transport: h.transport, clock: h.clock)
+        let tokens = try ServiceAccountTokenProvider(
+            keyJSON: try JSONSerialization.data(withJSONObject: key), transport: h.transport, clock: h.clock)
         do {
             _ = try await tokens.accessToken(for: Harness.user, forceRefresh: false)
             Issue.record("expected invalid_grant")
@@ -245,9 +260,11 @@ struct Harness {
         await h.fake.registerOAuthClient(id: "crm-client", secret: "crm-secret")
         let store = InMemoryRefreshTokenStore()
         let secret = Data((0..<32).map { UInt8($0 &* 7) })
-        let oauth = try OAuthTokenProvider(client: .init(id: "crm-client", secret: "crm-secret", redirectURI: "https://crm.example/api/email/oauth/callback",
-                                                          authURL: "http://fake.test/o/oauth2/v2/auth", tokenURL: "http://fake.test/token"),
-                                           secretKey: secret, store: store, transport: h.transport, clock: h.clock)
+        let oauth = try OAuthTokenProvider(
+            client: .init(
+                id: "crm-client", secret: "crm-secret", redirectURI: "https://crm.example/api/email/oauth/callback",
+                authURL: "http://fake.test/o/oauth2/v2/auth", tokenURL: "http://fake.test/token"),
+            secretKey: secret, store: store, transport: h.transport, clock: h.clock)
         let url = try await oauth.startConsent(userId: "user-1", mailbox: Harness.user)
         let consent = try await h.transport.send(TransportRequest(method: "GET", url: url, operation: "oauth2.auth"))
         #expect(consent.status == 302)
@@ -279,12 +296,16 @@ struct Harness {
         }
         // An expired state is refused.
         let later = try await oauth.startConsent(userId: "user-1", mailbox: Harness.user)
-        let laterItems = URLComponents(string: try #require(try await h.transport.send(TransportRequest(method: "GET", url: later, operation: "oauth2.auth"))
-            .header("Location")))?.queryItems ?? []
+        let laterItems =
+            URLComponents(
+                string: try #require(
+                    try await h.transport.send(TransportRequest(method: "GET", url: later, operation: "oauth2.auth"))
+                        .header("Location")))?.queryItems ?? []
         await h.clock.advance(by: .seconds(601))
         await #expect(throws: OAuthStateSigner.Failure.expired) {
-            try await oauth.completeConsent(code: laterItems.first { $0.name == "code" }!.value!, state: laterItems.first { $0.name == "state" }!.value!,
-                                            mailbox: Harness.user)
+            try await oauth.completeConsent(
+                code: laterItems.first { $0.name == "code" }!.value!, state: laterItems.first { $0.name == "state" }!.value!,
+                mailbox: Harness.user)
         }
     }
 }

@@ -29,33 +29,43 @@ struct BucketCase: Sendable, CustomTestStringConvertible {
     var calls: [Call]
     var testDescription: String { name }
 
-    static func a(_ units: Int, after: Double = 0, wait: Double) -> Call { Call(mailbox: "a@firm.example", units: units, after: after, wait: wait) }
-    static func b(_ units: Int, after: Double = 0, wait: Double) -> Call { Call(mailbox: "b@firm.example", units: units, after: after, wait: wait) }
+    static func a(_ units: Int, after: Double = 0, wait: Double) -> Call {
+        Call(mailbox: "a@firm.example", units: units, after: after, wait: wait)
+    }
+    static func b(_ units: Int, after: Double = 0, wait: Double) -> Call {
+        Call(mailbox: "b@firm.example", units: units, after: after, wait: wait)
+    }
 
     static let all: [BucketCase] = [
         // 10/s: 5 + 5 empty the burst; the third call is 5 short = 0.5 s; during that 0.5 s 5 units came
         // back and went to the third call, so the fourth is 5 short again.
-        BucketCase(name: "a burst, then the rate", perMailbox: 10, perProject: 1_000,
-                   calls: [a(5, wait: 0), a(5, wait: 0), a(5, wait: 0.5), a(5, wait: 0.5)]),
+        BucketCase(
+            name: "a burst, then the rate", perMailbox: 10, perProject: 1_000,
+            calls: [a(5, wait: 0), a(5, wait: 0), a(5, wait: 0.5), a(5, wait: 0.5)]),
         // 5 idle seconds refill to the 10-unit capacity, not to 50: 30 units are 20 short = 2 s; the next
         // 10 find the balance at -20 + 2 s x 10 = 0, so wait 1 s.
-        BucketCase(name: "idle time refills one second of budget at most", perMailbox: 10, perProject: 1_000,
-                   calls: [a(10, wait: 0), a(30, after: 5, wait: 2), a(10, wait: 1)]),
+        BucketCase(
+            name: "idle time refills one second of budget at most", perMailbox: 10, perProject: 1_000,
+            calls: [a(10, wait: 0), a(30, after: 5, wait: 2), a(10, wait: 1)]),
         // Per-mailbox 10/s, project 20/s: a and b each spend their own burst, which is the project's
         // burst; a's second 10 is 10 short in its bucket (1 s) and in the project's (0.5 s): 1 s. By then
         // b's bucket is full again and the project has refilled to 10: b waits nothing.
-        BucketCase(name: "mailboxes have their own buckets and share the project's", perMailbox: 10, perProject: 20,
-                   calls: [a(10, wait: 0), b(10, wait: 0), a(10, wait: 1), b(10, wait: 0)]),
+        BucketCase(
+            name: "mailboxes have their own buckets and share the project's", perMailbox: 10, perProject: 20,
+            calls: [a(10, wait: 0), b(10, wait: 0), a(10, wait: 1), b(10, wait: 0)]),
         // Project 10/s binds before the mailboxes' 100/s: b's 10 are 10 short in the project (1 s); a's 5
         // after that find the project at 0: 0.5 s.
-        BucketCase(name: "the project budget binds when it is the smaller", perMailbox: 100, perProject: 10,
-                   calls: [a(10, wait: 0), b(10, wait: 1), a(5, wait: 0.5)]),
+        BucketCase(
+            name: "the project budget binds when it is the smaller", perMailbox: 100, perProject: 10,
+            calls: [a(10, wait: 0), b(10, wait: 1), a(5, wait: 0.5)]),
         // Zero units are free and take nothing from the bucket.
-        BucketCase(name: "zero units never wait", perMailbox: 10, perProject: 1_000,
-                   calls: [a(10, wait: 0), a(0, wait: 0), a(5, wait: 0.5)]),
+        BucketCase(
+            name: "zero units never wait", perMailbox: 10, perProject: 1_000,
+            calls: [a(10, wait: 0), a(0, wait: 0), a(5, wait: 0.5)]),
         // A fractional wait is rounded up to the millisecond: 1 unit short at 3/s is 0.333… s -> 0.334 s.
-        BucketCase(name: "waits are rounded up to the millisecond", perMailbox: 3, perProject: 1_000,
-                   calls: [a(3, wait: 0), a(1, wait: 0.334)]),
+        BucketCase(
+            name: "waits are rounded up to the millisecond", perMailbox: 3, perProject: 1_000,
+            calls: [a(3, wait: 0), a(1, wait: 0.334)]),
     ]
 }
 
@@ -143,37 +153,46 @@ struct BatchCase: Sendable, CustomTestStringConvertible {
     var batchCeiling: Int
     var testDescription: String { name }
 
-    static func refuse(part: Int, times: Int = 1) -> FaultRule { FaultRule(method: "messages.get", batchPart: part, status: 429, count: times) }
+    static func refuse(part: Int, times: Int = 1) -> FaultRule {
+        FaultRule(method: "messages.get", batchPart: part, status: 429, count: times)
+    }
 
     static let all: [BatchCase] = [
         // 50 sent, 1 refused: ceiling 49, size 25. Clean: 25 + 6 = 31, 31 + 7 = 38, 38 + 9 = 47 (the last
         // batch holds only the 15 left).
-        BatchCase(name: "one refusal halves and sets the ceiling one below", limit: 50, messages: 120, faults: [refuse(part: 0)],
-                  sizes: [50, 25, 31, 15], batchSize: 47, batchCeiling: 49),
+        BatchCase(
+            name: "one refusal halves and sets the ceiling one below", limit: 50, messages: 120, faults: [refuse(part: 0)],
+            sizes: [50, 25, 31, 15], batchSize: 47, batchCeiling: 49),
         // 40 sent (all there is, short of the size 50), 10 refused: a short batch says nothing about the
         // ceiling (stays 50); the size is halved to 25; the clean batch of the 10 retried parts grows it to 25 + 6 = 31.
-        BatchCase(name: "refusals in a short last batch halve the size but keep the ceiling", limit: 50, messages: 40,
-                  faults: (0..<10).map { refuse(part: $0) }, sizes: [40, 10], batchSize: 31, batchCeiling: 50),
+        BatchCase(
+            name: "refusals in a short last batch halve the size but keep the ceiling", limit: 50, messages: 40,
+            faults: (0..<10).map { refuse(part: $0) }, sizes: [40, 10], batchSize: 31, batchCeiling: 50),
         // 30 sent at the full size 30, 10 refused: ceiling 30 - 10 = 20, size 15; the clean batch of 10 grows it to 15 + 3 = 18.
-        BatchCase(name: "ten refusals in a full batch set the ceiling to what was accepted", limit: 30, messages: 30,
-                  faults: (0..<10).map { refuse(part: $0) }, sizes: [30, 10], batchSize: 18, batchCeiling: 20),
+        BatchCase(
+            name: "ten refusals in a full batch set the ceiling to what was accepted", limit: 30, messages: 30,
+            faults: (0..<10).map { refuse(part: $0) }, sizes: [30, 10], batchSize: 18, batchCeiling: 20),
         // 403 userRateLimitExceeded is a refusal too: ceiling 19, size 10; clean: 10 + 2 = 12.
-        BatchCase(name: "a 403 rate limit counts as a refusal", limit: 20, messages: 20,
-                  faults: [FaultRule(method: "messages.get", batchPart: 3, status: 403, reason: "userRateLimitExceeded", count: 1)],
-                  sizes: [20, 1], batchSize: 12, batchCeiling: 19),
+        BatchCase(
+            name: "a 403 rate limit counts as a refusal", limit: 20, messages: 20,
+            faults: [FaultRule(method: "messages.get", batchPart: 3, status: 403, reason: "userRateLimitExceeded", count: 1)],
+            sizes: [20, 1], batchSize: 12, batchCeiling: 19),
         // A 503 part is retried but is no refusal: nothing moves (and the clean batch after it is at the ceiling).
-        BatchCase(name: "a server error neither shrinks nor grows", limit: 10, messages: 10,
-                  faults: [FaultRule(method: "messages.get", batchPart: 2, status: 503, count: 1)],
-                  sizes: [10, 1], batchSize: 10, batchCeiling: 10),
+        BatchCase(
+            name: "a server error neither shrinks nor grows", limit: 10, messages: 10,
+            faults: [FaultRule(method: "messages.get", batchPart: 2, status: 503, count: 1)],
+            sizes: [10, 1], batchSize: 10, batchCeiling: 10),
         // 10 sent, 1 refused: ceiling 9, size 5. The retried part is refused again in the batch of 5:
         // ceiling min(9, 4) = 4, size 2. Clean: 3, 4; the last 2 leave it at the ceiling.
-        BatchCase(name: "a refusal at the smaller size lowers the ceiling again", limit: 10, messages: 20, faults: [refuse(part: 0, times: 2)],
-                  sizes: [10, 5, 2, 3, 2], batchSize: 4, batchCeiling: 4),
+        BatchCase(
+            name: "a refusal at the smaller size lowers the ceiling again", limit: 10, messages: 20, faults: [refuse(part: 0, times: 2)],
+            sizes: [10, 5, 2, 3, 2], batchSize: 4, batchCeiling: 4),
         // 10 sent, 2 refused: ceiling 8, size 5. Clean: 6, 7, 8 (3 clean batches), then 17 more at 8 make
         // 20 in a row: probe to min(10, 8 + 5) = 10; the next batch is 10.
-        BatchCase(name: "twenty clean batches at the ceiling probe five higher", limit: 10, messages: 172,
-                  faults: [refuse(part: 0), refuse(part: 1)],
-                  sizes: [10, 5, 6, 7] + Array(repeating: 8, count: 17) + [10], batchSize: 10, batchCeiling: 10),
+        BatchCase(
+            name: "twenty clean batches at the ceiling probe five higher", limit: 10, messages: 172,
+            faults: [refuse(part: 0), refuse(part: 1)],
+            sizes: [10, 5, 6, 7] + Array(repeating: 8, count: 17) + [10], batchSize: 10, batchCeiling: 10),
     ]
 }
 
@@ -203,13 +222,14 @@ struct BatchCase: Sendable, CustomTestStringConvertible {
         #expect(await h.client.batchCeiling(for: "someone-else@firm.example") == 20)
     }
 
-    @Test(arguments: [
-        // (sent, refused, clean) steps from a fresh sizer of limit 10 -> (size, ceiling) after the last step
-        ([(10, 2, false)], 5, 8),
-        ([(4, 2, false)], 5, 10),  // short batch: the ceiling stays
-        ([(10, 2, false), (5, 0, true), (6, 0, true)], 7, 8),
-        ([(10, 9, false), (1, 1, false)], 1, 1),
-    ] as [([(Int, Int, Bool)], Int, Int)])
+    @Test(
+        arguments: [
+            // (sent, refused, clean) steps from a fresh sizer of limit 10 -> (size, ceiling) after the last step
+            ([(10, 2, false)], 5, 8),
+            ([(4, 2, false)], 5, 10),  // short batch: the ceiling stays
+            ([(10, 2, false), (5, 0, true), (6, 0, true)], 7, 8),
+            ([(10, 9, false), (1, 1, false)], 1, 1),
+        ] as [([(Int, Int, Bool)], Int, Int)])
     func stepsByHand(steps: [(Int, Int, Bool)], size: Int, ceiling: Int) {
         var s = BatchSizer(limit: 10)
         for (sent, refused, clean) in steps { s.record(sent: sent, rateLimited: refused, clean: clean) }

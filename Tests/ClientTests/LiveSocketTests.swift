@@ -24,7 +24,8 @@ import Testing
         try await Self.withLiveFake(h.fake) { base in
             let transport = AsyncHTTPClientTransport()
             let clock = await VirtualCaptureClock.linked(to: h.fake)
-            let tokens = try ServiceAccountTokenProvider(keyJSON: try await h.fake.serviceAccountKeyJSON(), transport: transport, clock: clock)
+            let tokens = try ServiceAccountTokenProvider(
+                keyJSON: try await h.fake.serviceAccountKeyJSON(), transport: transport, clock: clock)
             let limiter = RateLimiter(unitsPerSecondPerMailbox: 1_000, unitsPerSecondPerProject: 20_000, clock: clock)
             let client = GmailClient(baseURL: base, transport: transport, tokens: tokens, limiter: limiter, clock: clock)
             let profile = try await client.getProfile(mailbox: Harness.user)  // first attempt: connection dropped
@@ -52,8 +53,10 @@ import Testing
         let (okStatus, okOut, _) = try Self.run(env: [:])
         #expect(okStatus == 0 && okOut.contains("integration disabled"))
         let secret = "bm90LTMyLWJ5dGVz"
-        let (status, _, err) = try Self.run(env: ["CRM_GMAIL_INTEGRATION_ENABLED": "yes", "CRM_GMAIL_AUTH_METHOD": "oauth",
-                                                  "CRM_GMAIL_SECRET_KEY": secret, "CRM_GMAIL_RETRY_MAX": "-1", "CRM_GMAIL_OAUTH_CLIENT_SECRET": "hunter2"])
+        let (status, _, err) = try Self.run(env: [
+            "CRM_GMAIL_INTEGRATION_ENABLED": "yes", "CRM_GMAIL_AUTH_METHOD": "oauth",
+            "CRM_GMAIL_SECRET_KEY": secret, "CRM_GMAIL_RETRY_MAX": "-1", "CRM_GMAIL_OAUTH_CLIENT_SECRET": "hunter2",
+        ])
         #expect(status == 1)
         for name in ["CRM_GMAIL_SECRET_KEY", "CRM_GMAIL_RETRY_MAX", "CRM_GMAIL_OAUTH_CLIENT_ID", "CRM_GMAIL_OAUTH_REDIRECT_URI"] {
             #expect(err.contains(name), "missing \(name) in: \(err)")

@@ -32,11 +32,17 @@ import Testing
 
     @Test func oauthAndTransportFailures() {
         for code in ["invalid_grant", "unauthorized_client", "access_denied", "admin_policy_enforced", "invalid_client"] {
-            #expect(ErrorClassifier.classify(status: 400, reason: code, oauthError: code, transport: nil, method: "oauth2.token") == .needsAdmin)
+            #expect(
+                ErrorClassifier.classify(status: 400, reason: code, oauthError: code, transport: nil, method: "oauth2.token") == .needsAdmin
+            )
         }
-        #expect(ErrorClassifier.classify(status: 500, reason: nil, oauthError: "internal_failure", transport: nil, method: "oauth2.token") == .retryAfterBackoff)
+        #expect(
+            ErrorClassifier.classify(status: 500, reason: nil, oauthError: "internal_failure", transport: nil, method: "oauth2.token")
+                == .retryAfterBackoff)
         for t in [TransportFailure.timeout, .connectionReset, .truncatedBody, .malformedBody] {
-            #expect(ErrorClassifier.classify(status: nil, reason: nil, oauthError: nil, transport: t, method: "gmail.users.messages.get") == .retryAfterBackoff)
+            #expect(
+                ErrorClassifier.classify(status: nil, reason: nil, oauthError: nil, transport: t, method: "gmail.users.messages.get")
+                    == .retryAfterBackoff)
         }
     }
 
@@ -52,7 +58,8 @@ import Testing
 
 @Suite struct RetryStateMachineTests {
     @Test func backoffIsFullJitterUnderTheCapAndStopsAtTheBudget() {
-        var m = RetryStateMachine(policy: RetryPolicy(maxRetries: 8, baseDelay: .seconds(1), maxDelay: .seconds(8)), random: SeededGenerator(seed: 1))
+        var m = RetryStateMachine(
+            policy: RetryPolicy(maxRetries: 8, baseDelay: .seconds(1), maxDelay: .seconds(8)), random: SeededGenerator(seed: 1))
         var delays: [Duration] = []
         for _ in 0..<8 {
             guard case .retry(let d) = m.next(after: .retryAfterBackoff) else { Issue.record("expected a retry"); return }
@@ -62,8 +69,11 @@ import Testing
         let bounds: [Duration] = [.seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(8), .seconds(8), .seconds(8), .seconds(8)]
         for (d, b) in zip(delays, bounds) { #expect(d >= .zero && d <= b) }
         // Seeded: the same seed gives the same schedule.
-        var again = RetryStateMachine(policy: RetryPolicy(maxRetries: 8, baseDelay: .seconds(1), maxDelay: .seconds(8)), random: SeededGenerator(seed: 1))
-        let replay: [Duration] = (0..<8).compactMap { _ in if case .retry(let d) = again.next(after: .retryAfterBackoff) { return d } else { return nil } }
+        var again = RetryStateMachine(
+            policy: RetryPolicy(maxRetries: 8, baseDelay: .seconds(1), maxDelay: .seconds(8)), random: SeededGenerator(seed: 1))
+        let replay: [Duration] = (0..<8).compactMap { _ in
+            if case .retry(let d) = again.next(after: .retryAfterBackoff) { return d } else { return nil }
+        }
         #expect(replay == delays)
     }
 
@@ -111,8 +121,11 @@ import Testing
             Issue.record("expected invalid")
         } catch let invalid as CaptureConfig.Invalid {
             let names = Set(invalid.problems.map(\.variable))
-            #expect(names == ["CRM_GMAIL_INTEGRATION_ENABLED", "CRM_GMAIL_AUTH_METHOD", "CRM_GMAIL_SYNC_INTERVAL_MIN", "CRM_GMAIL_BACKFILL_PAGE_SIZE",
-                              "CRM_GMAIL_SECRET_KEY", "CRM_GMAIL_API_BASE_URL", "CRM_GMAIL_QUOTA_COSTS", "CRM_GMAIL_WORKSPACE_DOMAIN"])
+            #expect(
+                names == [
+                    "CRM_GMAIL_INTEGRATION_ENABLED", "CRM_GMAIL_AUTH_METHOD", "CRM_GMAIL_SYNC_INTERVAL_MIN", "CRM_GMAIL_BACKFILL_PAGE_SIZE",
+                    "CRM_GMAIL_SECRET_KEY", "CRM_GMAIL_API_BASE_URL", "CRM_GMAIL_QUOTA_COSTS", "CRM_GMAIL_WORKSPACE_DOMAIN",
+                ])
             #expect(!invalid.description.contains("c3VwZXItc2VjcmV0LXZhbHVl"))
             #expect(invalid.problems.allSatisfy { !$0.expected.isEmpty })
         } catch {
@@ -122,18 +135,25 @@ import Testing
 
     @Test func modeRequirementsApplyOnlyWhenEnabled() {
         let dwd = ["CRM_GMAIL_INTEGRATION_ENABLED": "true"]
-        do { _ = try CaptureConfig.load(from: dwd, fileExists: { _ in false }); Issue.record("expected invalid") } catch let i as CaptureConfig.Invalid {
+        do { _ = try CaptureConfig.load(from: dwd, fileExists: { _ in false }); Issue.record("expected invalid") } catch let i
+            as CaptureConfig.Invalid
+        {
             #expect(Set(i.problems.map(\.variable)) == ["CRM_GMAIL_SA_KEY_PATH", "CRM_GMAIL_WORKSPACE_DOMAIN"])
         } catch { Issue.record("\(error)") }
         let oauth = ["CRM_GMAIL_INTEGRATION_ENABLED": "1", "CRM_GMAIL_AUTH_METHOD": "oauth"]
         do { _ = try CaptureConfig.load(from: oauth); Issue.record("expected invalid") } catch let i as CaptureConfig.Invalid {
-            #expect(Set(i.problems.map(\.variable)) == ["CRM_GMAIL_OAUTH_CLIENT_ID", "CRM_GMAIL_OAUTH_CLIENT_SECRET",
-                                                        "CRM_GMAIL_OAUTH_REDIRECT_URI", "CRM_GMAIL_SECRET_KEY"])
+            #expect(
+                Set(i.problems.map(\.variable)) == [
+                    "CRM_GMAIL_OAUTH_CLIENT_ID", "CRM_GMAIL_OAUTH_CLIENT_SECRET",
+                    "CRM_GMAIL_OAUTH_REDIRECT_URI", "CRM_GMAIL_SECRET_KEY",
+                ])
         } catch { Issue.record("\(error)") }
-        let ok = try? CaptureConfig.load(from: ["CRM_GMAIL_INTEGRATION_ENABLED": "true", "CRM_GMAIL_WORKSPACE_DOMAIN": "Firm.Example"],
-                                         fileExists: { _ in true })
+        let ok = try? CaptureConfig.load(
+            from: ["CRM_GMAIL_INTEGRATION_ENABLED": "true", "CRM_GMAIL_WORKSPACE_DOMAIN": "Firm.Example"],
+            fileExists: { _ in true })
         #expect(ok?.workspaceDomain == "firm.example")
-        let masked = (try? CaptureConfig.load(from: ["CRM_GMAIL_SECRET_KEY": Data(repeating: 7, count: 32).base64EncodedString()]))?.describe()
+        let masked = (try? CaptureConfig.load(from: ["CRM_GMAIL_SECRET_KEY": Data(repeating: 7, count: 32).base64EncodedString()]))?
+            .describe()
         #expect(masked?.first { $0.0 == "CRM_GMAIL_SECRET_KEY" }?.1 == "******** (set)")
     }
 }
@@ -150,7 +170,9 @@ import Testing
         #expect(throws: SecretBox.Failure.cannotDecrypt) { try other.open(sealed, for: "ana@firm.example") }
         var bytes = Array(Data(base64Encoded: String(sealed.dropFirst(3)))!)
         bytes[20] ^= 1
-        #expect(throws: SecretBox.Failure.cannotDecrypt) { try box.open("v2:" + Data(bytes).base64EncodedString(), for: "ana@firm.example") }
+        #expect(throws: SecretBox.Failure.cannotDecrypt) {
+            try box.open("v2:" + Data(bytes).base64EncodedString(), for: "ana@firm.example")
+        }
         #expect(throws: SecretBox.Failure.malformed) { try box.open("plaintext", for: "ana@firm.example") }
         #expect(throws: SecretBox.Failure.badKey) { try SecretBox(key: Data(repeating: 1, count: 16)) }
     }
@@ -163,19 +185,26 @@ import Testing
         #expect(throws: SecretBox.Failure.cannotDecrypt) { try box.open(sealed, for: "bo@firm.example") }
         // Not the raw key: opening with AES-GCM under CRM_GMAIL_SECRET_KEY itself fails.
         let raw = try AES.GCM.SealedBox(combined: Data(base64Encoded: String(sealed.dropFirst(3)))!)
-        #expect(throws: (any Error).self) { try AES.GCM.open(raw, using: SymmetricKey(data: Self.key), authenticating: Data("gmail-capture refresh token for ana@firm.example".utf8)) }
+        #expect(throws: (any Error).self) {
+            try AES.GCM.open(
+                raw, using: SymmetricKey(data: Self.key), authenticating: Data("gmail-capture refresh token for ana@firm.example".utf8))
+        }
         // A v1 value (raw key, no binding) opens for any mailbox and asks to be resealed.
         let legacy = try box.sealLegacyV1("1//old")
         #expect(legacy.hasPrefix("v1:") && SecretBox.needsReseal(legacy) && !SecretBox.needsReseal(sealed))
         #expect(try box.open(legacy, for: "ana@firm.example") == "1//old")
         // The sealing key is HKDF(CRM_GMAIL_SECRET_KEY, "gmail-capture refresh-token sealing v2"); the state is signed
         // under HKDF(…, "gmail-capture oauth state"), a different key.
-        let sealing = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: Self.key), info: Data("gmail-capture refresh-token sealing v2".utf8),
-                                             outputByteCount: 32)
+        let sealing = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: Self.key), info: Data("gmail-capture refresh-token sealing v2".utf8),
+            outputByteCount: 32)
         let opened = try AES.GCM.open(raw, using: sealing, authenticating: Data("gmail-capture refresh token for ana@firm.example".utf8))
         #expect(String(decoding: opened, as: UTF8.self) == "1//t")
-        let stateKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: Self.key), info: Data("gmail-capture oauth state".utf8), outputByteCount: 32)
-        #expect(throws: (any Error).self) { try AES.GCM.open(raw, using: stateKey, authenticating: Data("gmail-capture refresh token for ana@firm.example".utf8)) }
+        let stateKey = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: Self.key), info: Data("gmail-capture oauth state".utf8), outputByteCount: 32)
+        #expect(throws: (any Error).self) {
+            try AES.GCM.open(raw, using: stateKey, authenticating: Data("gmail-capture refresh token for ana@firm.example".utf8))
+        }
     }
 
     @Test func oauthStateIsBoundSignedAndExpiring() throws {

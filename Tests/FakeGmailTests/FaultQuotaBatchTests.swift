@@ -62,7 +62,8 @@ import Testing
         let (fake, _, token) = try await RouteTests.seeded()
         let before = await fake.nowMillis()
         try await fake.addFault(FaultRule(method: "getProfile", latencyMs: 1500, count: 1))
-        let r = await fake.handle(FakeRequest(method: "GET", target: "/gmail/v1/users/me/profile", headers: [("Authorization", "Bearer \(token)")]))
+        let r = await fake.handle(
+            FakeRequest(method: "GET", target: "/gmail/v1/users/me/profile", headers: [("Authorization", "Bearer \(token)")]))
         #expect(r.status == 200)
         #expect(await fake.nowMillis() - before == 1500)
     }
@@ -73,7 +74,9 @@ import Testing
         try await fake.addFault(FaultRule(method: "getProfile", transport: .dropConnection, count: 1))
         try await fake.addFault(FaultRule(method: "labels.list", transport: .truncateBody, count: 1))
         try await fake.addFault(FaultRule(method: "threads.list", malformedBody: true, count: 1))
-        #expect(await fake.handle(FakeRequest(method: "GET", target: "/gmail/v1/users/me/profile", headers: auth)).transportFault == .dropConnection)
+        #expect(
+            await fake.handle(FakeRequest(method: "GET", target: "/gmail/v1/users/me/profile", headers: auth)).transportFault
+                == .dropConnection)
         let t = await fake.handle(FakeRequest(method: "GET", target: "/gmail/v1/users/me/labels", headers: auth))
         #expect(t.transportFault == .truncateBody && t.status == 200)
         let m = await fake.handle(FakeRequest(method: "GET", target: "/gmail/v1/users/me/threads", headers: auth))
@@ -106,8 +109,12 @@ import Testing
             try await fake.addFault(FaultRule(method: "messages.get", probability: 0.3, status: 503))
             var statuses: [Int] = []
             for _ in 0..<40 {
-                statuses.append(await fake.handle(FakeRequest(method: "GET", target: "/gmail/v1/users/me/messages/\(msgs[0].id)?format=minimal",
-                                                              headers: [("Authorization", "Bearer \(token)")])).status)
+                statuses.append(
+                    await fake.handle(
+                        FakeRequest(
+                            method: "GET", target: "/gmail/v1/users/me/messages/\(msgs[0].id)?format=minimal",
+                            headers: [("Authorization", "Bearer \(token)")])
+                    ).status)
             }
             return statuses
         }
@@ -125,14 +132,16 @@ import Testing
         let auth = [("Authorization", "Bearer \(token)")]
         var statuses: [Int] = []
         for _ in 0..<13 {  // 13 x 5 units > 60
-            statuses.append(await fake.handle(FakeRequest(method: "GET", target: "/gmail/v1/users/me/messages/\(msgs[0].id)", headers: auth)).status)
+            statuses.append(
+                await fake.handle(FakeRequest(method: "GET", target: "/gmail/v1/users/me/messages/\(msgs[0].id)", headers: auth)).status)
         }
         #expect(statuses.prefix(12).allSatisfy { $0 == 200 })
         #expect(statuses.last == 429)
         let r = await fake.handle(FakeRequest(method: "GET", target: "/gmail/v1/users/me/messages/\(msgs[0].id)", headers: auth))
         #expect(String(decoding: r.body, as: UTF8.self).contains("User-rate limit exceeded.  Retry after 2024-03-05T17:02:05.000Z"))
         await fake.advanceClock(seconds: 5)
-        #expect(await fake.handle(FakeRequest(method: "GET", target: "/gmail/v1/users/me/messages/\(msgs[0].id)", headers: auth)).status == 200)
+        #expect(
+            await fake.handle(FakeRequest(method: "GET", target: "/gmail/v1/users/me/messages/\(msgs[0].id)", headers: auth)).status == 200)
         let stats = await fake.stats()
         #expect(stats.quotaUnits[RouteTests.alice.lowercased()] == 13 * 5)
         #expect(stats.rateLimited[RouteTests.alice.lowercased()] == 2)
@@ -140,8 +149,11 @@ import Testing
 
     @Test func table2026ChargesTwentyForAGet() async throws {
         let (fake, msgs, token) = try await RouteTests.seeded(quota: .table2026)
-        _ = await fake.handle(FakeRequest(method: "GET", target: "/gmail/v1/users/me/messages/\(msgs[0].id)", headers: [("Authorization", "Bearer \(token)")]))
-        _ = await fake.handle(FakeRequest(method: "GET", target: "/gmail/v1/users/me/profile", headers: [("Authorization", "Bearer \(token)")]))
+        _ = await fake.handle(
+            FakeRequest(method: "GET", target: "/gmail/v1/users/me/messages/\(msgs[0].id)", headers: [("Authorization", "Bearer \(token)")])
+        )
+        _ = await fake.handle(
+            FakeRequest(method: "GET", target: "/gmail/v1/users/me/profile", headers: [("Authorization", "Bearer \(token)")]))
         #expect(await fake.stats().quotaUnits[RouteTests.alice.lowercased()] == 21)
     }
 }
@@ -176,17 +188,22 @@ import Testing
         let (fake, msgs, token) = try await RouteTests.seeded(quota: .classic)
         try await fake.addFault(FaultRule(method: "messages.get", batchPart: 2, status: 503, count: 1))
         try await withFake(fake, door: door) { s in
-            let parts = [("item1", "/gmail/v1/users/me/messages/\(msgs[0].id)?format=minimal"),
-                         ("item2", "/gmail/v1/users/me/messages/zzzz"),
-                         ("item3", "/gmail/v1/users/me/messages/\(msgs[1].id)?format=minimal"),
-                         ("a3e1 + 4", "/gmail/v1/users/me/messages/\(msgs[2].id)?format=minimal")]
-            let r = try await s.post("/batch/gmail/v1", body: Self.batchBody(parts), contentType: "multipart/mixed; boundary=batch_foobarbaz", token: token)
+            let parts = [
+                ("item1", "/gmail/v1/users/me/messages/\(msgs[0].id)?format=minimal"),
+                ("item2", "/gmail/v1/users/me/messages/zzzz"),
+                ("item3", "/gmail/v1/users/me/messages/\(msgs[1].id)?format=minimal"),
+                ("a3e1 + 4", "/gmail/v1/users/me/messages/\(msgs[2].id)?format=minimal"),
+            ]
+            let r = try await s.post(
+                "/batch/gmail/v1", body: Self.batchBody(parts), contentType: "multipart/mixed; boundary=batch_foobarbaz", token: token)
             #expect(r.status == 200)
             let answers = try Self.parse(r)
             #expect(answers.map(\.0) == ["<response-item1>", "<response-item2>", "<response-item3>", "<response-a3e1 + 4>"])
             #expect(answers.map(\.1) == [200, 400, 503, 200])
             #expect(answers[0].2["id"] as? String == msgs[0].id)
-            let alt = try await s.post("/batch", body: Self.batchBody([("x", "/gmail/v1/users/me/profile")]), contentType: "multipart/mixed; boundary=batch_foobarbaz", token: token)
+            let alt = try await s.post(
+                "/batch", body: Self.batchBody([("x", "/gmail/v1/users/me/profile")]),
+                contentType: "multipart/mixed; boundary=batch_foobarbaz", token: token)
             #expect(try Self.parse(alt).first?.1 == 200)
         }
         let stats = await fake.stats()
@@ -199,9 +216,11 @@ import Testing
     @Test func moreThanAHundredPartsIsA400() async throws {
         let (fake, msgs, token) = try await RouteTests.seeded()
         let parts = (0..<101).map { ("i\($0)", "/gmail/v1/users/me/messages/\(msgs[0].id)") }
-        let r = await fake.handle(FakeRequest(method: "POST", target: "/batch/gmail/v1",
-                                              headers: [("Content-Type", "multipart/mixed; boundary=batch_foobarbaz"), ("Authorization", "Bearer \(token)")],
-                                              body: Self.batchBody(parts)))
+        let r = await fake.handle(
+            FakeRequest(
+                method: "POST", target: "/batch/gmail/v1",
+                headers: [("Content-Type", "multipart/mixed; boundary=batch_foobarbaz"), ("Authorization", "Bearer \(token)")],
+                body: Self.batchBody(parts)))
         #expect(r.status == 400)
         #expect(String(decoding: r.body, as: UTF8.self).contains("Inner request count exceeds the limit. Received: 101, Limit: 100"))
     }
@@ -211,9 +230,11 @@ import Testing
         q.concurrentPerUser = 3
         let (fake, msgs, token) = try await RouteTests.seeded(quota: q)
         let parts = (0..<5).map { ("i\($0)", "/gmail/v1/users/me/messages/\(msgs[0].id)?format=minimal") }
-        let r = await fake.handle(FakeRequest(method: "POST", target: "/batch/gmail/v1",
-                                              headers: [("Content-Type", "multipart/mixed; boundary=batch_foobarbaz"), ("Authorization", "Bearer \(token)")],
-                                              body: Self.batchBody(parts)))
+        let r = await fake.handle(
+            FakeRequest(
+                method: "POST", target: "/batch/gmail/v1",
+                headers: [("Content-Type", "multipart/mixed; boundary=batch_foobarbaz"), ("Authorization", "Bearer \(token)")],
+                body: Self.batchBody(parts)))
         let statuses = try Self.parse(r).map(\.1)
         #expect(statuses == [200, 200, 200, 429, 429])
     }
@@ -224,25 +245,42 @@ import Testing
     func controlRoutesMirrorTheSwiftMethods(door: Door) async throws {
         let fake = FakeGmail(options: .init(seed: 9))
         try await withFake(fake, door: door) { s in
-            #expect(try await s.post("/__fake/users", body: Array(#"{"email": "bob@firm.example"}"#.utf8), contentType: "application/json").status == 200)
-            let inserted = try await s.post("/__fake/users/bob@firm.example/messages?labelIds=INBOX,STARRED&internalDate=1709658000000",
-                                            body: eml(subject: "Hi", messageID: "x@y"), contentType: "message/rfc822")
+            #expect(
+                try await s.post("/__fake/users", body: Array(#"{"email": "bob@firm.example"}"#.utf8), contentType: "application/json")
+                    .status == 200)
+            let inserted = try await s.post(
+                "/__fake/users/bob@firm.example/messages?labelIds=INBOX,STARRED&internalDate=1709658000000",
+                body: eml(subject: "Hi", messageID: "x@y"), contentType: "message/rfc822")
             let m = try s.json(inserted)
             let id = try #require(m["id"] as? String)
             #expect(m["threadId"] as? String == id)
             #expect(m["historyId"] is String)
             #expect(await fake.messageIDs(user: "bob@firm.example") == [id])
-            #expect(try await s.post("/__fake/users/bob@firm.example/messages/\(id)/labels", body: Array(#"{"add": ["Investors"], "remove": ["STARRED"]}"#.utf8),
-                                     contentType: "application/json").status == 200)
-            #expect(try await s.post("/__fake/users/bob@firm.example/history/expire", body: [], contentType: "application/json").status == 200)
-            #expect(try await s.post("/__fake/faults", body: Array(#"{"method": "messages.get", "status": 503, "count": 1}"#.utf8),
-                                     contentType: "application/json").status == 200)
-            #expect(try await s.post("/__fake/faults", body: Array(#"{"pathRegex": "(unclosed", "status": 503}"#.utf8),
-                                     contentType: "application/json").status == 400)
-            let token = try #require(try s.json(try await s.post("/__fake/users/bob@firm.example/token", body: [], contentType: "application/json"))["access_token"] as? String)
+            #expect(
+                try await s.post(
+                    "/__fake/users/bob@firm.example/messages/\(id)/labels",
+                    body: Array(#"{"add": ["Investors"], "remove": ["STARRED"]}"#.utf8),
+                    contentType: "application/json"
+                ).status == 200)
+            #expect(
+                try await s.post("/__fake/users/bob@firm.example/history/expire", body: [], contentType: "application/json").status == 200)
+            #expect(
+                try await s.post(
+                    "/__fake/faults", body: Array(#"{"method": "messages.get", "status": 503, "count": 1}"#.utf8),
+                    contentType: "application/json"
+                ).status == 200)
+            #expect(
+                try await s.post(
+                    "/__fake/faults", body: Array(#"{"pathRegex": "(unclosed", "status": 503}"#.utf8),
+                    contentType: "application/json"
+                ).status == 400)
+            let token = try #require(
+                try s.json(try await s.post("/__fake/users/bob@firm.example/token", body: [], contentType: "application/json"))[
+                    "access_token"] as? String)
             #expect(try await s.get("/gmail/v1/users/me/messages/\(id)", token: token).status == 503)
             #expect(try await s.get("/gmail/v1/users/me/messages/\(id)", token: token).status == 200)
-            let clock = try s.json(try await s.post("/__fake/clock/advance", body: Array(#"{"seconds": 90}"#.utf8), contentType: "application/json"))
+            let clock = try s.json(
+                try await s.post("/__fake/clock/advance", body: Array(#"{"seconds": 90}"#.utf8), contentType: "application/json"))
             #expect(clock["nowMillis"] as? Int64 == 1_709_658_090_000 || (clock["nowMillis"] as? Int) == 1_709_658_090_000)
             let stats = try s.json(try await s.get("/__fake/stats"))
             #expect((stats["requests"] as? [String: Int])?["gmail.users.messages.get"] == 2)

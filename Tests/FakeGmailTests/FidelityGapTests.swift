@@ -15,8 +15,10 @@ import Testing
         try await fake.addFault(FaultRule(method: "batch", status: 429, retryAfterText: 30, count: 1))
         // Parts keep matching as before.
         try await fake.addFault(FaultRule(method: "messages.get", batchPart: 1, status: 500, count: 1))
-        let parts = [("p0", "/gmail/v1/users/me/messages/\(msgs[0].id)?format=minimal"),
-                     ("p1", "/gmail/v1/users/me/messages/\(msgs[1].id)?format=minimal")]
+        let parts = [
+            ("p0", "/gmail/v1/users/me/messages/\(msgs[0].id)?format=minimal"),
+            ("p1", "/gmail/v1/users/me/messages/\(msgs[1].id)?format=minimal"),
+        ]
         try await withFake(fake, door: door) { s in
             let first = try await s.post("/batch/gmail/v1", body: BatchTests.batchBody(parts), contentType: Self.contentType, token: token)
             #expect(first.status == 503)
@@ -48,9 +50,10 @@ import Testing
 
     @Test func envelopeLatencyTransportAndMalformedBodies() async throws {
         let (fake, msgs, token) = try await RouteTests.seeded()
-        let request = FakeRequest(method: "POST", target: "/batch/gmail/v1",
-                                  headers: [("Content-Type", Self.contentType), ("Authorization", "Bearer \(token)")],
-                                  body: BatchTests.batchBody([("p0", "/gmail/v1/users/me/messages/\(msgs[0].id)?format=minimal")]))
+        let request = FakeRequest(
+            method: "POST", target: "/batch/gmail/v1",
+            headers: [("Content-Type", Self.contentType), ("Authorization", "Bearer \(token)")],
+            body: BatchTests.batchBody([("p0", "/gmail/v1/users/me/messages/\(msgs[0].id)?format=minimal")]))
         try await fake.addFault(FaultRule(method: "batch", latencyMs: 2500, count: 1))
         try await fake.addFault(FaultRule(method: "batch", transport: .dropConnection, count: 1))
         try await fake.addFault(FaultRule(method: "batch", malformedBody: true, count: 1))
@@ -78,8 +81,9 @@ import Testing
             func token() async throws -> FakeResponse {
                 let now = Int(await fake.nowMillis() / 1000)
                 let jwt = try OAuthTests.assertion(key, sub: OAuthTests.user, iat: now)
-                return try await s.post("/token", body: OAuthTests.form([("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", jwt)]),
-                                        contentType: "application/x-www-form-urlencoded")
+                return try await s.post(
+                    "/token", body: OAuthTests.form([("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", jwt)]),
+                    contentType: "application/x-www-form-urlencoded")
             }
             let unavailable = try await token()
             #expect(unavailable.status == 503)
@@ -133,7 +137,8 @@ import Testing
 
     @Test func unencodedRedirectURIOverARawSocket() async throws {
         let fake = await Self.consentFake()
-        let encoded = "/o/oauth2/v2/auth?client_id=x&redirect_uri=\(pct("http://127.0.0.1:9/cb"))&response_type=code&scope=\(pct(Self.scope))&state=s"
+        let encoded =
+            "/o/oauth2/v2/auth?client_id=x&redirect_uri=\(pct("http://127.0.0.1:9/cb"))&response_type=code&scope=\(pct(Self.scope))&state=s"
         let unencoded = "/o/oauth2/v2/auth?client_id=x&redirect_uri=http://127.0.0.1:9/cb&response_type=code&scope=\(Self.scope)&state=s"
         let answers = try await withLiveFake(fake) { base in
             [try await RawHTTP.exchange(base, target: encoded), try await RawHTTP.exchange(base, target: unencoded)]
@@ -157,10 +162,12 @@ import Testing
         let state = "dXNlci0xfDE3MDk2NTgwMDB8YWJj.SGVsbG8tV29ybGRf_x-y"
         let locations: [String] = try await withLiveFake(fake) { base in
             var c = try #require(URLComponents(string: base + "/o/oauth2/v2/auth"))
-            c.queryItems = [URLQueryItem(name: "client_id", value: "x"), URLQueryItem(name: "redirect_uri", value: redirect),
-                            URLQueryItem(name: "response_type", value: "code"), URLQueryItem(name: "scope", value: Self.scope),
-                            URLQueryItem(name: "access_type", value: "offline"), URLQueryItem(name: "prompt", value: "consent"),
-                            URLQueryItem(name: "state", value: state), URLQueryItem(name: "login_hint", value: Self.user)]
+            c.queryItems = [
+                URLQueryItem(name: "client_id", value: "x"), URLQueryItem(name: "redirect_uri", value: redirect),
+                URLQueryItem(name: "response_type", value: "code"), URLQueryItem(name: "scope", value: Self.scope),
+                URLQueryItem(name: "access_type", value: "offline"), URLQueryItem(name: "prompt", value: "consent"),
+                URLQueryItem(name: "state", value: state), URLQueryItem(name: "login_hint", value: Self.user),
+            ]
             let url = try #require(c.string)
             // Exactly the bytes URLComponents produced, on the request line.
             let raw = try await RawHTTP.exchange(base, target: c.percentEncodedPath + "?" + (c.percentEncodedQuery ?? ""))
@@ -186,9 +193,13 @@ import Testing
             #expect(items.first { $0.name == "state" }?.value == state)
             let code = try #require(items.first { $0.name == "code" }?.value)
             // The code is good at the token endpoint for this redirect_uri.
-            let exchange = await fake.handle(FakeRequest(method: "POST", target: "/token", headers: [("Content-Type", "application/x-www-form-urlencoded")],
-                                                         body: OAuthTests.form([("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirect),
-                                                                                ("client_id", "x"), ("client_secret", "s3cret")])))
+            let exchange = await fake.handle(
+                FakeRequest(
+                    method: "POST", target: "/token", headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                    body: OAuthTests.form([
+                        ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirect),
+                        ("client_id", "x"), ("client_secret", "s3cret"),
+                    ])))
             #expect(exchange.status == 200)
         }
         #expect(await fake.journal().filter { $0.method == "oauth2.auth" }.map(\.user) == [Self.user, Self.user])
@@ -204,8 +215,9 @@ import Testing
         try await withFake(fake, door: door) { s in
             let key = try JSONDecoder().decode(OAuthTests.Key.self, from: try await fake.serviceAccountKeyJSON())
             func post(_ jwt: String) async throws -> FakeResponse {
-                try await s.post("/token", body: OAuthTests.form([("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", jwt)]),
-                                 contentType: "application/x-www-form-urlencoded")
+                try await s.post(
+                    "/token", body: OAuthTests.form([("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", jwt)]),
+                    contentType: "application/x-www-form-urlencoded")
             }
             let iat = Int(await fake.nowMillis() / 1000)
             let signed = try OAuthTests.assertion(key, sub: OAuthTests.user, iat: iat, lifetime: 600)
@@ -214,7 +226,10 @@ import Testing
             #expect(expired.status == 400)
             let body = try s.json(expired)
             #expect(body["error"] as? String == "invalid_grant")
-            #expect(body["error_description"] as? String == "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.")
+            #expect(
+                body["error_description"] as? String
+                    == "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim."
+            )
             // Expiry is exclusive: at exactly exp the assertion is already dead.
             let edge = try OAuthTests.assertion(key, sub: OAuthTests.user, iat: iat + 1, lifetime: 600)
             #expect(try await post(edge).status == 400)
@@ -236,8 +251,11 @@ import Testing
         await fake.addUser(user)
         let ids: [String] = try await withFake(fake, door: door) { s in
             var ids: [String] = []
-            for (n, query) in ["labelIds=INBOX,STARRED", "labelIds=INBOX&labelIds=STARRED", "labelIds=INBOX,IMPORTANT&labelIds=STARRED", ""].enumerated() {
-                let target = "/__fake/users/\(user)/messages?" + query + (query.isEmpty ? "" : "&") + "internalDate=\(1_709_658_000_000 + n * 1000)"
+            for (n, query) in [
+                "labelIds=INBOX,STARRED", "labelIds=INBOX&labelIds=STARRED", "labelIds=INBOX,IMPORTANT&labelIds=STARRED", "",
+            ].enumerated() {
+                let target =
+                    "/__fake/users/\(user)/messages?" + query + (query.isEmpty ? "" : "&") + "internalDate=\(1_709_658_000_000 + n * 1000)"
                 let r = try await s.post(target, body: eml(subject: "m\(n)", messageID: "m\(n)@x"), contentType: "message/rfc822")
                 #expect(r.status == 200)
                 ids.append(try #require(try s.json(r)["id"] as? String))
@@ -257,8 +275,9 @@ import Testing
         let user = "bob@firm.example"
         await fake.addUser(user)
         let answer = try await withLiveFake(fake) { base in
-            try await RawHTTP.exchange(base, method: "POST", target: "/__fake/users/\(user)/messages?labelIds=INBOX,IMPORTANT&labelIds=STARRED&labelIds=UNREAD",
-                                       headers: [("Content-Type", "message/rfc822")], body: eml(subject: "raw", messageID: "raw@x"))
+            try await RawHTTP.exchange(
+                base, method: "POST", target: "/__fake/users/\(user)/messages?labelIds=INBOX,IMPORTANT&labelIds=STARRED&labelIds=UNREAD",
+                headers: [("Content-Type", "message/rfc822")], body: eml(subject: "raw", messageID: "raw@x"))
         }
         #expect(answer.status == 200)
         let id = try #require((try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any])?["id"] as? String)

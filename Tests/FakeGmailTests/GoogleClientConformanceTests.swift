@@ -26,7 +26,8 @@ import Testing
     @Test func googleApiPythonClientCannotTellTheDifference() throws {
         let (probe, probeOutput) = try Self.run(["python3", "-c", "import googleapiclient.discovery, google.oauth2.service_account"])
         guard probe == 0 else {
-            let why = "google-api-python-client / google-auth not importable by python3 (pip install google-api-python-client google-auth): "
+            let why =
+                "google-api-python-client / google-auth not importable by python3 (pip install google-api-python-client google-auth): "
                 + probeOutput.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").suffix(1).joined()
             if Self.inCI {
                 Issue.record("CI is set but the conformance run cannot start: \(why). .ci/run installs them; the CI image is broken.")

@@ -30,14 +30,17 @@ import Testing
             Issue.record("expected records"); return
         }
         #expect(all.count == 4)
-        guard case .records(let added, _) = m.history(mb, start: ids[0] - 1, types: [.labelAdded], labelId: nil, after: nil, limit: 100) else { return }
+        guard case .records(let added, _) = m.history(mb, start: ids[0] - 1, types: [.labelAdded], labelId: nil, after: nil, limit: 100)
+        else { return }
         #expect(added.count == 1)
     }
 
     @Test func retentionByCountAndByAgeMovesTheValidStart() throws {
         var m = try Self.model()
         m.retentionRecords = 3
-        for i in 0..<6 { _ = try m.insert(Self.user, raw: eml(subject: "M\(i)", messageID: "m\(i)@x"), labelIds: ["INBOX"], internalDate: nil) }
+        for i in 0..<6 {
+            _ = try m.insert(Self.user, raw: eml(subject: "M\(i)", messageID: "m\(i)@x"), labelIds: ["INBOX"], internalDate: nil)
+        }
         var mb = try #require(m.mailbox(Self.user))
         #expect(mb.history.count == 3)
         guard case .expired = m.history(mb, start: mb.validFrom - 1, types: nil, labelId: nil, after: nil, limit: 10) else {
@@ -61,8 +64,11 @@ import Testing
         var m = try Self.model()
         m.addUser("bob@firm.example")
         let root = try m.insert(Self.user, raw: eml(subject: "Hi", messageID: "root@x"), labelIds: ["INBOX"], internalDate: nil)
-        let reply = try m.insert(Self.user, raw: eml(subject: "Re: Hi", messageID: "reply@x", inReplyTo: "root@x"), labelIds: ["INBOX"], internalDate: nil)
-        let elsewhere = try m.insert("bob@firm.example", raw: eml(subject: "Re: Hi", messageID: "reply2@x", inReplyTo: "root@x"), labelIds: ["INBOX"], internalDate: nil)
+        let reply = try m.insert(
+            Self.user, raw: eml(subject: "Re: Hi", messageID: "reply@x", inReplyTo: "root@x"), labelIds: ["INBOX"], internalDate: nil)
+        let elsewhere = try m.insert(
+            "bob@firm.example", raw: eml(subject: "Re: Hi", messageID: "reply2@x", inReplyTo: "root@x"), labelIds: ["INBOX"],
+            internalDate: nil)
         #expect(reply.threadId == root.id)
         #expect(elsewhere.threadId == elsewhere.id)
     }
@@ -77,7 +83,9 @@ import Testing
         #expect(m.mailbox(Self.user)?.messages[parseGmailID(now.id)!]?.internalDate == 1_800_000_000_000)
     }
 
-    @Test(arguments: ["from:a OR from:b", "{from:a from:b}", "(x)", "size:100", "is:muted", "has:drive", "in:nowhere", "after:yesterday", ""])
+    @Test(arguments: [
+        "from:a OR from:b", "{from:a from:b}", "(x)", "size:100", "is:muted", "has:drive", "in:nowhere", "after:yesterday", "",
+    ])
     func unsupportedQueriesAreRejected(_ q: String) {
         if q.isEmpty {
             #expect((try? SearchQuery.parse(q, now: 0)) != nil)
@@ -102,7 +110,9 @@ import Testing
 @Suite struct WireJSONStringTests {
     @Test func stringsRoundTripThroughFoundation() throws {
         var random = FakeRandom(seed: 77)
-        let alphabet: [Character] = ["a", "Z", "0", "-", "_", "\"", "\\", "\n", "\r", "\t", "\u{01}", "\u{1F}", " ", "/", "é", "€", "😀", "\u{7F}"]
+        let alphabet: [Character] = [
+            "a", "Z", "0", "-", "_", "\"", "\\", "\n", "\r", "\t", "\u{01}", "\u{1F}", " ", "/", "é", "€", "😀", "\u{7F}",
+        ]
         for length in [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 300] {
             for _ in 0..<40 {
                 var s = ""
@@ -118,7 +128,9 @@ import Testing
             var chars = Array(clean)
             chars[offset] = "\""
             let s = String(chars)
-            #expect(try JSONSerialization.jsonObject(with: Data(WireJSON.string(s).render(pretty: false)), options: .fragmentsAllowed) as? String == s)
+            #expect(
+                try JSONSerialization.jsonObject(with: Data(WireJSON.string(s).render(pretty: false)), options: .fragmentsAllowed)
+                    as? String == s)
         }
     }
 }

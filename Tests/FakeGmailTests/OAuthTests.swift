@@ -20,11 +20,14 @@ import Testing
         var client_id: String
     }
 
-    static func assertion(_ key: Key, sub: String?, aud: String? = nil, scope: String = scope, iat: Int = 1_704_067_200, lifetime: Int = 3600,
-                          signWith other: _RSA.Signing.PrivateKey? = nil) throws -> String {
+    static func assertion(
+        _ key: Key, sub: String?, aud: String? = nil, scope: String = scope, iat: Int = 1_704_067_200, lifetime: Int = 3600,
+        signWith other: _RSA.Signing.PrivateKey? = nil
+    ) throws -> String {
         func b64(_ d: [UInt8]) -> String { Base64.encode(d, urlSafe: true, padded: false) }
         let header = #"{"alg":"RS256","typ":"JWT","kid":"\#(key.private_key_id)"}"#
-        var claims = #"{"iss":"\#(key.client_email)","scope":"\#(scope)","aud":"\#(aud ?? key.token_uri)","iat":\#(iat),"exp":\#(iat + lifetime)"#
+        var claims =
+            #"{"iss":"\#(key.client_email)","scope":"\#(scope)","aud":"\#(aud ?? key.token_uri)","iat":\#(iat),"exp":\#(iat + lifetime)"#
         if let s = sub { claims += #","sub":"\#(s)""# }
         claims += "}"
         let input = b64(Array(header.utf8)) + "." + b64(Array(claims.utf8))
@@ -49,8 +52,9 @@ import Testing
             #expect(key.token_uri.hasSuffix("/token"))
 
             func token(_ jwt: String) async throws -> FakeResponse {
-                try await s.post("/token", body: Self.form([("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", jwt)]),
-                                 contentType: "application/x-www-form-urlencoded")
+                try await s.post(
+                    "/token", body: Self.form([("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", jwt)]),
+                    contentType: "application/x-www-form-urlencoded")
             }
             let ok = try await token(try Self.assertion(key, sub: Self.user))
             #expect(ok.status == 200)
@@ -66,7 +70,8 @@ import Testing
             let unknown = try await token(try Self.assertion(key, sub: "nobody@firm.example"))
             #expect(unknown.status == 400)
             #expect(try s.json(unknown)["error"] as? String == "invalid_grant")
-            let wrongKey = try await token(try Self.assertion(key, sub: Self.user, signWith: try _RSA.Signing.PrivateKey(keySize: .bits2048)))
+            let wrongKey = try await token(
+                try Self.assertion(key, sub: Self.user, signWith: try _RSA.Signing.PrivateKey(keySize: .bits2048)))
             #expect(try s.json(wrongKey)["error_description"] as? String == "Invalid JWT Signature.")
             let tooLong = try await token(try Self.assertion(key, sub: Self.user, lifetime: 7200))
             #expect(try s.json(tooLong)["error"] as? String == "invalid_grant")
@@ -100,7 +105,9 @@ import Testing
         await fake.registerOAuthClient(id: "client-1", secret: "s3cret")
         try await withFake(fake, door: door) { s in
             let redirect = "https://crm.example/api/email/oauth/callback"
-            let consent = try await s.get("/o/oauth2/v2/auth?client_id=client-1&redirect_uri=\(pct(redirect))&response_type=code&scope=\(pct(Self.scope))&state=xyz-123&access_type=offline&login_hint=\(pct(Self.user))")
+            let consent = try await s.get(
+                "/o/oauth2/v2/auth?client_id=client-1&redirect_uri=\(pct(redirect))&response_type=code&scope=\(pct(Self.scope))&state=xyz-123&access_type=offline&login_hint=\(pct(Self.user))"
+            )
             #expect(consent.status == 302)
             let location = try #require(consent.header("Location"))
             let items = URLComponents(string: location)?.queryItems ?? []
@@ -108,32 +115,52 @@ import Testing
             #expect(items.first { $0.name == "state" }?.value == "xyz-123")
             let code = try #require(items.first { $0.name == "code" }?.value)
 
-            let exchange = try await s.post("/token", body: Self.form([("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirect),
-                                                                       ("client_id", "client-1"), ("client_secret", "s3cret")]),
-                                            contentType: "application/x-www-form-urlencoded")
+            let exchange = try await s.post(
+                "/token",
+                body: Self.form([
+                    ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirect),
+                    ("client_id", "client-1"), ("client_secret", "s3cret"),
+                ]),
+                contentType: "application/x-www-form-urlencoded")
             #expect(exchange.status == 200)
             let tokens = try s.json(exchange)
             let refresh = try #require(tokens["refresh_token"] as? String)
             // A code is single-use.
-            let reuse = try await s.post("/token", body: Self.form([("grant_type", "authorization_code"), ("code", code),
-                                                                    ("client_id", "client-1"), ("client_secret", "s3cret")]),
-                                         contentType: "application/x-www-form-urlencoded")
+            let reuse = try await s.post(
+                "/token",
+                body: Self.form([
+                    ("grant_type", "authorization_code"), ("code", code),
+                    ("client_id", "client-1"), ("client_secret", "s3cret"),
+                ]),
+                contentType: "application/x-www-form-urlencoded")
             #expect(try s.json(reuse)["error"] as? String == "invalid_grant")
 
-            let refreshed = try await s.post("/token", body: Self.form([("grant_type", "refresh_token"), ("refresh_token", refresh),
-                                                                        ("client_id", "client-1"), ("client_secret", "s3cret")]),
-                                             contentType: "application/x-www-form-urlencoded")
+            let refreshed = try await s.post(
+                "/token",
+                body: Self.form([
+                    ("grant_type", "refresh_token"), ("refresh_token", refresh),
+                    ("client_id", "client-1"), ("client_secret", "s3cret"),
+                ]),
+                contentType: "application/x-www-form-urlencoded")
             let access = try #require(try s.json(refreshed)["access_token"] as? String)
             #expect(try await s.get("/gmail/v1/users/me/profile", token: access).status == 200)
-            let badClient = try await s.post("/token", body: Self.form([("grant_type", "refresh_token"), ("refresh_token", refresh),
-                                                                        ("client_id", "client-1"), ("client_secret", "wrong")]),
-                                             contentType: "application/x-www-form-urlencoded")
+            let badClient = try await s.post(
+                "/token",
+                body: Self.form([
+                    ("grant_type", "refresh_token"), ("refresh_token", refresh),
+                    ("client_id", "client-1"), ("client_secret", "wrong"),
+                ]),
+                contentType: "application/x-www-form-urlencoded")
             #expect(badClient.status == 401)
             #expect(try s.json(badClient)["error"] as? String == "invalid_client")
             await fake.revokeUser(Self.user)
-            let revoked = try await s.post("/token", body: Self.form([("grant_type", "refresh_token"), ("refresh_token", refresh),
-                                                                      ("client_id", "client-1"), ("client_secret", "s3cret")]),
-                                           contentType: "application/x-www-form-urlencoded")
+            let revoked = try await s.post(
+                "/token",
+                body: Self.form([
+                    ("grant_type", "refresh_token"), ("refresh_token", refresh),
+                    ("client_id", "client-1"), ("client_secret", "s3cret"),
+                ]),
+                contentType: "application/x-www-form-urlencoded")
             #expect(try s.json(revoked)["error_description"] as? String == "Token has been expired or revoked.")
         }
     }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 import FakeGmail
 import Foundation
@@ -27,8 +27,10 @@ enum RawHTTP {
 
     /// Sends `method target HTTP/1.1` (plus `headers`, `Host`, `Connection: close` and a `Content-Length`
     /// for `body`) to the server at `base` (`http://127.0.0.1:PORT`) and reads the answer to EOF.
-    static func exchange(_ base: String, method: String = "GET", target: String, headers: [(String, String)] = [],
-                         body: [UInt8] = []) async throws -> Answer {
+    static func exchange(
+        _ base: String, method: String = "GET", target: String, headers: [(String, String)] = [],
+        body: [UInt8] = []
+    ) async throws -> Answer {
         guard let port = base.split(separator: ":").last.flatMap({ UInt16($0) }) else { throw Failure(description: "no port in \(base)") }
         var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
         for (k, v) in headers { head += "\(k): \(v)\r\n" }
@@ -57,11 +59,11 @@ enum RawHTTP {
 
     private static func blocking(port: UInt16, send bytes: [UInt8]) throws -> [UInt8] {
         #if canImport(Glibc)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        let sendFlags = Int32(MSG_NOSIGNAL)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let sendFlags = Int32(MSG_NOSIGNAL)
         #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
-        let sendFlags: Int32 = 0
+            let fd = socket(AF_INET, SOCK_STREAM, 0)
+            let sendFlags: Int32 = 0
         #endif
         guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
         defer { close(fd) }

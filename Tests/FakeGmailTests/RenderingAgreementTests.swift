@@ -62,7 +62,8 @@ import Testing
     }
 
     @Test func fakeRendersLikeGmail() async throws {
-        guard let folder = TestPaths.shared?.appendingPathComponent("gmail-real"), FileManager.default.fileExists(atPath: folder.path) else {
+        guard let folder = TestPaths.shared?.appendingPathComponent("gmail-real"), FileManager.default.fileExists(atPath: folder.path)
+        else {
             print("SKIPPED: ../shared/gmail-real is absent; the rendering agreement test did not run")
             return
         }
@@ -81,23 +82,33 @@ import Testing
             await fake.addUser(user)
             let m = try await fake.insertMessage(user: user, raw: raw, labelIds: ["INBOX"])
             let token = await fake.accessToken(for: user)
-            let r = await fake.handle(FakeRequest(method: "GET", target: "/gmail/v1/users/me/messages/\(m.id)?format=full",
-                                                  headers: [("Authorization", "Bearer \(token)")]))
+            let r = await fake.handle(
+                FakeRequest(
+                    method: "GET", target: "/gmail/v1/users/me/messages/\(m.id)?format=full",
+                    headers: [("Authorization", "Bearer \(token)")]))
             let ours = try #require(JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])
             let name = url.lastPathComponent
-            Self.compare(ours["payload"] as? [String: Any] ?? [:], full["payload"] as? [String: Any] ?? [:], path: name, unedited: unedited, root: true, tally: &tally)
+            Self.compare(
+                ours["payload"] as? [String: Any] ?? [:], full["payload"] as? [String: Any] ?? [:], path: name, unedited: unedited,
+                root: true, tally: &tally)
             if unedited {
                 tally.check("\(name) sizeEstimate", ours["sizeEstimate"] as? Int, full["sizeEstimate"] as? Int)
                 let gSnippet = full["snippet"] as? String ?? ""
                 if !Self.censored(gSnippet) {
                     snippetsCompared += 1
-                    if ours["snippet"] as? String == gSnippet { snippetsAgreed += 1 } else {
-                        tally.disagreements.append("\(name) snippet: fake=\((ours["snippet"] as? String ?? "").debugDescription) gmail=\(gSnippet.debugDescription)")
+                    if ours["snippet"] as? String == gSnippet {
+                        snippetsAgreed += 1
+                    } else {
+                        tally.disagreements.append(
+                            "\(name) snippet: fake=\((ours["snippet"] as? String ?? "").debugDescription) gmail=\(gSnippet.debugDescription)"
+                        )
                     }
                 }
             }
         }
-        print("rendering agreement: \(tally.agreed)/\(tally.compared) payload fields agree; snippets \(snippetsAgreed)/\(snippetsCompared) over \(files.count) messages")
+        print(
+            "rendering agreement: \(tally.agreed)/\(tally.compared) payload fields agree; snippets \(snippetsAgreed)/\(snippetsCompared) over \(files.count) messages"
+        )
         for d in tally.disagreements { print("  DISAGREE \(d)") }
         #expect(tally.agreed == tally.compared)
     }

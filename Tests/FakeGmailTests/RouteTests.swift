@@ -12,14 +12,21 @@ import Testing
         let fake = FakeGmail(options: .init(seed: 42, quota: quota))
         await fake.addUser(alice)
         let base: Int64 = 1_709_658_000_000
-        let a = try await fake.insertMessage(user: alice, raw: eml(subject: "Series A term sheet", messageID: "a@lumen"),
-                                             labelIds: ["INBOX", "UNREAD"], internalDate: base)
-        let b = try await fake.insertMessage(user: alice, raw: eml(from: "Alex <alice@firm.example>", to: "maya@lumenridge.example.com",
-                                                                    subject: "Re: Series A term sheet", messageID: "b@firm", inReplyTo: "a@lumen"),
-                                             labelIds: ["SENT"], internalDate: base + 60_000)
-        let c = try await fake.insertMessage(user: alice, raw: eml(from: "IR <ir@quill.example>", subject: "Quarterly letter", messageID: "c@quill",
-                                                                    attachment: ("letter.pdf", Array(repeating: 0x25, count: 3000))),
-                                             labelIds: ["INBOX", "CATEGORY_UPDATES"], internalDate: base + 120_000)
+        let a = try await fake.insertMessage(
+            user: alice, raw: eml(subject: "Series A term sheet", messageID: "a@lumen"),
+            labelIds: ["INBOX", "UNREAD"], internalDate: base)
+        let b = try await fake.insertMessage(
+            user: alice,
+            raw: eml(
+                from: "Alex <alice@firm.example>", to: "maya@lumenridge.example.com",
+                subject: "Re: Series A term sheet", messageID: "b@firm", inReplyTo: "a@lumen"),
+            labelIds: ["SENT"], internalDate: base + 60_000)
+        let c = try await fake.insertMessage(
+            user: alice,
+            raw: eml(
+                from: "IR <ir@quill.example>", subject: "Quarterly letter", messageID: "c@quill",
+                attachment: ("letter.pdf", Array(repeating: 0x25, count: 3000))),
+            labelIds: ["INBOX", "CATEGORY_UPDATES"], internalDate: base + 120_000)
         return (fake, [a, b, c], await fake.accessToken(for: alice))
     }
 
@@ -42,7 +49,8 @@ import Testing
             #expect(page2["nextPageToken"] == nil)
 
             let empty = try await s.get("/gmail/v1/users/me/messages?q=subject:nothing-matches", token: token)
-            #expect(String(decoding: empty.body, as: UTF8.self).replacingOccurrences(of: " ", with: "").replacingOccurrences(of: "\n", with: "")
+            #expect(
+                String(decoding: empty.body, as: UTF8.self).replacingOccurrences(of: " ", with: "").replacingOccurrences(of: "\n", with: "")
                     == "{\"resultSizeEstimate\":0}")
             // The thread: the reply joined the first message's thread.
             #expect(msgs[1].threadId == msgs[0].id)
@@ -71,7 +79,9 @@ import Testing
             #expect(Base64.decode(att["data"] as? String ?? "") == Array(repeating: 0x25, count: 3000))
             // attachmentIds rotate per fetch, and old ones keep working.
             let again = try s.json(try await s.get("/gmail/v1/users/me/messages/\(id)", token: token))
-            let attId2 = ((((again["payload"] as? [String: Any])?["parts"] as? [[String: Any]])?[1]["body"]) as? [String: Any])?["attachmentId"] as? String
+            let attId2 =
+                ((((again["payload"] as? [String: Any])?["parts"] as? [[String: Any]])?[1]["body"]) as? [String: Any])?["attachmentId"]
+                as? String
             #expect(attId2 != nil && attId2 != attId)
             #expect(try await s.get("/gmail/v1/users/me/messages/\(id)/attachments/\(attId)", token: token).status == 200)
 
@@ -81,7 +91,9 @@ import Testing
             #expect(raw["payload"] == nil)
             let minimal = try s.json(try await s.get("/gmail/v1/users/me/messages/\(id)?format=minimal", token: token))
             #expect(minimal["payload"] == nil && minimal["snippet"] != nil)
-            let meta = try s.json(try await s.get("/gmail/v1/users/me/messages/\(id)?format=metadata&metadataHeaders=Subject&metadataHeaders=from", token: token))
+            let meta = try s.json(
+                try await s.get(
+                    "/gmail/v1/users/me/messages/\(id)?format=metadata&metadataHeaders=Subject&metadataHeaders=from", token: token))
             let headers = ((meta["payload"] as? [String: Any])?["headers"] as? [[String: String]])?.map { $0["name"]! }
             #expect(headers == ["From", "Subject"])
         }
@@ -129,8 +141,10 @@ import Testing
     ])
     func searchOperators(q: String, expected: [Int]) async throws {
         let (fake, msgs, token) = try await Self.seeded()
-        let r = await fake.handle(FakeRequest(method: "GET", target: "/gmail/v1/users/me/messages?q=\(pct(q))",
-                                              headers: [("Authorization", "Bearer \(token)")]))
+        let r = await fake.handle(
+            FakeRequest(
+                method: "GET", target: "/gmail/v1/users/me/messages?q=\(pct(q))",
+                headers: [("Authorization", "Bearer \(token)")]))
         #expect(r.status == 200)
         let obj = try #require(JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])
         let ids = (obj["messages"] as? [[String: String]] ?? []).map { $0["id"]! }
@@ -159,10 +173,12 @@ import Testing
             #expect(ids == ids.sorted() && Set(ids).count == ids.count)
             #expect((records[0]["labelsAdded"] as? [[String: Any]])?.first?["labelIds"] as? [String] == ["STARRED"])
             #expect((records[1]["labelsRemoved"] as? [[String: Any]])?.first?["labelIds"] as? [String] == ["UNREAD"])
-            #expect(((records[2]["messagesDeleted"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["id"] as? String == msgs[2].id)
+            #expect(
+                ((records[2]["messagesDeleted"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["id"] as? String == msgs[2].id)
             #expect(((records[3]["messagesAdded"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["id"] as? String == d.id)
 
-            let onlyAdds = try s.json(try await s.get("/gmail/v1/users/me/history?startHistoryId=\(start)&historyTypes=messageAdded", token: token))
+            let onlyAdds = try s.json(
+                try await s.get("/gmail/v1/users/me/history?startHistoryId=\(start)&historyTypes=messageAdded", token: token))
             #expect((onlyAdds["history"] as? [Any])?.count == 1)
             let none = try s.json(try await s.get("/gmail/v1/users/me/history?startHistoryId=\(d.historyId)", token: token))
             #expect(none["history"] == nil && none["nextPageToken"] == nil && none["historyId"] as? String == d.historyId)
@@ -219,8 +235,9 @@ import Testing
         #expect(await a.currentHistoryId(user: Self.alice) == b.currentHistoryId(user: Self.alice))
         let other = FakeGmail(options: .init(seed: 43))
         await other.addUser(Self.alice)
-        let x = try await other.insertMessage(user: Self.alice, raw: eml(subject: "Series A term sheet", messageID: "a@lumen"),
-                                              internalDate: 1_709_658_000_000)
+        let x = try await other.insertMessage(
+            user: Self.alice, raw: eml(subject: "Series A term sheet", messageID: "a@lumen"),
+            internalDate: 1_709_658_000_000)
         #expect(x.id != ma[0].id)
     }
 }

@@ -30,8 +30,10 @@ import Testing
         let ids = Set(await fake.messageIDs(user: user))
         #expect(ids == Set(["m1", "m3", "m4", "m5", "late1", "late2"].map { refs[$0]!.id }))
         let token = await fake.accessToken(for: user)
-        let r = await fake.handle(FakeRequest(method: "GET", target: "/gmail/v1/users/me/history?startHistoryId=\(cursor)",
-                                              headers: [("Authorization", "Bearer \(token)")]))
+        let r = await fake.handle(
+            FakeRequest(
+                method: "GET", target: "/gmail/v1/users/me/history?startHistoryId=\(cursor)",
+                headers: [("Authorization", "Bearer \(token)")]))
         let obj = try #require(JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])
         // late1 added, m1 +STARRED, m1 -UNREAD, m2 deleted, transient added, transient deleted, late2 added.
         #expect((obj["history"] as? [Any])?.count == 7)
@@ -59,7 +61,8 @@ import Testing
         do { _ = try Scenario.load(directory: dir); Issue.record("expected an error") } catch let e as Scenario.LoadError {
             #expect(e.description.contains("invalid JSON"))
         }
-        try Data(#"{"users": [{"email": "a@b.example", "messages": [{"eml": "nope.eml"}]}]}"#.utf8).write(to: dir.appendingPathComponent("scenario.json"))
+        try Data(#"{"users": [{"email": "a@b.example", "messages": [{"eml": "nope.eml"}]}]}"#.utf8).write(
+            to: dir.appendingPathComponent("scenario.json"))
         do { _ = try Scenario.load(directory: dir); Issue.record("expected an error") } catch let e as Scenario.LoadError {
             #expect(e.description.contains("nope.eml") && e.description.contains("missing .eml"))
         }
@@ -78,8 +81,10 @@ import Testing
         defer { try? FileManager.default.removeItem(at: keyFile) }
         let p = Process()
         p.executableURL = Self.binary
-        p.arguments = ["--port", "0", "--scenario", TestPaths.fixtures.appendingPathComponent("history/two-teammates").path,
-                       "--service-account-out", keyFile.path]
+        p.arguments = [
+            "--port", "0", "--scenario", TestPaths.fixtures.appendingPathComponent("history/two-teammates").path,
+            "--service-account-out", keyFile.path,
+        ]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice

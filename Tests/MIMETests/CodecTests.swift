@@ -72,8 +72,9 @@ import Testing
         let alphabet = Array("abc xyz=\t.\n\r\nÄé€日".utf8)
         var bytes = (0..<Int.random(in: 0...400, using: &rng)).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &rng)] }
         // Bare CR is not representable as a hard break; normalise inputs to CRLF line ends.
-        bytes = Array(String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
-            .replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: "\r\n").utf8)
+        bytes = Array(
+            String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
+                .replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: "\r\n").utf8)
         let encoded = QuotedPrintable.encode(bytes)
         for line in encoded.split(separator: "\r\n") { #expect(line.utf8.count <= 76) }
         #expect(QuotedPrintable.decode(Array(encoded.utf8)) == bytes)

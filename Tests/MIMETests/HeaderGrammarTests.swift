@@ -72,7 +72,10 @@ import Testing
         // RFC 2231 §4 and §3 examples.
         let a = HeaderParameters.parse(Array("application/x-stuff; title*=us-ascii'en-us'This%20is%20%2A%2A%2Afun%2A%2A%2A".utf8))
         #expect(a["title"] == "This is ***fun***")
-        let b = HeaderParameters.parse(Array("application/x-stuff; title*0*=us-ascii'en'This%20is%20even%20more%20; title*1*=%2A%2A%2Afun%2A%2A%2A%20; title*2=\"isn't it!\"".utf8))
+        let b = HeaderParameters.parse(
+            Array(
+                "application/x-stuff; title*0*=us-ascii'en'This%20is%20even%20more%20; title*1*=%2A%2A%2Afun%2A%2A%2A%20; title*2=\"isn't it!\""
+                    .utf8))
         #expect(b["title"] == "This is even more ***fun*** isn't it!")
         let c = HeaderParameters.parse(Array("attachment; filename*1=\"part2.pdf\"; filename*0=\"Quarterly \"".utf8))
         #expect(c.value == "attachment")

@@ -9,22 +9,23 @@ import Testing
     }
 
     @Test func splitsPartsAndKeepsPreambleAndEpilogue() {
-        let m = Self.message("""
-        Content-Type: multipart/mixed; boundary="b1"
+        let m = Self.message(
+            """
+            Content-Type: multipart/mixed; boundary="b1"
 
-        preamble text
-        --b1
-        Content-Type: text/plain
+            preamble text
+            --b1
+            Content-Type: text/plain
 
-        one
-        --b1
-        Content-Type: text/html
+            one
+            --b1
+            Content-Type: text/html
 
-        <p>two</p>
-        --b1--
-        epilogue text
+            <p>two</p>
+            --b1--
+            epilogue text
 
-        """)
+            """)
         #expect(m.root.children.map(\.partId) == ["0", "1"])
         #expect(m.root.children.map(\.contentType.mimeType) == ["text/plain", "text/html"])
         #expect(String(decoding: m.rawBody(m.root.children[0]), as: UTF8.self) == "one")
@@ -34,43 +35,48 @@ import Testing
     }
 
     @Test func aLineThatOnlyStartsWithTheBoundaryDoesNotSplit() {
-        let m = Self.message("Content-Type: multipart/mixed; boundary=abc\n\n--abc\n\nfirst\n--abcdef not a delimiter\n--abc \nContent-Type: text/plain\n\nsecond\n--abc--\n")
+        let m = Self.message(
+            "Content-Type: multipart/mixed; boundary=abc\n\n--abc\n\nfirst\n--abcdef not a delimiter\n--abc \nContent-Type: text/plain\n\nsecond\n--abc--\n"
+        )
         #expect(m.root.children.count == 2)
         #expect(String(decoding: m.rawBody(m.root.children[0]), as: UTF8.self) == "first\n--abcdef not a delimiter")
     }
 
     @Test func missingFinalBoundaryKeepsTheLastPartAndReports() {
-        let m = Self.message("Content-Type: multipart/alternative; boundary=x\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nhello\r\n--x\r\nContent-Type: text/html\r\n\r\n<b>hi</b>\r\n")
+        let m = Self.message(
+            "Content-Type: multipart/alternative; boundary=x\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nhello\r\n--x\r\nContent-Type: text/html\r\n\r\n<b>hi</b>\r\n"
+        )
         #expect(m.root.children.count == 2)
         #expect(String(decoding: m.rawBody(m.root.children[1]), as: UTF8.self) == "<b>hi</b>")
         #expect(m.problems.contains { $0.message.contains("missing final boundary") })
     }
 
     @Test func embeddedMessageGetsGmailStylePartIds() {
-        let m = Self.message("""
-        Content-Type: multipart/mixed; boundary=o
+        let m = Self.message(
+            """
+            Content-Type: multipart/mixed; boundary=o
 
-        --o
-        Content-Type: text/plain
+            --o
+            Content-Type: text/plain
 
-        see below
-        --o
-        Content-Type: message/rfc822
+            see below
+            --o
+            Content-Type: message/rfc822
 
-        Subject: inner
-        Content-Type: multipart/alternative; boundary=i
+            Subject: inner
+            Content-Type: multipart/alternative; boundary=i
 
-        --i
-        Content-Type: text/plain
+            --i
+            Content-Type: text/plain
 
-        inner text
-        --i
-        Content-Type: text/html
+            inner text
+            --i
+            Content-Type: text/html
 
-        <p>inner</p>
-        --i--
-        --o--
-        """)
+            <p>inner</p>
+            --i--
+            --o--
+            """)
         #expect(m.allParts().map(\.partId) == ["", "0", "1", "1.0", "1.0.0", "1.0.1"])
         #expect(m.part(withId: "1.0")?.headers["Subject"] == "inner")
     }
@@ -111,7 +117,8 @@ import Testing
     }
 
     @Test func transferDecodingAndCharsetConversion() {
-        let m = Self.message("Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\nCaf=E9 cr=E8me=\n br=FBl=E9e\n")
+        let m = Self.message(
+            "Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\nCaf=E9 cr=E8me=\n br=FBl=E9e\n")
         var p: [String] = []
         #expect(m.text(m.root, problems: &p) == "Café crème brûlée\n")
         #expect(p.isEmpty)

@@ -25,8 +25,9 @@ import Testing
 
 @Suite struct InvestorMatcherTests {
     static let investors = [
-        Investor(id: "inv-lumen", name: "Maya Chen (Lumenridge)", emails: ["maya.chen@lumenridge.example", "maya@lumenridge.vc"],
-                 domains: ["lumenridge.example"]),
+        Investor(
+            id: "inv-lumen", name: "Maya Chen (Lumenridge)", emails: ["maya.chen@lumenridge.example", "maya@lumenridge.vc"],
+            domains: ["lumenridge.example"]),
         Investor(id: "inv-lumen-2", name: "Omar (Lumenridge)", emails: ["omar@lumenridge.example"], domains: ["lumenridge.example"]),
         Investor(id: "inv-angel", name: "Pat Angel", emails: ["pat.angel@gmail.com"], domains: ["gmail.com"]),
         Investor(id: "inv-quill", name: "Quillstone", emails: [], domains: ["quillstone.example"]),
@@ -42,22 +43,29 @@ import Testing
     }
 
     static let cases: [Case] = [
-        Case(name: "exact primary", participants: ["alex@firm.example", "Maya.Chen@lumenridge.example"], expected: [("inv-lumen", .exact)]),
+        Case(
+            name: "exact primary", participants: ["alex@firm.example", "Maya.Chen@lumenridge.example"], expected: [("inv-lumen", .exact)]),
         Case(name: "alias", participants: ["alex@firm.example", "maya@lumenridge.vc"], expected: [("inv-lumen", .alias)]),
         Case(name: "gmail dots and +tag", participants: ["p.a.t.angel+crm@googlemail.com"], expected: [("inv-angel", .exact)]),
-        Case(name: "freemail guard: another gmail user links nobody", participants: ["someone.else@gmail.com", "alex@firm.example"], expected: []),
-        Case(name: "domain fallback links every investor of the firm",
-             participants: ["analyst@lumenridge.example"], expected: [("inv-lumen", .domain), ("inv-lumen-2", .domain)]),
-        Case(name: "exact wins over domain for that participant only",
-             participants: ["omar@lumenridge.example"], expected: [("inv-lumen-2", .exact)]),
+        Case(
+            name: "freemail guard: another gmail user links nobody", participants: ["someone.else@gmail.com", "alex@firm.example"],
+            expected: []),
+        Case(
+            name: "domain fallback links every investor of the firm",
+            participants: ["analyst@lumenridge.example"], expected: [("inv-lumen", .domain), ("inv-lumen-2", .domain)]),
+        Case(
+            name: "exact wins over domain for that participant only",
+            participants: ["omar@lumenridge.example"], expected: [("inv-lumen-2", .exact)]),
         Case(name: "subdomain matches the firm", participants: ["ir@mail.quillstone.example"], expected: [("inv-quill", .domain)]),
         Case(name: "look-alike domain does not", participants: ["ir@notquillstone.example"], expected: []),
         Case(name: "internal-only mail links nothing", participants: ["alex@firm.example", "sam@eu.firm.example"], expected: []),
-        Case(name: "workspace domain listed by an investor is ignored", participants: ["ops@firm.example", "x@other.example"], expected: []),
+        Case(
+            name: "workspace domain listed by an investor is ignored", participants: ["ops@firm.example", "x@other.example"], expected: []),
         // Maya's exact match links her investor only, not her colleague's; Quillstone has no addresses, so its domain links.
-        Case(name: "several investors on one message",
-             participants: ["maya.chen@lumenridge.example", "pat.angel@gmail.com", "ir@quillstone.example"],
-             expected: [("inv-angel", .exact), ("inv-lumen", .exact), ("inv-quill", .domain)]),
+        Case(
+            name: "several investors on one message",
+            participants: ["maya.chen@lumenridge.example", "pat.angel@gmail.com", "ir@quillstone.example"],
+            expected: [("inv-angel", .exact), ("inv-lumen", .exact), ("inv-quill", .domain)]),
         Case(name: "garbage addresses are skipped", participants: ["undisclosed-recipients", ""], expected: []),
     ]
 
@@ -84,8 +92,9 @@ import Testing
     @Test func rematchAfterAddingAnInvestorLinksOldMail() {
         let participants = ["gp@newfund.example", "alex@firm.example"]
         #expect(Self.index.links(for: participants).isEmpty)
-        let updated = InvestorIndex(investors: Self.investors + [Investor(id: "inv-new", name: "New Fund", domains: ["newfund.example"])],
-                                    workspaceDomain: "firm.example")
+        let updated = InvestorIndex(
+            investors: Self.investors + [Investor(id: "inv-new", name: "New Fund", domains: ["newfund.example"])],
+            workspaceDomain: "firm.example")
         #expect(updated.links(for: participants).map(\.investorId) == ["inv-new"])
     }
 }

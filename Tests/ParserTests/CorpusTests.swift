@@ -51,7 +51,9 @@ import Testing
         let url = Self.mimeDir.appendingPathComponent("structure/409-large-attachment-10mb.eml.template")
         let bytes = try CorpusFile.bytes(url)
         #expect(bytes.count == 14_168_446)
-        #expect(SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() == "f0d62276132363cf66a6d25228edf7a0cdab93de554823b50e02088a9c71cb54")
+        #expect(
+            SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+                == "f0d62276132363cf66a6d25228edf7a0cdab93de554823b50e02088a9c71cb54")
     }
 
     @Test(arguments: corpus)

@@ -65,8 +65,10 @@ import Testing
             check(name, "attachment contentIds", fromRaw.attachments.map(\.contentId), fromFull.attachments.map(\.contentId))
             check(name, "attachment inline", fromRaw.attachments.map(\.inline), fromFull.attachments.map(\.inline))
             // Headers the exporter rewrote (addresses, relay IPs) are compared as structured fields below.
-            let edited: Set<String> = ["from", "to", "cc", "bcc", "reply-to", "sender", "received", "x-received",
-                                       "x-originating-ip", "message-id", "delivered-to", "return-path"]
+            let edited: Set<String> = [
+                "from", "to", "cc", "bcc", "reply-to", "sender", "received", "x-received",
+                "x-originating-ip", "message-id", "delivered-to", "return-path",
+            ]
             let censored = { (v: String) in
                 v.contains("censored") || v.contains("@domain.com") || v.contains("@email.com") || v.contains("1.1.1.1")
             }

@@ -25,8 +25,10 @@ import Testing
         #expect(lines.count == 2)
         let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
         #expect(first?["file"] as? String == a)
-        let expectedKeys: Set = ["file", "subject", "from", "to", "cc", "bcc", "replyTo", "date", "messageId", "inReplyTo",
-                                 "references", "textBody", "htmlBody", "attachments", "problems"]
+        let expectedKeys: Set = [
+            "file", "subject", "from", "to", "cc", "bcc", "replyTo", "date", "messageId", "inReplyTo",
+            "references", "textBody", "htmlBody", "attachments", "problems",
+        ]
         #expect(Set(first?.keys.map { $0 } ?? []) == expectedKeys)
         let attachment = (first?["attachments"] as? [[String: Any]])?.first
         #expect(attachment?["filename"] as? String == "Übersicht Q1 – Beteiligungen.pdf")

@@ -23,48 +23,62 @@ struct AttackFixture: Sendable {
 
     static let secretBody = "Allocation numbers for the Series A: 4.2M at 38 pre."
 
-    static func raw(from: String, to: String, subject: String, messageId: String, date: String, body: String,
-                    references: String? = nil, attachment: (name: String, bytes: String)? = nil) -> [UInt8] {
-        var head = "From: \(from)\r\nTo: \(to)\r\nSubject: \(subject)\r\nMessage-ID: <\(messageId)>\r\nDate: \(date)\r\nMIME-Version: 1.0\r\n"
+    static func raw(
+        from: String, to: String, subject: String, messageId: String, date: String, body: String,
+        references: String? = nil, attachment: (name: String, bytes: String)? = nil
+    ) -> [UInt8] {
+        var head =
+            "From: \(from)\r\nTo: \(to)\r\nSubject: \(subject)\r\nMessage-ID: <\(messageId)>\r\nDate: \(date)\r\nMIME-Version: 1.0\r\n"
         if let r = references { head += "References: <\(r)>\r\nIn-Reply-To: <\(r)>\r\n" }
         guard let a = attachment else { return Array((head + "Content-Type: text/plain\r\n\r\n\(body)\r\n").utf8) }
-        return Array((head + """
-            Content-Type: multipart/mixed; boundary="b1"\r
-            \r
-            --b1\r
-            Content-Type: text/plain\r
-            \r
-            \(body)\r
-            --b1\r
-            Content-Type: application/octet-stream; name="\(a.name)"\r
-            Content-Disposition: attachment; filename="\(a.name)"\r
-            Content-Transfer-Encoding: base64\r
-            \r
-            \(Data(a.bytes.utf8).base64EncodedString())\r
-            --b1--\r
+        return Array(
+            (head + """
+                Content-Type: multipart/mixed; boundary="b1"\r
+                \r
+                --b1\r
+                Content-Type: text/plain\r
+                \r
+                \(body)\r
+                --b1\r
+                Content-Type: application/octet-stream; name="\(a.name)"\r
+                Content-Disposition: attachment; filename="\(a.name)"\r
+                Content-Transfer-Encoding: base64\r
+                \r
+                \(Data(a.bytes.utf8).base64EncodedString())\r
+                --b1--\r
 
-            """).utf8)
+                """).utf8)
     }
 
     static func make() async throws -> AttackFixture {
         let fake = FakeGmail(options: .init(quota: .off, baseURL: "http://fake.test"))
         for u in ["alice@firm.example", "bob@firm.example"] { await fake.addUser(u) }
         // Bob's private exchange with a fund, with an attachment.
-        try await fake.insertMessage(user: "bob@firm.example", raw: raw(
-            from: "Dana <dana@harborline.example>", to: "bob@firm.example", subject: "Confidential allocation", messageId: "secret@harborline.example",
-            date: "Tue, 05 Mar 2024 10:00:00 +0000", body: secretBody, attachment: ("cap-table.xlsx", "bob's cap table")))
+        try await fake.insertMessage(
+            user: "bob@firm.example",
+            raw: raw(
+                from: "Dana <dana@harborline.example>", to: "bob@firm.example", subject: "Confidential allocation",
+                messageId: "secret@harborline.example",
+                date: "Tue, 05 Mar 2024 10:00:00 +0000", body: secretBody, attachment: ("cap-table.xlsx", "bob's cap table")))
         // Bob's unrelated thread.
-        try await fake.insertMessage(user: "bob@firm.example", raw: raw(
-            from: "Kim <kim@quillstone.example>", to: "bob@firm.example", subject: "Dinner", messageId: "dinner@quillstone.example",
-            date: "Mon, 04 Mar 2024 19:00:00 +0000", body: "Thursday?"))
+        try await fake.insertMessage(
+            user: "bob@firm.example",
+            raw: raw(
+                from: "Kim <kim@quillstone.example>", to: "bob@firm.example", subject: "Dinner", messageId: "dinner@quillstone.example",
+                date: "Mon, 04 Mar 2024 19:00:00 +0000", body: "Thursday?"))
         // Attack 1: an outsider's mail to alice names bob's Message-ID in References (threads merge).
-        try await fake.insertMessage(user: "alice@firm.example", raw: raw(
-            from: "Mallory <mallory@evil.example>", to: "alice@firm.example", subject: "Re: hello", messageId: "hello@evil.example",
-            date: "Wed, 06 Mar 2024 10:00:00 +0000", body: "Just following up.", references: "secret@harborline.example"))
+        try await fake.insertMessage(
+            user: "alice@firm.example",
+            raw: raw(
+                from: "Mallory <mallory@evil.example>", to: "alice@firm.example", subject: "Re: hello", messageId: "hello@evil.example",
+                date: "Wed, 06 Mar 2024 10:00:00 +0000", body: "Just following up.", references: "secret@harborline.example"))
         // Attack 2: an outsider reuses bob's Message-ID, with the same subject and sender but other content.
-        try await fake.insertMessage(user: "alice@firm.example", raw: raw(
-            from: "Dana <dana@harborline.example>", to: "alice@firm.example", subject: "Confidential allocation", messageId: "secret@harborline.example",
-            date: "Tue, 05 Mar 2024 10:00:00 +0000", body: "Please open the attached invoice.", attachment: ("invoice.pdf", "malware")))
+        try await fake.insertMessage(
+            user: "alice@firm.example",
+            raw: raw(
+                from: "Dana <dana@harborline.example>", to: "alice@firm.example", subject: "Confidential allocation",
+                messageId: "secret@harborline.example",
+                date: "Tue, 05 Mar 2024 10:00:00 +0000", body: "Please open the attached invoice.", attachment: ("invoice.pdf", "malware")))
         let clock = await VirtualCaptureClock.linked(to: fake)
         let transport = InProcessFakeTransport(fake: fake)
         let tokens = try ServiceAccountTokenProvider(keyJSON: try await fake.serviceAccountKeyJSON(), transport: transport, clock: clock)
@@ -74,7 +88,8 @@ struct AttackFixture: Sendable {
         config.workspaceDomain = "firm.example"
         config.rateUnitsPerSecond = 10_000
         config.attachmentDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("attack-\(UUID().uuidString)").path
-        let runtime = try CaptureRuntime.build(config, database: try CaptureDatabase(inMemory: nil), transport: transport, tokens: tokens, clock: clock)
+        let runtime = try CaptureRuntime.build(
+            config, database: try CaptureDatabase(inMemory: nil), transport: transport, tokens: tokens, clock: clock)
         let directory = runtime.directory
         try await directory.addUser(email: "alex@firm.example", name: "Alex", admin: true)
         try await directory.addUser(email: "alice@firm.example", name: "Alice", admin: false)
@@ -83,9 +98,10 @@ struct AttackFixture: Sendable {
         let engine = try #require(runtime.gmail?.engine)
         for o in try await engine.syncAll() { #expect(o.status == .ok, "\(o)") }
         let auth = APITokenAuthenticator(directory: directory)
-        return AttackFixture(runtime: runtime, admin: try await auth.issue(forUserEmail: "alex@firm.example").token,
-                             alice: try await auth.issue(forUserEmail: "alice@firm.example").token,
-                             bob: try await auth.issue(forUserEmail: "bob@firm.example").token)
+        return AttackFixture(
+            runtime: runtime, admin: try await auth.issue(forUserEmail: "alex@firm.example").token,
+            alice: try await auth.issue(forUserEmail: "alice@firm.example").token,
+            bob: try await auth.issue(forUserEmail: "bob@firm.example").token)
     }
 
     func app() -> some ApplicationProtocol {
@@ -106,7 +122,9 @@ struct AttackFixture: Sendable {
             var aliceThreads: [[String: Any]] = []
             try await client.execute(uri: "/api/email/threads", method: .get, headers: bearer(f.alice)) { r in
                 let text = String(buffer: r.body)
-                #expect(!text.contains("cap-table") && !text.contains("Series A") && !text.contains("bob@firm.example") && !text.contains("Dinner"), "\(text)")
+                #expect(
+                    !text.contains("cap-table") && !text.contains("Series A") && !text.contains("bob@firm.example")
+                        && !text.contains("Dinner"), "\(text)")
                 aliceThreads = try #require((try object(r))["threads"] as? [[String: Any]])
             }
             // The crafted References put alice's mail in the thread of bob's message (cross-mailbox threading
@@ -118,9 +136,11 @@ struct AttackFixture: Sendable {
             try await client.execute(uri: "/api/email/threads/\(shared)", method: .get, headers: bearer(f.alice)) { r in
                 #expect(r.status == .ok)
                 let messages = try #require((try object(r))["messages"] as? [[String: Any]])
-                #expect(messages.map { ($0["textBody"] as? String)?.trimmingCharacters(in: .whitespacesAndNewlines) }
-                    == ["Please open the attached invoice.", "Just following up."])
-                #expect(messages.flatMap { ($0["attachments"] as? [[String: Any]] ?? []).map { $0["filename"] as? String } } == ["invoice.pdf"])
+                #expect(
+                    messages.map { ($0["textBody"] as? String)?.trimmingCharacters(in: .whitespacesAndNewlines) }
+                        == ["Please open the attached invoice.", "Just following up."])
+                #expect(
+                    messages.flatMap { ($0["attachments"] as? [[String: Any]] ?? []).map { $0["filename"] as? String } } == ["invoice.pdf"])
                 let text = String(buffer: r.body)
                 #expect(!text.contains("Series A") && !text.contains("cap-table") && !text.contains("bob@"), "\(text)")
             }
@@ -129,7 +149,8 @@ struct AttackFixture: Sendable {
             try await client.execute(uri: "/api/email/threads/\(shared)", method: .get, headers: bearer(f.bob)) { r in
                 let messages = try #require((try object(r))["messages"] as? [[String: Any]])
                 #expect(messages.map { $0["subject"] as? String } == ["Confidential allocation"])
-                #expect((messages.first?["textBody"] as? String)?.trimmingCharacters(in: .whitespacesAndNewlines) == AttackFixture.secretBody)
+                #expect(
+                    (messages.first?["textBody"] as? String)?.trimmingCharacters(in: .whitespacesAndNewlines) == AttackFixture.secretBody)
                 let attachments = messages.first?["attachments"] as? [[String: Any]] ?? []
                 #expect(attachments.map { $0["filename"] as? String } == ["cap-table.xlsx"])
                 bobAttachment = attachments.first?["id"] as? Int ?? 0
@@ -173,9 +194,10 @@ struct AttackFixture: Sendable {
         let db = try CaptureDatabase(inMemory: nil)
         let a = try await db.upsertAccount(email: "alice@firm.example", userId: nil)
         let b = try await db.upsertAccount(email: "bob@firm.example", userId: nil)
-        let raw = AttackFixture.raw(from: "dana@harborline.example", to: "alice@firm.example, bob@firm.example", subject: "Update",
-                                    messageId: "u1@harborline.example", date: "Tue, 05 Mar 2024 10:00:00 +0000", body: "Numbers.",
-                                    attachment: ("deck.pdf", "%PDF"))
+        let raw = AttackFixture.raw(
+            from: "dana@harborline.example", to: "alice@firm.example, bob@firm.example", subject: "Update",
+            messageId: "u1@harborline.example", date: "Tue, 05 Mar 2024 10:00:00 +0000", body: "Numbers.",
+            attachment: ("deck.pdf", "%PDF"))
         var m = MessageParser().parse(raw: raw)
         m.gmailId = "g-a"
         let s1 = try await db.store(m, account: a, links: [])
@@ -183,9 +205,11 @@ struct AttackFixture: Sendable {
         let s2 = try await db.store(m, account: b, links: [])
         #expect(s1.emailId == s2.emailId && s2.newEmail == false)
         // A reused id with other content is another email (in the same thread: threads do not grant reading).
-        var other = MessageParser().parse(raw: AttackFixture.raw(from: "dana@harborline.example", to: "bob@firm.example", subject: "Update",
-                                                                  messageId: "u1@harborline.example", date: "Tue, 05 Mar 2024 10:00:00 +0000",
-                                                                  body: "Different numbers."))
+        var other = MessageParser().parse(
+            raw: AttackFixture.raw(
+                from: "dana@harborline.example", to: "bob@firm.example", subject: "Update",
+                messageId: "u1@harborline.example", date: "Tue, 05 Mar 2024 10:00:00 +0000",
+                body: "Different numbers."))
         other.gmailId = "g-c"
         let s3 = try await db.store(other, account: b, links: [])
         #expect(s3.emailId != s1.emailId && s3.newEmail)
@@ -196,8 +220,10 @@ struct AttackFixture: Sendable {
 /// Server hygiene, token lifecycle and the OAuth flow's checks, in-process and over a socket.
 @Suite struct HardeningRouteTests {
     static func app(_ f: RouteFixture, clock: any CaptureClock, oauth: OAuthTokenProvider? = nil) -> some ApplicationProtocol {
-        let routes = EmailRoutes(enabled: true, database: f.db, directory: f.directory, authenticator: APITokenAuthenticator(directory: f.directory, clock: clock),
-                                 attachments: f.store, oauth: oauth, workspaceDomain: "firm.example", clock: clock, runNow: { t in f.triggers.append(t) })
+        let routes = EmailRoutes(
+            enabled: true, database: f.db, directory: f.directory,
+            authenticator: APITokenAuthenticator(directory: f.directory, clock: clock),
+            attachments: f.store, oauth: oauth, workspaceDomain: "firm.example", clock: clock, runNow: { t in f.triggers.append(t) })
         let router = Router()
         router.addRoutes(routes.collection(), atPath: "/api/email")
         return Application(router: router)
@@ -223,9 +249,14 @@ struct AttackFixture: Sendable {
     }
 
     @Test(arguments: [
-        ("application/pdf", "application/pdf"), ("image/png", "image/png"), ("IMAGE/JPEG; name=x.jpg", "image/jpeg"), ("text/plain", "text/plain"),
-        ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        ("text/html", "application/octet-stream"), ("image/svg+xml", "application/octet-stream"), ("application/javascript", "application/octet-stream"),
+        ("application/pdf", "application/pdf"), ("image/png", "image/png"), ("IMAGE/JPEG; name=x.jpg", "image/jpeg"),
+        ("text/plain", "text/plain"),
+        (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        ),
+        ("text/html", "application/octet-stream"), ("image/svg+xml", "application/octet-stream"),
+        ("application/javascript", "application/octet-stream"),
         ("application/xhtml+xml", "application/octet-stream"), ("text/xml", "application/octet-stream"), ("", "application/octet-stream"),
     ])
     func onlyInertTypesAreServedAsThemselves(stored: String, served: String) {
@@ -252,8 +283,11 @@ struct AttackFixture: Sendable {
         m.messageId = "page@lumenridge.example"; m.gmailId = "a2"; m.threadId = "tb"; m.subject = "Page"
         m.from = .init(name: nil, address: "maya@lumenridge.example"); m.to = [.init(name: nil, address: "alex@firm.example")]
         m.date = Date(timeIntervalSince1970: 1_709_800_000); m.textBody = "See page."
-        m.attachments = [ParsedAttachment(partId: "1", filename: "page.html", mimeType: "text/html", size: 8, contentId: nil, inline: false,
-                                          attachmentId: nil, sha256: nil)]
+        m.attachments = [
+            ParsedAttachment(
+                partId: "1", filename: "page.html", mimeType: "text/html", size: 8, contentId: nil, inline: false,
+                attachmentId: nil, sha256: nil)
+        ]
         _ = try await f.db.store(m, account: alex, links: [])
         let sha = try f.store.put(Array("%PDF-1.4".utf8))
         let id = try #require(await f.db.owedAttachmentDownloads(mailbox: "alex@firm.example").first { $0.gmailId == "a2" }).id
@@ -274,7 +308,9 @@ struct AttackFixture: Sendable {
         let clock = ManualCaptureClock(start: Date(timeIntervalSince1970: 1_750_000_000))
         try await Self.app(f, clock: clock).test(mode.testing) { client in
             for _ in 0..<EmailRoutes.runNowPerMinute {
-                try await client.execute(uri: "/api/email/sync/run-now", method: .post, headers: bearer(f.userToken)) { #expect($0.status == .accepted) }
+                try await client.execute(uri: "/api/email/sync/run-now", method: .post, headers: bearer(f.userToken)) {
+                    #expect($0.status == .accepted)
+                }
             }
             try await client.execute(uri: "/api/email/sync/run-now", method: .post, headers: bearer(f.userToken)) { r in
                 #expect(r.status == .tooManyRequests)
@@ -283,13 +319,17 @@ struct AttackFixture: Sendable {
                 #expect(code == 429)
             }
             // Admins are not limited (operational role); the member is admitted again once the minute has passed.
-            try await client.execute(uri: "/api/email/sync/run-now", method: .post, headers: bearer(f.adminToken)) { #expect($0.status == .accepted) }
+            try await client.execute(uri: "/api/email/sync/run-now", method: .post, headers: bearer(f.adminToken)) {
+                #expect($0.status == .accepted)
+            }
             clock.advance(by: .seconds(30))
             try await client.execute(uri: "/api/email/sync/run-now", method: .post, headers: bearer(f.userToken)) { r in
                 #expect(r.status == .tooManyRequests && r.headers[.retryAfter] == "30")
             }
             clock.advance(by: .seconds(31))
-            try await client.execute(uri: "/api/email/sync/run-now", method: .post, headers: bearer(f.userToken)) { #expect($0.status == .accepted) }
+            try await client.execute(uri: "/api/email/sync/run-now", method: .post, headers: bearer(f.userToken)) {
+                #expect($0.status == .accepted)
+            }
         }
         #expect(f.triggers.all.count == EmailRoutes.runNowPerMinute + 2)
     }
@@ -306,13 +346,19 @@ struct AttackFixture: Sendable {
                 try await client.execute(uri: "/api/email/status", method: .get, headers: bearer(t)) { #expect($0.status == .ok) }
             }
             clock.advance(by: .seconds(86_401))
-            try await client.execute(uri: "/api/email/status", method: .get, headers: bearer(short.token)) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/api/email/status", method: .get, headers: bearer(short.token)) {
+                #expect($0.status == .unauthorized)
+            }
             try await client.execute(uri: "/api/email/status", method: .get, headers: bearer(other.token)) { #expect($0.status == .ok) }
             #expect(try await auth.revoke(id: other.id))
             #expect(try await auth.revoke(id: other.id) == false)
-            try await client.execute(uri: "/api/email/status", method: .get, headers: bearer(other.token)) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/api/email/status", method: .get, headers: bearer(other.token)) {
+                #expect($0.status == .unauthorized)
+            }
             #expect(try await auth.revokeAll(forUserEmail: "alex@firm.example") == 1)
-            try await client.execute(uri: "/api/email/status", method: .get, headers: bearer(f.adminToken)) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/api/email/status", method: .get, headers: bearer(f.adminToken)) {
+                #expect($0.status == .unauthorized)
+            }
         }
         let listed = try await auth.tokens(forUserEmail: "sam@firm.example")
         #expect(listed.map(\.label) == [nil, "short", "other"])
@@ -333,15 +379,21 @@ struct AttackFixture: Sendable {
         await fake.registerOAuthClient(id: "crm", secret: "s")
         let clock = await VirtualCaptureClock.linked(to: fake)
         let transport = InProcessFakeTransport(fake: fake)
-        let oauth = try OAuthTokenProvider(client: .init(id: "crm", secret: "s", redirectURI: "https://crm.example/api/email/oauth/callback",
-                                                          authURL: "http://fake.test/o/oauth2/v2/auth", tokenURL: "http://fake.test/token"),
-                                           secretKey: Data(repeating: 4, count: 32), store: f.db, apiBaseURL: "http://fake.test", transport: transport, clock: clock)
+        let oauth = try OAuthTokenProvider(
+            client: .init(
+                id: "crm", secret: "s", redirectURI: "https://crm.example/api/email/oauth/callback",
+                authURL: "http://fake.test/o/oauth2/v2/auth", tokenURL: "http://fake.test/token"),
+            secretKey: Data(repeating: 4, count: 32), store: f.db, apiBaseURL: "http://fake.test", transport: transport, clock: clock)
         try await Self.app(f, clock: clock, oauth: oauth).test(.router) { client in
             var consentURL = ""
-            try await client.execute(uri: "/api/email/oauth/start", method: .get, headers: bearer(f.userToken)) { consentURL = $0.headers[.location] ?? "" }
+            try await client.execute(uri: "/api/email/oauth/start", method: .get, headers: bearer(f.userToken)) {
+                consentURL = $0.headers[.location] ?? ""
+            }
             // The browser signs in to Google as someone else.
             var c = try #require(URLComponents(string: consentURL))
-            c.queryItems = c.queryItems?.map { $0.name == "login_hint" ? URLQueryItem(name: "login_hint", value: "someone@firm.example") : $0 }
+            c.queryItems = c.queryItems?.map {
+                $0.name == "login_hint" ? URLQueryItem(name: "login_hint", value: "someone@firm.example") : $0
+            }
             let consent = try await transport.send(TransportRequest(method: "GET", url: c.string!, operation: "oauth2.auth"))
             let location = try #require(consent.header("Location"))
             let back = try #require(URLComponents(string: location))

@@ -18,9 +18,11 @@ import Testing
         await fake.registerOAuthClient(id: "crm", secret: "s")
         let clock = await VirtualCaptureClock.linked(to: fake)
         let transport = InProcessFakeTransport(fake: fake)
-        let oauth = try OAuthTokenProvider(client: .init(id: "crm", secret: "s", redirectURI: "https://crm.example/api/email/oauth/callback",
-                                                          authURL: "http://fake.test/o/oauth2/v2/auth", tokenURL: "http://fake.test/token"),
-                                           secretKey: Data(repeating: 4, count: 32), store: f.db, transport: transport, clock: clock)
+        let oauth = try OAuthTokenProvider(
+            client: .init(
+                id: "crm", secret: "s", redirectURI: "https://crm.example/api/email/oauth/callback",
+                authURL: "http://fake.test/o/oauth2/v2/auth", tokenURL: "http://fake.test/token"),
+            secretKey: Data(repeating: 4, count: 32), store: f.db, transport: transport, clock: clock)
         try await f.app(oauth: oauth, clock: clock).test(.router) { client in
             var consentURL = ""
             try await client.execute(uri: "/api/email/oauth/start", method: .get, headers: bearer(f.userToken)) { r in
@@ -50,12 +52,17 @@ import Testing
                 #expect(r.headers[.contentType]?.hasPrefix("application/json") == true)
             }
             // A second consent whose state has expired is refused.
-            try await client.execute(uri: "/api/email/oauth/start", method: .get, headers: bearer(f.userToken)) { r in consentURL = r.headers[.location] ?? "" }
+            try await client.execute(uri: "/api/email/oauth/start", method: .get, headers: bearer(f.userToken)) { r in
+                consentURL = r.headers[.location] ?? ""
+            }
             let again = try await transport.send(TransportRequest(method: "GET", url: consentURL, operation: "oauth2.auth"))
             let items = URLComponents(string: again.header("Location")!)!.queryItems!
             await clock.advance(by: .seconds(601))
-            try await client.execute(uri: "/api/email/oauth/callback?code=\(items.first { $0.name == "code" }!.value!)&state=\(items.first { $0.name == "state" }!.value!)",
-                                     method: .get) { r in
+            try await client.execute(
+                uri:
+                    "/api/email/oauth/callback?code=\(items.first { $0.name == "code" }!.value!)&state=\(items.first { $0.name == "state" }!.value!)",
+                method: .get
+            ) { r in
                 let message = try errorMessage(r)
                 #expect(r.status == .badRequest && message?.contains("expired") == true)
             }
@@ -72,7 +79,11 @@ import Testing
         let fake = FakeGmail(options: .init(quota: .off, baseURL: "http://fake.test"))
         await fake.addUser("sam@firm.example")
         for i in 0..<12 {
-            try await fake.insertMessage(user: "sam@firm.example", raw: Array("From: maya@lumenridge.example\r\nTo: sam@firm.example\r\nSubject: n\(i)\r\nMessage-ID: <n\(i)@lumen>\r\n\r\nhi\r\n".utf8))
+            try await fake.insertMessage(
+                user: "sam@firm.example",
+                raw: Array(
+                    "From: maya@lumenridge.example\r\nTo: sam@firm.example\r\nSubject: n\(i)\r\nMessage-ID: <n\(i)@lumen>\r\n\r\nhi\r\n"
+                        .utf8))
         }
         let clock = await VirtualCaptureClock.linked(to: fake)
         let transport = InProcessFakeTransport(fake: fake)
@@ -91,13 +102,17 @@ import Testing
         let routes = runtime.routes(authenticator: APITokenAuthenticator(directory: f.directory), runNow: { scheduler.runNow($0) })
         let router = Router()
         router.addRoutes(routes.collection(), atPath: "/api/email")
-        let logger = { var l = Logger(label: "serve-test"); l.logLevel = .critical; return l }()
+        let logger = {
+            var l = Logger(label: "serve-test"); l.logLevel = .critical; return l
+        }()
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
         try await app.test(.live) { http in
             let group = ServiceGroup(configuration: .init(services: [scheduler], gracefulShutdownSignals: [], logger: logger))
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
-                try await http.execute(uri: "/api/email/sync/run-now", method: .post, headers: bearer(f.userToken)) { #expect($0.status == .accepted) }
+                try await http.execute(uri: "/api/email/sync/run-now", method: .post, headers: bearer(f.userToken)) {
+                    #expect($0.status == .accepted)
+                }
                 var stored = 0
                 for _ in 0..<400 where stored < 13 {
                     try await Task.sleep(for: .milliseconds(10))

@@ -28,26 +28,27 @@ import Testing
 @Suite struct AttachmentDownloaderTests {
     static func eml(_ id: String, to: String, pdf: [UInt8], name: String) -> [UInt8] {
         let b64 = Data(pdf).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
-        return Array("""
-        From: Maya <maya@lumenridge.example>\r
-        To: \(to)\r
-        Subject: Deck\r
-        Message-ID: <\(id)>\r
-        Content-Type: multipart/mixed; boundary="b"\r
-        \r
-        --b\r
-        Content-Type: text/plain\r
-        \r
-        See attached.\r
-        --b\r
-        Content-Type: application/pdf; name="\(name)"\r
-        Content-Disposition: attachment; filename="\(name)"\r
-        Content-Transfer-Encoding: base64\r
-        \r
-        \(b64)\r
-        --b--\r
+        return Array(
+            """
+            From: Maya <maya@lumenridge.example>\r
+            To: \(to)\r
+            Subject: Deck\r
+            Message-ID: <\(id)>\r
+            Content-Type: multipart/mixed; boundary="b"\r
+            \r
+            --b\r
+            Content-Type: text/plain\r
+            \r
+            See attached.\r
+            --b\r
+            Content-Type: application/pdf; name="\(name)"\r
+            Content-Disposition: attachment; filename="\(name)"\r
+            Content-Transfer-Encoding: base64\r
+            \r
+            \(b64)\r
+            --b--\r
 
-        """.utf8)
+            """.utf8)
     }
 
     @Test func sameContentFromTwoMailboxesIsStoredOnceAndLimitsApply() async throws {
@@ -59,9 +60,16 @@ import Testing
         var stored: [(String, String)] = []
         for user in ["alex@firm.example", "sam@firm.example"] {
             await fake.addUser(user)
-            stored.append((user, try await fake.insertMessage(user: user, raw: Self.eml("deck@lumen", to: user, pdf: pdf, name: "deck.pdf")).id))
+            stored.append(
+                (user, try await fake.insertMessage(user: user, raw: Self.eml("deck@lumen", to: user, pdf: pdf, name: "deck.pdf")).id))
         }
-        stored.append(("alex@firm.example", try await fake.insertMessage(user: "alex@firm.example", raw: Self.eml("big@lumen", to: "alex@firm.example", pdf: big, name: "big.pdf")).id))
+        stored.append(
+            (
+                "alex@firm.example",
+                try await fake.insertMessage(
+                    user: "alex@firm.example", raw: Self.eml("big@lumen", to: "alex@firm.example", pdf: big, name: "big.pdf")
+                ).id
+            ))
         let clock = await VirtualCaptureClock.linked(to: fake)
         let transport = InProcessFakeTransport(fake: fake)
         let tokens = try ServiceAccountTokenProvider(keyJSON: try await fake.serviceAccountKeyJSON(), transport: transport, clock: clock)
@@ -71,7 +79,8 @@ import Testing
         config.apiBaseURL = "http://fake.test"
         config.rateUnitsPerSecond = 10_000
         config.attachmentDirectory = root.path
-        let client = try #require(try CaptureRuntime.build(config, database: db, transport: transport, tokens: tokens, clock: clock).gmail?.client)
+        let client = try #require(
+            try CaptureRuntime.build(config, database: db, transport: transport, tokens: tokens, clock: clock).gmail?.client)
         for (user, id) in stored {
             let account = try await db.upsertAccount(email: user, userId: nil)
             let m = try MessageParser().parse(gmail: try await client.getMessage(mailbox: user, id: id))
@@ -79,7 +88,8 @@ import Testing
         }
         // Make one id stale: the first attachments.get for it answers 404, the downloader refetches the message.
         try await fake.addFault(FaultRule(method: "messages.attachments.get", user: "sam@firm.example", status: 404, count: 1))
-        let downloader = AttachmentDownloader(database: db, store: AttachmentStore(root: root), client: client, concurrency: 2, maxMegabytes: 2)
+        let downloader = AttachmentDownloader(
+            database: db, store: AttachmentStore(root: root), client: client, concurrency: 2, maxMegabytes: 2)
         let report = try await downloader.run()
         // Two downloads of the same bytes (they may race: either may find the other's file already there).
         #expect(report.stored + report.deduplicated == 2 && report.skipped == 1 && report.failed == 0)

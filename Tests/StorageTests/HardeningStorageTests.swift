@@ -47,8 +47,11 @@ func fileMode(_ path: String) -> Int? {
         let alex = try await db.upsertAccount(email: "alex@firm.example", userId: nil)
         let sam = try await db.upsertAccount(email: "sam@firm.example", userId: nil)
         var m = message("old@lumen", to: ["alex@firm.example", "sam@firm.example"], gmailId: "g1", thread: "t1")
-        m.attachments = [ParsedAttachment(partId: "1", filename: "deck.pdf", mimeType: "application/pdf", size: 10, contentId: nil, inline: false,
-                                          attachmentId: "x", sha256: nil)]
+        m.attachments = [
+            ParsedAttachment(
+                partId: "1", filename: "deck.pdf", mimeType: "application/pdf", size: 10, contentId: nil, inline: false,
+                attachmentId: "x", sha256: nil)
+        ]
         let first = try await db.store(m, account: alex, links: [])
         try await db.simulateRowsFromBeforeFingerprints()
         m.gmailId = "g2"
@@ -65,17 +68,27 @@ func fileMode(_ path: String) -> Int? {
         let owners = Set(try await db.attachments().filter { $0.sightingId == third.sightingId }.map(\.emailId))
         #expect(owners == [third.emailId])
         // Each part of the fingerprint matters.
-        let base = MessageIdentity.fingerprint(fromAddress: "a@x.example", sentAt: "2024-03-05T10:00:00Z", subject: "S", textBody: "B",
-                                               attachments: [("1", 10)])
-        #expect(base == MessageIdentity.fingerprint(fromAddress: "A@x.example", sentAt: "2024-03-05T10:00:00Z", subject: " S ", textBody: "B\n",
-                                                    attachments: [("1", 10)]))
+        let base = MessageIdentity.fingerprint(
+            fromAddress: "a@x.example", sentAt: "2024-03-05T10:00:00Z", subject: "S", textBody: "B",
+            attachments: [("1", 10)])
+        #expect(
+            base
+                == MessageIdentity.fingerprint(
+                    fromAddress: "A@x.example", sentAt: "2024-03-05T10:00:00Z", subject: " S ", textBody: "B\n",
+                    attachments: [("1", 10)]))
         for other in [
-            MessageIdentity.fingerprint(fromAddress: "b@x.example", sentAt: "2024-03-05T10:00:00Z", subject: "S", textBody: "B", attachments: [("1", 10)]),
-            MessageIdentity.fingerprint(fromAddress: "a@x.example", sentAt: "2024-03-05T10:00:01Z", subject: "S", textBody: "B", attachments: [("1", 10)]),
-            MessageIdentity.fingerprint(fromAddress: "a@x.example", sentAt: "2024-03-05T10:00:00Z", subject: "T", textBody: "B", attachments: [("1", 10)]),
-            MessageIdentity.fingerprint(fromAddress: "a@x.example", sentAt: "2024-03-05T10:00:00Z", subject: "S", textBody: "C", attachments: [("1", 10)]),
-            MessageIdentity.fingerprint(fromAddress: "a@x.example", sentAt: "2024-03-05T10:00:00Z", subject: "S", textBody: "B", attachments: [("1", 11)]),
-            MessageIdentity.fingerprint(fromAddress: "a@x.example", sentAt: "2024-03-05T10:00:00Z", subject: "S", textBody: "B", attachments: []),
+            MessageIdentity.fingerprint(
+                fromAddress: "b@x.example", sentAt: "2024-03-05T10:00:00Z", subject: "S", textBody: "B", attachments: [("1", 10)]),
+            MessageIdentity.fingerprint(
+                fromAddress: "a@x.example", sentAt: "2024-03-05T10:00:01Z", subject: "S", textBody: "B", attachments: [("1", 10)]),
+            MessageIdentity.fingerprint(
+                fromAddress: "a@x.example", sentAt: "2024-03-05T10:00:00Z", subject: "T", textBody: "B", attachments: [("1", 10)]),
+            MessageIdentity.fingerprint(
+                fromAddress: "a@x.example", sentAt: "2024-03-05T10:00:00Z", subject: "S", textBody: "C", attachments: [("1", 10)]),
+            MessageIdentity.fingerprint(
+                fromAddress: "a@x.example", sentAt: "2024-03-05T10:00:00Z", subject: "S", textBody: "B", attachments: [("1", 11)]),
+            MessageIdentity.fingerprint(
+                fromAddress: "a@x.example", sentAt: "2024-03-05T10:00:00Z", subject: "S", textBody: "B", attachments: []),
         ] { #expect(other != base) }
     }
 }
@@ -101,13 +114,18 @@ func fileMode(_ path: String) -> Int? {
         let transport = InProcessFakeTransport(fake: fake)
         let db = try CaptureDatabase(inMemory: nil)
         let key = Data(repeating: 6, count: 32)
-        let oauth = try OAuthTokenProvider(client: .init(id: "crm", secret: "s", redirectURI: "https://crm.example/cb", authURL: "http://fake.test/o/oauth2/v2/auth",
-                                                          tokenURL: "http://fake.test/token"),
-                                           secretKey: key, store: db, apiBaseURL: "http://fake.test", transport: transport, clock: clock)
+        let oauth = try OAuthTokenProvider(
+            client: .init(
+                id: "crm", secret: "s", redirectURI: "https://crm.example/cb", authURL: "http://fake.test/o/oauth2/v2/auth",
+                tokenURL: "http://fake.test/token"),
+            secretKey: key, store: db, apiBaseURL: "http://fake.test", transport: transport, clock: clock)
         let url = try await oauth.startConsent(userId: "u1", mailbox: "sam@firm.example")
-        let items = URLComponents(string: try await transport.send(TransportRequest(method: "GET", url: url, operation: "oauth2.auth")).header("Location")!)!.queryItems!
-        try await oauth.completeConsent(code: items.first { $0.name == "code" }!.value!, state: items.first { $0.name == "state" }!.value!,
-                                        mailbox: "sam@firm.example")
+        let items = URLComponents(
+            string: try await transport.send(TransportRequest(method: "GET", url: url, operation: "oauth2.auth")).header("Location")!)!
+            .queryItems!
+        try await oauth.completeConsent(
+            code: items.first { $0.name == "code" }!.value!, state: items.first { $0.name == "state" }!.value!,
+            mailbox: "sam@firm.example")
         let box = try SecretBox(key: key)
         let refresh = try box.open(try #require(await db.sealedRefreshToken(for: "sam@firm.example")), for: "sam@firm.example")
         // Rewrite the row as a pre-v2 release would have stored it.
@@ -131,8 +149,11 @@ func fileMode(_ path: String) -> Int? {
         defer { try? FileManager.default.removeItem(at: root) }
         await fake.addUser("alex@firm.example")
         let pdf = Array("%PDF-1.7 sync test".utf8)
-        _ = try await fake.insertMessage(user: "alex@firm.example", raw: AttachmentDownloaderTests.eml("a1@lumen", to: "alex@firm.example", pdf: pdf, name: "a.pdf"))
-        _ = try await fake.insertMessage(user: "alex@firm.example", raw: AttachmentDownloaderTests.eml("a2@lumen", to: "alex@firm.example", pdf: Array("other".utf8), name: "b.pdf"))
+        _ = try await fake.insertMessage(
+            user: "alex@firm.example", raw: AttachmentDownloaderTests.eml("a1@lumen", to: "alex@firm.example", pdf: pdf, name: "a.pdf"))
+        _ = try await fake.insertMessage(
+            user: "alex@firm.example",
+            raw: AttachmentDownloaderTests.eml("a2@lumen", to: "alex@firm.example", pdf: Array("other".utf8), name: "b.pdf"))
         let clock = await VirtualCaptureClock.linked(to: fake)
         let transport = InProcessFakeTransport(fake: fake)
         let tokens = try ServiceAccountTokenProvider(keyJSON: try await fake.serviceAccountKeyJSON(), transport: transport, clock: clock)

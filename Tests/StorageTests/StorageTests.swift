@@ -20,8 +20,10 @@ enum DBKind: String, CaseIterable, CustomTestStringConvertible {
     }
 }
 
-func message(_ id: String?, from: String = "maya@lumenridge.example", to: [String] = ["alex@firm.example"], subject: String = "Deal",
-             gmailId: String, thread: String, replyTo: String? = nil, labels: [String] = ["INBOX"]) -> ParsedMessage {
+func message(
+    _ id: String?, from: String = "maya@lumenridge.example", to: [String] = ["alex@firm.example"], subject: String = "Deal",
+    gmailId: String, thread: String, replyTo: String? = nil, labels: [String] = ["INBOX"]
+) -> ParsedMessage {
     var m = ParsedMessage()
     m.messageId = id
     m.gmailId = gmailId
@@ -46,10 +48,16 @@ func message(_ id: String?, from: String = "maya@lumenridge.example", to: [Strin
         let runner = try MigrationRunner.bundled()
         #expect(try db.applyMigrations(runner).isEmpty)  // already applied by the initialiser
         let names = try await db.appliedMigrations()
-        #expect(names == ["0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens", "0005_hardening", "0006_state_checks"])
+        #expect(
+            names == [
+                "0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens", "0005_hardening",
+                "0006_state_checks",
+            ])
         var changed = runner.migrations
         changed[0].sql += "\n-- edited after release\n"
-        #expect(throws: MigrationRunner.Failure.changedAfterApply(name: "0001_email_tables")) { try db.applyMigrations(MigrationRunner(migrations: changed)) }
+        #expect(throws: MigrationRunner.Failure.changedAfterApply(name: "0001_email_tables")) {
+            try db.applyMigrations(MigrationRunner(migrations: changed))
+        }
     }
 
     @Test func additiveOnAnExistingCRMAndDropLeavesItUntouched() throws {
@@ -59,12 +67,16 @@ func message(_ id: String?, from: String = "maya@lumenridge.example", to: [Strin
         let path = dir.appendingPathComponent("crm.db").path
         // The CRM's own file: its tables created through a one-off migration, whose ledger is then dropped
         // so that the file holds the CRM's tables alone.
-        let crm = MigrationRunner(migrations: [.init(name: "crm", sql: """
-            CREATE TABLE deals (id INTEGER PRIMARY KEY, name TEXT);
-            INSERT INTO deals (name) VALUES ('Series A');
-            CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT, name TEXT, active INTEGER, admin INTEGER, extra TEXT);
-            INSERT INTO users VALUES ('u1', 'alex@firm.example', 'Alex', 1, 1, 'crm data');
-            """)])
+        let crm = MigrationRunner(migrations: [
+            .init(
+                name: "crm",
+                sql: """
+                    CREATE TABLE deals (id INTEGER PRIMARY KEY, name TEXT);
+                    INSERT INTO deals (name) VALUES ('Series A');
+                    CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT, name TEXT, active INTEGER, admin INTEGER, extra TEXT);
+                    INSERT INTO users VALUES ('u1', 'alex@firm.example', 'Alex', 1, 1, 'crm data');
+                    """)
+        ])
         let existing = try CaptureDatabase(path: path, migrations: crm)
         #expect(try CaptureDatabase.dropEmailTables(path: path) == [MigrationRunner.ledgerTable])
         #expect(try existing.emailTableNames().isEmpty)
@@ -75,7 +87,11 @@ func message(_ id: String?, from: String = "maya@lumenridge.example", to: [Strin
         #expect(dropped.contains("emails") && dropped.contains("email_accounts") && dropped.contains("email_schema_migrations"))
         #expect(try db.emailTableNames().isEmpty && db.crmTableRows("deals").count == 1 && db.crmTableRows("users").count == 1)
         // And it can come back.
-        #expect(try db.applyMigrations(MigrationRunner.bundled()) == ["0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens", "0005_hardening", "0006_state_checks"])
+        #expect(
+            try db.applyMigrations(MigrationRunner.bundled()) == [
+                "0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens", "0005_hardening",
+                "0006_state_checks",
+            ])
     }
 }
 
@@ -88,8 +104,9 @@ func message(_ id: String?, from: String = "maya@lumenridge.example", to: [Strin
         let sam = try await db.upsertAccount(email: "sam@firm.example", userId: "u2")
         let m1 = message("first@lumen.example", to: ["alex@firm.example", "sam@firm.example"], gmailId: "a1", thread: "ta")
         let a = try await db.store(m1, account: alex, links: [])
-        let b = try await db.store(message("first@lumen.example", to: ["alex@firm.example", "sam@firm.example"], gmailId: "s1", thread: "ts"),
-                                   account: sam, links: [])
+        let b = try await db.store(
+            message("first@lumen.example", to: ["alex@firm.example", "sam@firm.example"], gmailId: "s1", thread: "ts"),
+            account: sam, links: [])
         #expect(a.newEmail && !b.newEmail && a.emailId == b.emailId && a.threadId == b.threadId)
         // Re-storing the same sighting is idempotent.
         _ = try await db.store(m1, account: alex, links: [])
@@ -105,7 +122,9 @@ func message(_ id: String?, from: String = "maya@lumenridge.example", to: [Strin
         let alice = try await db.upsertAccount(email: "alice@firm.example", userId: "u1")
         let bob = try await db.upsertAccount(email: "bob@firm.example", userId: "u2")
         let bobs = [message("c1@x", gmailId: "b1", thread: "tb"), message("c2@x", gmailId: "b2", thread: "tb", replyTo: "c1@x")]
-        let alices = [message("c3@x", gmailId: "a3", thread: "ta", replyTo: "c2@x"), message("c4@x", gmailId: "a4", thread: "ta", replyTo: "c3@x")]
+        let alices = [
+            message("c3@x", gmailId: "a3", thread: "ta", replyTo: "c2@x"), message("c4@x", gmailId: "a4", thread: "ta", replyTo: "c3@x"),
+        ]
         if bobFirst {
             for m in bobs { _ = try await db.store(m, account: bob, links: []) }
             for m in alices.reversed() { _ = try await db.store(m, account: alice, links: []) }
@@ -126,8 +145,10 @@ func message(_ id: String?, from: String = "maya@lumenridge.example", to: [Strin
             for (account, prefix) in [(alex, "a"), (sam, "s")] {
                 group.addTask {
                     for i in 0..<60 {
-                        _ = try await db.store(message("m\(i)@lumen.example", to: ["alex@firm.example", "sam@firm.example"],
-                                                       gmailId: "\(prefix)\(i)", thread: "\(prefix)t\(i % 7)"), account: account, links: [])
+                        _ = try await db.store(
+                            message(
+                                "m\(i)@lumen.example", to: ["alex@firm.example", "sam@firm.example"],
+                                gmailId: "\(prefix)\(i)", thread: "\(prefix)t\(i % 7)"), account: account, links: [])
                     }
                 }
             }
@@ -140,8 +161,9 @@ func message(_ id: String?, from: String = "maya@lumenridge.example", to: [Strin
     @Test func investorLinksKeepTheirRuleAndRematchRelinks() async throws {
         let (db, _) = try DBKind.inMemory.open()
         let directory = CRMDirectory(database: db)
-        _ = try await directory.importInvestors([Investor(id: "inv-1", name: "Lumenridge", emails: ["maya@lumenridge.example"], domains: [])],
-                                                workspaceDomain: "firm.example")
+        _ = try await directory.importInvestors(
+            [Investor(id: "inv-1", name: "Lumenridge", emails: ["maya@lumenridge.example"], domains: [])],
+            workspaceDomain: "firm.example")
         let alex = try await db.upsertAccount(email: "alex@firm.example", userId: "u1")
         let index = InvestorIndex(investors: try await directory.investors(), workspaceDomain: "firm.example")
         let m = message("x@lumen", from: "maya@lumenridge.example", cc: [], gmailId: "g1", thread: "t1")
@@ -151,8 +173,9 @@ func message(_ id: String?, from: String = "maya@lumenridge.example", to: [Strin
         }
         let before = try await db.investorLinks()
         #expect(before.count == 1 && before[0].rule == .exact && before[0].confidence == 1.0)
-        _ = try await directory.importInvestors([Investor(id: "inv-2", name: "Quillstone", emails: [], domains: ["quillstone.example"])],
-                                                workspaceDomain: "firm.example")
+        _ = try await directory.importInvestors(
+            [Investor(id: "inv-2", name: "Quillstone", emails: [], domains: ["quillstone.example"])],
+            workspaceDomain: "firm.example")
         let r = try await directory.rematch(workspaceDomain: "firm.example")
         #expect(r.links == 2)
         let after = try await db.investorLinks().map { "\($0.investorId):\($0.rule.rawValue)" }.sorted()
@@ -169,14 +192,17 @@ func message(_ id: String?, from: String = "maya@lumenridge.example", to: [Strin
             Issue.record("expected a refusal")
         } catch let f as CRMDirectory.Failure {
             let text = f.description
-            #expect(text.contains("row 2: field \"id\": missing") && text.contains("\"bad\" is not an email address") && text.contains("duplicate id inv-1"))
+            #expect(
+                text.contains("row 2: field \"id\": missing") && text.contains("\"bad\" is not an email address")
+                    && text.contains("duplicate id inv-1"))
         }
         #expect(try await directory.investors().isEmpty)
         let json = Data(#"[{"id": "inv-9", "name": "Nine", "emails": ["n@nine.example"], "domains": ["nine.example"]}]"#.utf8)
         let r1 = try await directory.importInvestors(try CRMDirectory.parseInvestorFile(json, filename: "x.json"), workspaceDomain: nil)
         let r2 = try await directory.importInvestors(try CRMDirectory.parseInvestorFile(json, filename: "x.json"), workspaceDomain: nil)
         #expect(r1.inserted == 1 && r2.updated == 1 && r2.inserted == 0)
-        #expect(try await directory.investors() == [Investor(id: "inv-9", name: "Nine", emails: ["n@nine.example"], domains: ["nine.example"])])
+        #expect(
+            try await directory.investors() == [Investor(id: "inv-9", name: "Nine", emails: ["n@nine.example"], domains: ["nine.example"])])
         let u1 = try await directory.addUser(email: "alex@firm.example", name: "Alex", admin: true)
         let u2 = try await directory.addUser(email: "ALEX@firm.example", name: nil, admin: true)
         #expect(u1.id == u2.id && u2.name == "Alex")
@@ -190,11 +216,20 @@ func message(_ id: String?, from: String, cc: [String], gmailId: String, thread:
 @Suite struct CRMMappingTests {
     @Test func anExistingCRMsOwnTableNamesAreUsed() async throws {
         let (db, _) = try DBKind.inMemory.open()
-        try db.applyMigrations(MigrationRunner(migrations: [.init(name: "crm_people", sql: """
-            CREATE TABLE people (pid TEXT PRIMARY KEY, mail TEXT, full_name TEXT, is_active INTEGER, is_admin INTEGER);
-            INSERT INTO people VALUES ('p1', 'kim@firm.example', 'Kim', 1, 0);
-            """)]))
-        let schema = try JSONDecoder().decode(CRMSchema.self, from: Data(#"{"usersTable": "people", "userID": "pid", "userEmail": "mail", "userName": "full_name", "userActive": "is_active", "userAdmin": "is_admin"}"#.utf8))
+        try db.applyMigrations(
+            MigrationRunner(migrations: [
+                .init(
+                    name: "crm_people",
+                    sql: """
+                        CREATE TABLE people (pid TEXT PRIMARY KEY, mail TEXT, full_name TEXT, is_active INTEGER, is_admin INTEGER);
+                        INSERT INTO people VALUES ('p1', 'kim@firm.example', 'Kim', 1, 0);
+                        """)
+            ]))
+        let schema = try JSONDecoder().decode(
+            CRMSchema.self,
+            from: Data(
+                #"{"usersTable": "people", "userID": "pid", "userEmail": "mail", "userName": "full_name", "userActive": "is_active", "userAdmin": "is_admin"}"#
+                    .utf8))
         #expect(schema.investorsTable == "investors")  // defaults kept
         let directory = CRMDirectory(database: db, schema: schema)
         #expect(try await directory.users().map(\.email) == ["kim@firm.example"])
@@ -218,9 +253,11 @@ func message(_ id: String?, from: String, cc: [String], gmailId: String, thread:
     /// The backfill stores a chunk in one transaction: the result must be exactly what storing the same
     /// messages one at a time gives (duplicates inside the chunk, a reply bridging two threads).
     @Test func aBatchStoresExactlyWhatSingleStoresStore() async throws {
-        let msgs = [message("c1@x", gmailId: "g1", thread: "t1"), message("c2@x", gmailId: "g2", thread: "t2"),
-                    message("c3@x", gmailId: "g3", thread: "t3", replyTo: "c1@x"), message("c1@x", gmailId: "g1", thread: "t1"),
-                    message("c4@x", gmailId: "g4", thread: "t3", replyTo: "c2@x"), message(nil, gmailId: "g5", thread: "t5")]
+        let msgs = [
+            message("c1@x", gmailId: "g1", thread: "t1"), message("c2@x", gmailId: "g2", thread: "t2"),
+            message("c3@x", gmailId: "g3", thread: "t3", replyTo: "c1@x"), message("c1@x", gmailId: "g1", thread: "t1"),
+            message("c4@x", gmailId: "g4", thread: "t3", replyTo: "c2@x"), message(nil, gmailId: "g5", thread: "t5"),
+        ]
         let (one, _) = try DBKind.inMemory.open()
         let (batched, _) = try DBKind.inMemory.open()
         let a1 = try await one.upsertAccount(email: "alex@firm.example", userId: nil)
@@ -243,8 +280,10 @@ func message(_ id: String?, from: String, cc: [String], gmailId: String, thread:
         defer { dir.map { try? FileManager.default.removeItem(at: $0) } }
         let alex = try await db.upsertAccount(email: "alex@firm.example", userId: nil)
         try await db.simulateRefusedSighting(gmailId: "poison")
-        let batch = [message("ok1@x", gmailId: "ok1", thread: "t1"), message("bad@x", gmailId: "poison", thread: "t2"),
-                     message("ok2@x", gmailId: "ok2", thread: "t3")]
+        let batch = [
+            message("ok1@x", gmailId: "ok1", thread: "t1"), message("bad@x", gmailId: "poison", thread: "t2"),
+            message("ok2@x", gmailId: "ok2", thread: "t3"),
+        ]
         let refusal = await #expect(throws: (any Error).self) { try await db.store(batch: batch.map { ($0, []) }, account: alex) }
         #expect(refusal.map { "\($0)".contains("refused") } == true, "the database's refusal is what is thrown")
         let gmailIds = try await db.sightings().map(\.gmailId)

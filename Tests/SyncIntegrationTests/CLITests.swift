@@ -19,7 +19,10 @@ import Testing
         let db = dir.appendingPathComponent("demo.db").path
         let (status, out) = try Self.run(["demo", "--db", db, "--conversations", "150"])
         #expect(status == 0, "\(out)")
-        for line in ["GmailCapture demo summary", "mailboxes:", "messages:", "threads:", "investors matched:", "attachments:", "faults survived:", "time taken:"] {
+        for line in [
+            "GmailCapture demo summary", "mailboxes:", "messages:", "threads:", "investors matched:", "attachments:", "faults survived:",
+            "time taken:",
+        ] {
             #expect(out.contains(line), "missing \(line)")
         }
         #expect(!out.contains("\r"))  // piped: no progress bar
@@ -29,7 +32,9 @@ import Testing
         let mailboxes = try #require(JSONSerialization.jsonObject(with: Data(statusJSON.utf8)) as? [[String: Any]])
         #expect(mailboxes.count == 5)
         for m in mailboxes {
-            for key in ["email", "state", "cursor", "messagesStored", "backlog", "parkedItems", "lastError", "lastRun"] { #expect(m.keys.contains(key), "status lacks \(key)") }
+            for key in ["email", "state", "cursor", "messagesStored", "backlog", "parkedItems", "lastError", "lastRun"] {
+                #expect(m.keys.contains(key), "status lacks \(key)")
+            }
             let run = m["lastRun"] as? [String: Any]
             for key in ["status", "startedAt", "finishedAt", "counts"] { #expect(run?.keys.contains(key) == true) }
             #expect(m["state"] as? String == "idle")
@@ -39,7 +44,9 @@ import Testing
         let threads = try #require(JSONSerialization.jsonObject(with: Data(threadsJSON.utf8)) as? [[String: Any]])
         #expect(!threads.isEmpty)
         for t in threads {
-            for key in ["id", "subject", "messageIds", "mailboxes", "investorIds", "investorLinks"] { #expect(t.keys.contains(key), "thread lacks \(key)") }
+            for key in ["id", "subject", "messageIds", "mailboxes", "investorIds", "investorLinks"] {
+                #expect(t.keys.contains(key), "thread lacks \(key)")
+            }
             #expect((t["messageIds"] as? [String])?.allSatisfy { !$0.hasPrefix("<") } == true)
         }
         #expect(threads.contains { ($0["mailboxes"] as? [String])?.count ?? 0 > 1 })
@@ -81,7 +88,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let (status, out) = try DemoAndJSONTests.run(["bench", "generate", dir.path, "--messages", "12", "--mix", "small"])
         #expect(status == 0, "\(out)")
-        let scenario = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("scenario.json"))) as? [String: Any])
+        let scenario = try #require(
+            JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("scenario.json"))) as? [String: Any])
         let users = try #require(scenario["users"] as? [[String: Any]])
         #expect((users.first?["messages"] as? [Any])?.count == 12)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("mail").path).count == 12)

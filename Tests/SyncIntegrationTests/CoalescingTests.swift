@@ -84,7 +84,10 @@ final class Gate: HTTPTransport, Sendable {
                 #expect(scheduler.runNow(.mailbox("alice@firm.example")) == .enqueue)
                 gate.set(open: true)
                 try await SchedulerTests.eventually { await scheduler.outcomes().count == 4 }
-                #expect(await scheduler.outcomes().map(\.mailbox) == ["alice@firm.example", "alice@firm.example", "bob@firm.example", "alice@firm.example"])
+                #expect(
+                    await scheduler.outcomes().map(\.mailbox) == [
+                        "alice@firm.example", "alice@firm.example", "bob@firm.example", "alice@firm.example",
+                    ])
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
             }

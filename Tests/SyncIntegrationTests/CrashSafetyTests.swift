@@ -27,8 +27,11 @@ func syntheticMail(_ i: Int, to: String = "alice@firm.example", replyTo: Int? = 
         await fake.addUser(Self.alice)
         var ids: [String] = []
         for i in 0..<150 {
-            ids.append(try await fake.insertMessage(user: Self.alice, raw: syntheticMail(i, replyTo: i > 0 && i % 4 == 0 ? i - 1 : nil),
-                                                    labelIds: ["INBOX"], internalDate: 1_709_000_000_000 + Int64(i) * 60_000).id)
+            ids.append(
+                try await fake.insertMessage(
+                    user: Self.alice, raw: syntheticMail(i, replyTo: i > 0 && i % 4 == 0 ? i - 1 : nil),
+                    labelIds: ["INBOX"], internalDate: 1_709_000_000_000 + Int64(i) * 60_000
+                ).id)
         }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -5,9 +5,9 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Issue #11 (hardening) end to end through the built binaries, as an operator runs them: a live
@@ -64,7 +64,8 @@ import Darwin
             let m = ((r.json as? [String: Any])?["mailboxes"] as? [[String: Any]])?.first?["mailbox"] as? [String: Any]
             // Stored, nothing pending, and the run that did it finished (its counts are final).
             if let m, (m["messagesStored"] as? Int ?? 0) >= 1, m["attachmentsPending"] as? Int == 0,
-               (m["lastRun"] as? [String: Any])?["finishedAt"] is String {
+                (m["lastRun"] as? [String: Any])?["finishedAt"] is String
+            {
                 mailbox = m
                 break
             }
@@ -117,14 +118,16 @@ import Darwin
         let add = try await HCChild.run(HCBin.capture, ["users", "add", "someone@else.example", "--db", x], environment: env, in: dir)
         #expect(add.status == 0, "\(add.output)")
         let investors = dir.appendingPathComponent("investors.json")
-        try Data(#"[{"id": "inv-1", "name": "Elsewhere Capital", "emails": ["gp@elsewhere.example"], "domains": []}]"#.utf8).write(to: investors)
+        try Data(#"[{"id": "inv-1", "name": "Elsewhere Capital", "emails": ["gp@elsewhere.example"], "domains": []}]"#.utf8).write(
+            to: investors)
         let imported = try await HCChild.run(HCBin.capture, ["investors", "import", investors.path, "--db", x], environment: env, in: dir)
         #expect(imported.status == 0, "\(imported.output)")
         let usersBefore = try await HCChild.run(HCBin.capture, ["users", "list", "--json", "--db", x], environment: env, in: dir)
         #expect(usersBefore.status == 0, "\(usersBefore.output)")
         let before = HCScratch.snapshot(x)
 
-        let refused = try await HCChild.run(HCBin.capture, ["serve", "--fake", "--port", "0", "--db", x], environment: env, in: dir, timeout: HCLimits.shortExit)
+        let refused = try await HCChild.run(
+            HCBin.capture, ["serve", "--fake", "--port", "0", "--db", x], environment: env, in: dir, timeout: HCLimits.shortExit)
         #expect(!refused.timedOut, "serve --fake kept running on a foreign database: \(refused.output)")
         #expect(refused.status != 0, "\(refused.output)")
         #expect(refused.stderr.contains("untouched"), "\(refused.output)")
@@ -132,8 +135,10 @@ import Darwin
         #expect(!refused.stdout.contains("listening on"), "\(refused.output)")
         let after = HCScratch.snapshot(x)
         #expect(after[0] == before[0], "serve --fake changed the bytes of a database it did not create")
-        #expect(after.map { $0 == nil } == before.map { $0 == nil },
-                "serve --fake left -wal/-shm files beside a database it refused (present before: \(before.map { $0 != nil }), after: \(after.map { $0 != nil }))")
+        #expect(
+            after.map { $0 == nil } == before.map { $0 == nil },
+            "serve --fake left -wal/-shm files beside a database it refused (present before: \(before.map { $0 != nil }), after: \(after.map { $0 != nil }))"
+        )
         let usersAfter = try await HCChild.run(HCBin.capture, ["users", "list", "--json", "--db", x], environment: env, in: dir)
         #expect(usersAfter.stdout == usersBefore.stdout)
         #expect(usersAfter.stdout.contains("someone@else.example"))
@@ -142,7 +147,8 @@ import Darwin
         let junk = dir.appendingPathComponent("notes.db").path
         let junkBytes = Data("these are my notes, not a database\n".utf8)
         try junkBytes.write(to: URL(fileURLWithPath: junk))
-        let junkRun = try await HCChild.run(HCBin.capture, ["serve", "--fake", "--port", "0", "--db", junk], environment: env, in: dir, timeout: HCLimits.shortExit)
+        let junkRun = try await HCChild.run(
+            HCBin.capture, ["serve", "--fake", "--port", "0", "--db", junk], environment: env, in: dir, timeout: HCLimits.shortExit)
         #expect(!junkRun.timedOut && junkRun.status != 0, "\(junkRun.output)")
         #expect(junkRun.stderr.contains("untouched"), "\(junkRun.output)")
         #expect(HCScratch.snapshot(junk) == [junkBytes, nil, nil], "the refused file changed or gained -wal/-shm files")
@@ -177,11 +183,15 @@ import Darwin
         #expect(!sam.isEmpty && !sam.contains("\n"), "\(issued.output)")
         let samStatus = try await HCHTTP.send("GET", base + "/api/email/status", token: sam)
         #expect(samStatus.status == 200, "\(samStatus.text)")
-        let samMailboxes = ((samStatus.json as? [String: Any])?["mailboxes"] as? [[String: Any]])?.compactMap { ($0["mailbox"] as? [String: Any])?["email"] as? String }
+        let samMailboxes = ((samStatus.json as? [String: Any])?["mailboxes"] as? [[String: Any]])?.compactMap {
+            ($0["mailbox"] as? [String: Any])?["email"] as? String
+        }
         #expect(samMailboxes == ["sam@firm.example"], "a member sees only their own mailbox: \(samStatus.text)")
         // ... and revoking it through the CLI takes effect on the running server.
-        let tokens = try await HCChild.run(HCBin.capture, ["users", "tokens", "sam@firm.example", "--json", "--db", y], environment: env, in: dir)
-        let samTokens = try #require(try JSONSerialization.jsonObject(with: Data(tokens.stdout.utf8)) as? [[String: Any]], "\(tokens.output)")
+        let tokens = try await HCChild.run(
+            HCBin.capture, ["users", "tokens", "sam@firm.example", "--json", "--db", y], environment: env, in: dir)
+        let samTokens = try #require(
+            try JSONSerialization.jsonObject(with: Data(tokens.stdout.utf8)) as? [[String: Any]], "\(tokens.output)")
         let samTokenId = try #require(samTokens.last?["id"] as? String, "\(tokens.stdout)")
         let revoked = try await HCChild.run(HCBin.capture, ["users", "revoke", samTokenId, "--db", y], environment: env, in: dir)
         #expect(revoked.status == 0, "\(revoked.output)")
@@ -249,7 +259,9 @@ import Darwin
         addr.sin_port = port.bigEndian
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connectedAt = Date()
-        let connected = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         try #require(connected == 0)
         // Half a request line, then silence.
         _ = "GET /api/email/st".withCString { send(fd, $0, 17, 0) }
@@ -299,7 +311,8 @@ import Darwin
         let tokensOut = try await cli(["users", "tokens", "a@firm.example", "--json"])
         #expect(tokensOut.status == 0, "\(tokensOut.output)")
         #expect(!tokensOut.stdout.contains(secret), "the token's secret is listed")
-        let tokens = try #require(try JSONSerialization.jsonObject(with: Data(tokensOut.stdout.utf8)) as? [[String: Any]], "\(tokensOut.output)")
+        let tokens = try #require(
+            try JSONSerialization.jsonObject(with: Data(tokensOut.stdout.utf8)) as? [[String: Any]], "\(tokensOut.output)")
         #expect(tokens.count == 1, "\(tokensOut.stdout)")
         let t = try #require(tokens.first)
         #expect(Set(t.keys) == ["id", "label", "createdAt", "lastUsedAt", "expiresAt", "revoked"], "\(tokensOut.stdout)")
@@ -338,9 +351,11 @@ import Darwin
         let all = try await cli(["users", "revoke", "--all", "a@firm.example"])
         #expect(all.status == 0, "\(all.output)")
         let finalList = try await cli(["users", "tokens", "a@firm.example", "--json"])
-        let finalTokens = try #require(try JSONSerialization.jsonObject(with: Data(finalList.stdout.utf8)) as? [[String: Any]], "\(finalList.output)")
+        let finalTokens = try #require(
+            try JSONSerialization.jsonObject(with: Data(finalList.stdout.utf8)) as? [[String: Any]], "\(finalList.output)")
         #expect(finalTokens.count == 2, "\(finalList.stdout)")
-        #expect(finalList.stdout.filter { !$0.isWhitespace }.components(separatedBy: #""revoked":true"#).count - 1 == 2, "\(finalList.stdout)")
+        #expect(
+            finalList.stdout.filter { !$0.isWhitespace }.components(separatedBy: #""revoked":true"#).count - 1 == 2, "\(finalList.stdout)")
         #expect(try await HCHTTP.send("GET", base + "/api/email/status", token: secondSecret).status == 401)
 
         // Refusals: an unknown id, a zero lifetime, an unknown user.
@@ -373,7 +388,9 @@ import Darwin
             return try await HCChild.run(HCBin.capture, ["investors", "import", url.path, "--db", db], environment: env, in: dir)
         }
 
-        let good = try await importFile("good.json", """
+        let good = try await importFile(
+            "good.json",
+            """
             [{"id": 42, "name": "Harborline", "emails": ["dana@harborline.example"], "domains": []},
              {"id": "inv-7", "name": "Quill", "emails": [], "domains": ["quill.example"]}]
             """)
@@ -387,7 +404,9 @@ import Darwin
         let same = try await importFile("same.csv", "id,name,emails,domains\n42,Harborline Partners,dana@harborline.example,\n")
         #expect(same.stdout.contains("0 inserted, 1 updated"), "\(same.output)")
 
-        let bad = try await importFile("bad.json", """
+        let bad = try await importFile(
+            "bad.json",
+            """
             [{"id": 100, "name": "Good One", "emails": ["a@goodone.example"], "domains": []},
              {"id": true, "name": "Bad Id", "emails": ["b@badid.example"], "domains": []},
              {"id": "inv-300", "name": "Good Three", "emails": [], "domains": ["goodthree.example"]},
@@ -401,7 +420,9 @@ import Darwin
         #expect(!bad.stderr.contains("isn't in the correct format"), "\(bad.stderr)")
         #expect(!bad.stdout.contains("inserted"), "\(bad.output)")
         // Nothing of the refused file was imported: its good rows are new now.
-        let goodRows = try await importFile("good-rows.json", """
+        let goodRows = try await importFile(
+            "good-rows.json",
+            """
             [{"id": 100, "name": "Good One", "emails": ["a@goodone.example"], "domains": []},
              {"id": "inv-300", "name": "Good Three", "emails": [], "domains": ["goodthree.example"]}]
             """)
@@ -444,7 +465,8 @@ import Darwin
 
         // A database created by `migrate` alone, and the files of a WAL database another command opens.
         let fresh = world.dir.appendingPathComponent("fresh/new.db").path
-        let migrate = try await HCChild.run(HCBin.capture, ["migrate", "--db", fresh], environment: world.env, in: world.dir, umask000: true)
+        let migrate = try await HCChild.run(
+            HCBin.capture, ["migrate", "--db", fresh], environment: world.env, in: world.dir, umask000: true)
         #expect(migrate.status == 0, "\(migrate.output)")
         #expect(HCScratch.mode(fresh) == 0o600, "migrate created mode \(HCScratch.octal(HCScratch.mode(fresh)))")
         for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: fresh + suffix) {
@@ -518,7 +540,9 @@ fileprivate struct HCWorld {
     static let attachmentBytes: [UInt8] = (0..<3000).map { UInt8(truncatingIfNeeded: $0 &* 151 &+ ($0 >> 8)) }
 
     static func rawMessage() -> [UInt8] {
-        let b64 = Data(attachmentBytes).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+        let b64 = Data(attachmentBytes).base64EncodedString(options: [
+            .lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed,
+        ])
         let text = """
             From: Dana Investor <dana@harborline.example>\r
             To: Alice <alice@firm.example>\r
@@ -549,7 +573,8 @@ fileprivate struct HCWorld {
         let sa = dir.appendingPathComponent("sa.json").path
         let fake: HCChild
         do {
-            fake = try await HCChild.start(HCBin.fakeServer, ["--port", "0", "--service-account-out", sa], environment: HCScratch.baseEnvironment(dir), in: dir)
+            fake = try await HCChild.start(
+                HCBin.fakeServer, ["--port", "0", "--service-account-out", sa], environment: HCScratch.baseEnvironment(dir), in: dir)
         } catch {
             HCScratch.remove(dir)
             throw error
@@ -558,8 +583,9 @@ fileprivate struct HCWorld {
             let base = try await fake.listeningURL()
             let user = try await HCHTTP.send("POST", base + "/__fake/users", body: Array(#"{"email": "alice@firm.example"}"#.utf8))
             try #require(user.status == 200, "\(user.text)")
-            let inserted = try await HCHTTP.send("POST", base + "/__fake/users/alice@firm.example/messages", body: rawMessage(),
-                                               headers: [("Content-Type", "message/rfc822")])
+            let inserted = try await HCHTTP.send(
+                "POST", base + "/__fake/users/alice@firm.example/messages", body: rawMessage(),
+                headers: [("Content-Type", "message/rfc822")])
             try #require(inserted.status == 200, "\(inserted.text)")
             var env = HCScratch.baseEnvironment(dir)
             env["CRM_GMAIL_INTEGRATION_ENABLED"] = "true"
@@ -580,7 +606,8 @@ fileprivate struct HCWorld {
     func enrollAlice() async throws {
         let add = try await HCChild.run(HCBin.capture, ["users", "add", "alice@firm.example"], environment: env, in: dir, umask000: true)
         try #require(add.status == 0, "\(add.output)")
-        let enroll = try await HCChild.run(HCBin.capture, ["accounts", "enroll", "alice@firm.example"], environment: env, in: dir, umask000: true)
+        let enroll = try await HCChild.run(
+            HCBin.capture, ["accounts", "enroll", "alice@firm.example"], environment: env, in: dir, umask000: true)
         try #require(enroll.status == 0, "\(enroll.output)")
     }
 
@@ -639,7 +666,9 @@ fileprivate final class HCChild: @unchecked Sendable {
     }
 
     /// Starts a long-running child; the caller stops it (`defer { child.stop() }`).
-    static func start(_ executable: URL, _ arguments: [String], environment: [String: String], in cwd: URL, umask000: Bool = false) async throws -> HCChild {
+    static func start(
+        _ executable: URL, _ arguments: [String], environment: [String: String], in cwd: URL, umask000: Bool = false
+    ) async throws -> HCChild {
         try #require(FileManager.default.isExecutableFile(atPath: executable.path), "\(executable.path) is not built")
         let c = try HCChild(executable, arguments, environment: environment, in: cwd, umask000: umask000)
         try c.process.run()
@@ -647,8 +676,10 @@ fileprivate final class HCChild: @unchecked Sendable {
     }
 
     /// Runs a command to completion, killing it after `timeout` seconds.
-    static func run(_ executable: URL, _ arguments: [String], environment: [String: String], in cwd: URL, umask000: Bool = false,
-                    timeout: TimeInterval = HCLimits.command) async throws -> Outcome {
+    static func run(
+        _ executable: URL, _ arguments: [String], environment: [String: String], in cwd: URL, umask000: Bool = false,
+        timeout: TimeInterval = HCLimits.command
+    ) async throws -> Outcome {
         let c = try await start(executable, arguments, environment: environment, in: cwd, umask000: umask000)
         defer { c.stop() }
         let deadline = Date().addingTimeInterval(timeout)
@@ -673,7 +704,8 @@ fileprivate final class HCChild: @unchecked Sendable {
             if !process.isRunning { break }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw HCFailure("\(process.arguments ?? []) never listened (running: \(process.isRunning))\nstdout:\n\(stdoutText())\nstderr:\n\(stderrText())")
+        throw HCFailure(
+            "\(process.arguments ?? []) never listened (running: \(process.isRunning))\nstdout:\n\(stdoutText())\nstderr:\n\(stderrText())")
     }
 
     /// The admin token `serve --fake` prints on the line after "admin token for ...".
@@ -719,11 +751,14 @@ fileprivate enum HCHTTP {
         func header(_ name: String) -> String? { headers.first { $0.0.caseInsensitiveCompare(name) == .orderedSame }?.1 }
     }
 
-    static func send(_ method: String, _ url: String, token: String? = nil, body: [UInt8] = [], headers: [(String, String)] = []) async throws -> Reply {
+    static func send(
+        _ method: String, _ url: String, token: String? = nil, body: [UInt8] = [], headers: [(String, String)] = []
+    ) async throws -> Reply {
         var h = headers
         if let token { h.append(("Authorization", "Bearer \(token)")) }
         if !body.isEmpty && !h.contains(where: { $0.0.lowercased() == "content-type" }) { h.append(("Content-Type", "application/json")) }
-        let r = try await AsyncHTTPClientTransport().send(TransportRequest(method: method, url: url, headers: h, body: body, operation: "test", timeout: .seconds(30)))
+        let r = try await AsyncHTTPClientTransport().send(
+            TransportRequest(method: method, url: url, headers: h, body: body, operation: "test", timeout: .seconds(30)))
         return Reply(status: r.status, headers: r.headers, body: r.body)
     }
 }

@@ -15,8 +15,9 @@ import Testing
         let fake = FakeGmail(options: .init(seed: 20_000, quota: .off, baseURL: "http://fake.test"))
         await fake.addUser(user)
         for i in 0..<20_000 {
-            _ = try await fake.insertMessage(user: user, raw: syntheticMail(i, replyTo: i % 5 == 0 && i > 0 ? i - 1 : nil), labelIds: ["INBOX"],
-                                             internalDate: 1_600_000_000_000 + Int64(i) * 1000)
+            _ = try await fake.insertMessage(
+                user: user, raw: syntheticMail(i, replyTo: i % 5 == 0 && i > 0 ? i - 1 : nil), labelIds: ["INBOX"],
+                internalDate: 1_600_000_000_000 + Int64(i) * 1000)
         }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("large-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }

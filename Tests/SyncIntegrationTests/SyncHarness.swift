@@ -47,7 +47,9 @@ struct SyncHarness: Sendable {
 
     static let scenarios = TestPaths.fixtures.appendingPathComponent("history")
 
-    static func fake(_ scenario: String?, seed: UInt64 = 1, quota: QuotaConfig = .classic) async throws -> (FakeGmail, Scenario?, [String: FakeGmail.InsertedMessage]) {
+    static func fake(
+        _ scenario: String?, seed: UInt64 = 1, quota: QuotaConfig = .classic
+    ) async throws -> (FakeGmail, Scenario?, [String: FakeGmail.InsertedMessage]) {
         let fake = FakeGmail(options: .init(seed: seed, quota: quota, baseURL: "http://fake.test"))
         guard let name = scenario else { return (fake, nil, [:]) }
         let s = try Scenario.load(directory: scenarios.appendingPathComponent(name))
@@ -71,8 +73,10 @@ struct SyncHarness: Sendable {
     }
 
     /// Runs `body` with a harness over the chosen door (live: a real loopback socket, AsyncHTTPClient).
-    static func with<T: Sendable>(_ fake: FakeGmail, door: Door = .inProcess, dbPath: String? = nil,
-                                  _ body: @Sendable (SyncHarness) async throws -> T) async throws -> T {
+    static func with<T: Sendable>(
+        _ fake: FakeGmail, door: Door = .inProcess, dbPath: String? = nil,
+        _ body: @Sendable (SyncHarness) async throws -> T
+    ) async throws -> T {
         let db = try dbPath.map { try CaptureDatabase(path: $0) } ?? CaptureDatabase(inMemory: nil)
         let clock = await VirtualCaptureClock.linked(to: fake)
         let attachments = FileManager.default.temporaryDirectory.appendingPathComponent("sync-harness-\(UUID().uuidString)")
@@ -80,14 +84,18 @@ struct SyncHarness: Sendable {
         switch door {
         case .inProcess:
             let base = "http://fake.test"
-            return try await body(SyncHarness(fake: fake, db: db, clock: clock, baseURL: base, transport: InProcessFakeTransport(fake: fake),
-                                              config: config(baseURL: base, attachmentDirectory: attachments)))
+            return try await body(
+                SyncHarness(
+                    fake: fake, db: db, clock: clock, baseURL: base, transport: InProcessFakeTransport(fake: fake),
+                    config: config(baseURL: base, attachmentDirectory: attachments)))
         case .live:
             var logger = Logger(label: "sync-live")
             logger.logLevel = .critical
             return try await FakeGmailHTTPServer.withLiveServer(fake, logger: logger) { base in
-                try await body(SyncHarness(fake: fake, db: db, clock: clock, baseURL: base, transport: AsyncHTTPClientTransport(),
-                                           config: config(baseURL: base, attachmentDirectory: attachments)))
+                try await body(
+                    SyncHarness(
+                        fake: fake, db: db, clock: clock, baseURL: base, transport: AsyncHTTPClientTransport(),
+                        config: config(baseURL: base, attachmentDirectory: attachments)))
             }
         }
     }

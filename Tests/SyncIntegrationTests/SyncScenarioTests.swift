@@ -10,8 +10,10 @@ import Testing
 @Suite struct SyncScenarioTests {
     static let alice = "alice@firm.example", bob = "bob@firm.example"
 
-    static func replay(_ scenario: Scenario, from: Int = 0, to checkpoint: String? = nil, fake: FakeGmail,
-                       refs: inout [String: FakeGmail.InsertedMessage]) async throws -> Int {
+    static func replay(
+        _ scenario: Scenario, from: Int = 0, to checkpoint: String? = nil, fake: FakeGmail,
+        refs: inout [String: FakeGmail.InsertedMessage]
+    ) async throws -> Int {
         var i = from
         while i < scenario.steps.count {
             if case .checkpoint(let name) = scenario.steps[i], name == checkpoint { return i + 1 }
@@ -30,9 +32,9 @@ import Testing
             #expect(outcomes.map(\.status) == [.ok, .ok])
             for u in [Self.alice, Self.bob] { #expect(try await h.liveSet(u) == h.expectedSet(u)) }
             let c = try await h.db.counts()
-            #expect(c.emails == 4)       // c2 was seen by both: one canonical email, two sightings
+            #expect(c.emails == 4)  // c2 was seen by both: one canonical email, two sightings
             #expect(c.sightings == 5)
-            #expect(c.threads == 1)      // Bob had the first half, Alice the second: one conversation
+            #expect(c.threads == 1)  // Bob had the first half, Alice the second: one conversation
             let runs = try await h.db.syncRuns()
             #expect(runs.count == 2 && runs.allSatisfy { $0.status == .ok })
             _ = refs
@@ -81,7 +83,7 @@ import Testing
             let before = await h.gets()
             let outcome = await engine.sync(mailbox: Self.alice)
             #expect(outcome.status == .ok && outcome.state == .idle, "\(outcome)")
-            #expect(try await h.liveSet(Self.alice) == h.expectedSet(Self.alice))   // gap mail present, m1 gone
+            #expect(try await h.liveSet(Self.alice) == h.expectedSet(Self.alice))  // gap mail present, m1 gone
             #expect(await h.gets() - before == 6)  // only the 3 gap messages (metadata + full), not the mailbox
             let rec = try await h.db.recoveries().first
             #expect(rec?.reason.contains("expired") == true && rec?.deleted == 1)
@@ -89,7 +91,10 @@ import Testing
             let current = await fake.currentHistoryId(user: Self.alice)
             #expect(acct.syncState == .idle && acct.historyCursor == current)
             // And incremental works again from the pinned cursor.
-            _ = try await fake.insertMessage(user: Self.alice, raw: Array("From: x@lumenridge.example\r\nTo: alice@firm.example\r\nSubject: after\r\nMessage-ID: <after@x>\r\n\r\nhi\r\n".utf8))
+            _ = try await fake.insertMessage(
+                user: Self.alice,
+                raw: Array(
+                    "From: x@lumenridge.example\r\nTo: alice@firm.example\r\nSubject: after\r\nMessage-ID: <after@x>\r\n\r\nhi\r\n".utf8))
             #expect(await engine.sync(mailbox: Self.alice).counts.stored == 1)
         }
     }
@@ -105,7 +110,11 @@ import Testing
             var states: [SyncState?] = []
             for round in 0..<3 {
                 // New mail moves the mailbox past the cursor; then history expires under it.
-                _ = try await fake.insertMessage(user: Self.alice, raw: Array("From: x@lumenridge.example\r\nTo: alice@firm.example\r\nSubject: r\(round)\r\nMessage-ID: <r\(round)@x>\r\n\r\nhi\r\n".utf8))
+                _ = try await fake.insertMessage(
+                    user: Self.alice,
+                    raw: Array(
+                        "From: x@lumenridge.example\r\nTo: alice@firm.example\r\nSubject: r\(round)\r\nMessage-ID: <r\(round)@x>\r\n\r\nhi\r\n"
+                            .utf8))
                 try await fake.expireHistory(user: Self.alice)
                 await h.clock.advance(by: .seconds(600))
                 states.append(await engine.sync(mailbox: Self.alice).state)
@@ -140,7 +149,10 @@ import Testing
             let engine = try await h.engine()
             _ = await engine.sync(mailbox: Self.alice)
             let cursor0 = try await h.account(Self.alice).historyCursor
-            let m = try await fake.insertMessage(user: Self.alice, raw: Array("From: a@lumenridge.example\r\nTo: alice@firm.example\r\nSubject: stuck\r\nMessage-ID: <stuck@x>\r\n\r\nx\r\n".utf8))
+            let m = try await fake.insertMessage(
+                user: Self.alice,
+                raw: Array(
+                    "From: a@lumenridge.example\r\nTo: alice@firm.example\r\nSubject: stuck\r\nMessage-ID: <stuck@x>\r\n\r\nx\r\n".utf8))
             try await fake.addFault(FaultRule(pathRegex: "messages/\(m.id)$", status: 503, count: 6))  // beyond the client's retries once
             let first = await engine.sync(mailbox: Self.alice)
             #expect(first.status == .partial && first.counts.failed == 1)
@@ -158,7 +170,10 @@ import Testing
             try await h.enrollAll()
             let engine = try await h.engine()
             _ = await engine.sync(mailbox: Self.alice)
-            let m = try await fake.insertMessage(user: Self.alice, raw: Array("From: a@lumenridge.example\r\nTo: alice@firm.example\r\nSubject: ghost\r\nMessage-ID: <ghost@x>\r\n\r\nx\r\n".utf8))
+            let m = try await fake.insertMessage(
+                user: Self.alice,
+                raw: Array(
+                    "From: a@lumenridge.example\r\nTo: alice@firm.example\r\nSubject: ghost\r\nMessage-ID: <ghost@x>\r\n\r\nx\r\n".utf8))
             try await fake.addFault(FaultRule(pathRegex: "messages/\(m.id)$", status: 404))
             let outcome = await engine.sync(mailbox: Self.alice)
             #expect(outcome.status == .ok && outcome.counts.gone == 1)
@@ -190,7 +205,10 @@ import Testing
 
     @Test func blocklistedMailIsExcludedBeforeBodiesAreFetched() async throws {
         let (fake, _, _) = try await SyncHarness.fake("incremental-basic")
-        _ = try await fake.insertMessage(user: Self.alice, raw: Array("From: hr@payroll.example\r\nTo: alice@firm.example\r\nSubject: Payslip\r\nMessage-ID: <pay@x>\r\n\r\nprivate\r\n".utf8))
+        _ = try await fake.insertMessage(
+            user: Self.alice,
+            raw: Array(
+                "From: hr@payroll.example\r\nTo: alice@firm.example\r\nSubject: Payslip\r\nMessage-ID: <pay@x>\r\n\r\nprivate\r\n".utf8))
         try await SyncHarness.with(fake) { h0 in
             var h = h0
             h.config.blocklist = ["payroll.example"]  // CRM_GMAIL_BLOCKLIST
@@ -211,7 +229,10 @@ import Testing
             let engine = try await h.engine()
             _ = await engine.sync(mailbox: Self.alice)
             await h.clock.advance(by: .seconds(6 * 86_400))  // CRM_GMAIL_HISTORY_STALE_DAYS = 5
-            _ = try await fake.insertMessage(user: Self.alice, raw: Array("From: a@lumenridge.example\r\nTo: alice@firm.example\r\nSubject: later\r\nMessage-ID: <later@x>\r\n\r\nx\r\n".utf8))
+            _ = try await fake.insertMessage(
+                user: Self.alice,
+                raw: Array(
+                    "From: a@lumenridge.example\r\nTo: alice@firm.example\r\nSubject: later\r\nMessage-ID: <later@x>\r\n\r\nx\r\n".utf8))
             let outcome = await engine.sync(mailbox: Self.alice)
             #expect(outcome.status == .ok && outcome.counts.stored == 1)
             let reason = try await h.db.recoveries().first?.reason

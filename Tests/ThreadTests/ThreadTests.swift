@@ -33,7 +33,9 @@ import Testing
 }
 
 @Suite struct ThreadResolutionTests {
-    static func input(_ key: String, mailbox: String, thread: String?, id: String?, replyTo: String? = nil, refs: [String] = []) -> ThreadInput {
+    static func input(
+        _ key: String, mailbox: String, thread: String?, id: String?, replyTo: String? = nil, refs: [String] = []
+    ) -> ThreadInput {
         ThreadInput(canonicalKey: key, mailbox: mailbox, gmailThreadId: thread, messageId: id, inReplyTo: replyTo, references: refs)
     }
 
@@ -50,7 +52,7 @@ import Testing
         var r = ThreadResolver()
         r.add(Self.input("a", mailbox: "alex", thread: "t1", id: "a@x"))
         r.add(Self.input("b", mailbox: "alex", thread: "t1", id: "b@x"))  // Gmail grouped by subject
-        r.add(Self.input("c", mailbox: "sam", thread: "t1", id: "c@x"))   // same thread id string, other mailbox
+        r.add(Self.input("c", mailbox: "sam", thread: "t1", id: "c@x"))  // same thread id string, other mailbox
         #expect(r.threads() == [["a", "b"], ["c"]])
     }
 
@@ -79,7 +81,9 @@ import Testing
     /// Partner B saw the first half of a conversation, partner A the second half, C only the middle;
     /// whatever order the mailboxes sync in, it is one thread.
     @Test func threeMailboxesOneConversationInEveryOrder() {
-        let conversation: [(key: String, id: String, parent: String?)] = (1...6).map { i in ("m\(i)", "m\(i)@lumen.example", i > 1 ? "m\(i - 1)@lumen.example" : nil) }
+        let conversation: [(key: String, id: String, parent: String?)] = (1...6).map { i in
+            ("m\(i)", "m\(i)@lumen.example", i > 1 ? "m\(i - 1)@lumen.example" : nil)
+        }
         func sightings(_ mailbox: String, _ range: ClosedRange<Int>) -> [ThreadInput] {
             range.map { i in
                 let m = conversation[i - 1]
@@ -108,8 +112,10 @@ import Testing
             let parent = i > 0 && Bool.random(using: &rng) ? Int.random(in: 0..<i, using: &rng) : nil
             let mailbox = ["alex", "sam", "kim"][Int.random(in: 0..<3, using: &rng)]
             let thread = "t\(Int.random(in: 0..<8, using: &rng))"
-            inputs.append(Self.input("k\(i)", mailbox: mailbox, thread: thread, id: "k\(i)@x", replyTo: parent.map { "k\($0)@x" },
-                                     refs: parent.map { ["k\($0)@x"] } ?? []))
+            inputs.append(
+                Self.input(
+                    "k\(i)", mailbox: mailbox, thread: thread, id: "k\(i)@x", replyTo: parent.map { "k\($0)@x" },
+                    refs: parent.map { ["k\($0)@x"] } ?? []))
         }
         var baseline = ThreadResolver()
         inputs.forEach { baseline.add($0) }
@@ -183,7 +189,8 @@ import Testing
                 if seen.isEmpty { seen = [Int.random(in: 0..<3, using: &rng)] }
                 for mb in seen {
                     n += 1
-                    let thread = Int.random(in: 0..<5, using: &rng) == 0 ? "x\(Int.random(in: 0..<strayThreads, using: &rng))" : "c\(top(i))"
+                    let thread =
+                        Int.random(in: 0..<5, using: &rng) == 0 ? "x\(Int.random(in: 0..<strayThreads, using: &rng))" : "c\(top(i))"
                     sightings.append(Sighting(email: i, mailbox: mb, gmailThread: thread, gmailId: String(format: "g%04d", n)))
                 }
             }

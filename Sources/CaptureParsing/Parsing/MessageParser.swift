@@ -1,6 +1,6 @@
 public import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 public import MIMEKit
 import Crypto
@@ -132,9 +132,11 @@ enum Assembler {
         for node in c.attachments {
             let info = source.attachment(node, problems: &problems)
             let inline = node.disposition == "inline" || (node.disposition == nil && node.contentId != nil)
-            m.attachments.append(ParsedAttachment(partId: node.partId, filename: node.filename, mimeType: node.mimeType,
-                                                  size: info.size, contentId: node.contentId, inline: inline,
-                                                  attachmentId: info.attachmentId, sha256: info.sha256))
+            m.attachments.append(
+                ParsedAttachment(
+                    partId: node.partId, filename: node.filename, mimeType: node.mimeType,
+                    size: info.size, contentId: node.contentId, inline: inline,
+                    attachmentId: info.attachmentId, sha256: info.sha256))
         }
         return m
     }
@@ -321,10 +323,11 @@ struct RawSource: PartContentSource {
         var disposition: String? = nil
         if let d = p.contentDisposition, !d.value.isEmpty { disposition = d.value }
         let isContainer = !p.children.isEmpty
-        return PartNode(partId: p.partId, mimeType: p.contentType.mimeType,
-                        filename: isContainer && p.contentType.isMultipart ? nil : p.filename,
-                        disposition: disposition, contentId: p.contentID,
-                        children: p.children.map(node), handle: 0)
+        return PartNode(
+            partId: p.partId, mimeType: p.contentType.mimeType,
+            filename: isContainer && p.contentType.isMultipart ? nil : p.filename,
+            disposition: disposition, contentId: p.contentID,
+            children: p.children.map(node), handle: 0)
     }
 
     mutating func text(_ node: PartNode, problems: inout [String]) -> String {
@@ -342,7 +345,9 @@ struct RawSource: PartContentSource {
         let count: Int
         if p.keptOpaque {
             count = p.bodyRange.count
-            message.bytes.withUnsafeBufferPointer { hasher.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: $0[p.bodyRange]))) }
+            message.bytes.withUnsafeBufferPointer {
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: $0[p.bodyRange])))
+            }
         } else {
             count = message.forEachDecodedChunk(p, problems: &local) { hasher.update(bufferPointer: $0) }
         }
@@ -392,9 +397,10 @@ struct PayloadSource: PartContentSource {
             let fromType = header("content-type").flatMap { HeaderParameters.parse(Array($0.utf8))["name"] }
             filename = [fromDisposition, fromType].compactMap { $0 }.first { !$0.isEmpty }
         }
-        return PartNode(partId: p.partId ?? "", mimeType: (p.mimeType ?? "text/plain").lowercased(), filename: filename,
-                        disposition: disposition, contentId: cid,
-                        children: (p.parts ?? []).map { node($0, problems: &problems) }, handle: 0)
+        return PartNode(
+            partId: p.partId ?? "", mimeType: (p.mimeType ?? "text/plain").lowercased(), filename: filename,
+            disposition: disposition, contentId: cid,
+            children: (p.parts ?? []).map { node($0, problems: &problems) }, handle: 0)
     }
 
     func find(_ id: String) -> GmailMessagePart? { parts[id] }

@@ -20,16 +20,20 @@ extension ParsedMessage {
             ("references", .array(references.map(JSONValue.string))),
             ("textBody", .optional(textBody)),
             ("htmlBody", .optional(htmlBody)),
-            ("attachments", .array(attachments.map { a in
-                .object([
-                    ("filename", .optional(a.filename)),
-                    ("mimeType", .string(a.mimeType)),
-                    ("size", .int(Int64(a.size))),
-                    ("sha256", .optional(a.sha256)),
-                    ("contentId", .optional(a.contentId)),
-                    ("inline", .bool(a.inline)),
-                ])
-            })),
+            (
+                "attachments",
+                .array(
+                    attachments.map { a in
+                        .object([
+                            ("filename", .optional(a.filename)),
+                            ("mimeType", .string(a.mimeType)),
+                            ("size", .int(Int64(a.size))),
+                            ("sha256", .optional(a.sha256)),
+                            ("contentId", .optional(a.contentId)),
+                            ("inline", .bool(a.inline)),
+                        ])
+                    })
+            ),
             ("problems", .array(problems.map(JSONValue.string))),
         ]
     }

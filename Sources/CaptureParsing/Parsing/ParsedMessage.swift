@@ -74,8 +74,10 @@ public struct ParsedAttachment: Sendable, Equatable, Codable {
     /// Lowercase hex SHA-256 of the decoded bytes, when they were available.
     public var sha256: String?
 
-    public init(partId: String, filename: String?, mimeType: String, size: Int, contentId: String?, inline: Bool,
-                attachmentId: String?, sha256: String?) {
+    public init(
+        partId: String, filename: String?, mimeType: String, size: Int, contentId: String?, inline: Bool,
+        attachmentId: String?, sha256: String?
+    ) {
         self.partId = partId
         self.filename = filename
         self.mimeType = mimeType

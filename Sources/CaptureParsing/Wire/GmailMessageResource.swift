@@ -15,9 +15,11 @@ public struct GmailMessageResource: Codable, Sendable, Equatable {
     public var payload: GmailMessagePart?
     public var raw: String?
 
-    public init(id: String? = nil, threadId: String? = nil, labelIds: [String]? = nil, snippet: String? = nil,
-                historyId: String? = nil, internalDate: String? = nil, sizeEstimate: Int? = nil,
-                payload: GmailMessagePart? = nil, raw: String? = nil) {
+    public init(
+        id: String? = nil, threadId: String? = nil, labelIds: [String]? = nil, snippet: String? = nil,
+        historyId: String? = nil, internalDate: String? = nil, sizeEstimate: Int? = nil,
+        payload: GmailMessagePart? = nil, raw: String? = nil
+    ) {
         self.id = id
         self.threadId = threadId
         self.labelIds = labelIds

@@ -62,8 +62,10 @@ struct OAuthServer: Sendable {
 
     // MARK: - Grants
 
-    mutating func exchange(form: [(String, String)], tokenURLs: Set<String>, knownUser: (String) -> Bool,
-                           now: Int64, mint: () -> String) -> Result<WireJSON, OAuthError> {
+    mutating func exchange(
+        form: [(String, String)], tokenURLs: Set<String>, knownUser: (String) -> Bool,
+        now: Int64, mint: () -> String
+    ) -> Result<WireJSON, OAuthError> {
         func field(_ n: String) -> String? { form.first { $0.0 == n }?.1 }
         switch field("grant_type") {
         case "urn:ietf:params:oauth:grant-type:jwt-bearer"?:
@@ -74,12 +76,16 @@ struct OAuthServer: Sendable {
                 return .failure(OAuthError(status: 401, error: "invalid_client", description: "The OAuth client was not found."))
             }
             guard let rt = field("refresh_token"), let g = refreshTokens[rt], g.clientID == client.id,
-                  !revokedUsers.contains(g.email.lowercased()) else {
+                !revokedUsers.contains(g.email.lowercased())
+            else {
                 return .failure(.invalidGrant("Token has been expired or revoked."))
             }
             let token = issue(email: g.email, scopes: g.scopes, now: now, mint: mint)
-            return .success(.object([("access_token", .string(token)), ("expires_in", .number(tokenLifetimeSeconds)),
-                                     ("scope", .string(g.scopes.sorted().joined(separator: " "))), ("token_type", .string("Bearer"))]))
+            return .success(
+                .object([
+                    ("access_token", .string(token)), ("expires_in", .number(tokenLifetimeSeconds)),
+                    ("scope", .string(g.scopes.sorted().joined(separator: " "))), ("token_type", .string("Bearer")),
+                ]))
         case "authorization_code"?:
             guard let client = authenticateClient(field("client_id"), field("client_secret")) else {
                 return .failure(OAuthError(status: 401, error: "invalid_client", description: "The OAuth client was not found."))
@@ -93,9 +99,12 @@ struct OAuthServer: Sendable {
             let token = issue(email: g.email, scopes: g.scopes, now: now, mint: mint)
             let refresh = "1//fake-" + mint()
             refreshTokens[refresh] = g
-            return .success(.object([("access_token", .string(token)), ("expires_in", .number(tokenLifetimeSeconds)),
-                                     ("refresh_token", .string(refresh)), ("scope", .string(g.scopes.sorted().joined(separator: " "))),
-                                     ("token_type", .string("Bearer"))]))
+            return .success(
+                .object([
+                    ("access_token", .string(token)), ("expires_in", .number(tokenLifetimeSeconds)),
+                    ("refresh_token", .string(refresh)), ("scope", .string(g.scopes.sorted().joined(separator: " "))),
+                    ("token_type", .string("Bearer")),
+                ]))
         case let other:
             return .failure(OAuthError(status: 400, error: "unsupported_grant_type", description: "Invalid grant_type: \(other ?? "")"))
         }
@@ -112,12 +121,15 @@ struct OAuthServer: Sendable {
         return token
     }
 
-    mutating func jwtBearer(_ jwt: String, tokenURLs: Set<String>, knownUser: (String) -> Bool, now: Int64,
-                            mint: () -> String) -> Result<WireJSON, OAuthError> {
+    mutating func jwtBearer(
+        _ jwt: String, tokenURLs: Set<String>, knownUser: (String) -> Bool, now: Int64,
+        mint: () -> String
+    ) -> Result<WireJSON, OAuthError> {
         let pieces = jwt.split(separator: ".", omittingEmptySubsequences: false)
         guard pieces.count == 3,
-              let header = try? JSONSerialization.jsonObject(with: Data(Base64.decode(String(pieces[0])))) as? [String: Any],
-              let claims = try? JSONSerialization.jsonObject(with: Data(Base64.decode(String(pieces[1])))) as? [String: Any] else {
+            let header = try? JSONSerialization.jsonObject(with: Data(Base64.decode(String(pieces[0])))) as? [String: Any],
+            let claims = try? JSONSerialization.jsonObject(with: Data(Base64.decode(String(pieces[1])))) as? [String: Any]
+        else {
             return .failure(.invalidGrant("Invalid JWT: malformed"))
         }
         guard header["alg"] as? String == "RS256" else { return .failure(.invalidGrant("Invalid JWT: unsupported alg")) }
@@ -126,8 +138,9 @@ struct OAuthServer: Sendable {
         }
         let signingInput = Array("\(pieces[0]).\(pieces[1])".utf8)
         let signature = Base64.decode(String(pieces[2]))
-        let valid = sa.publicKey.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature),
-                                                  for: SHA256.hash(data: signingInput), padding: .insecurePKCS1v1_5)
+        let valid = sa.publicKey.isValidSignature(
+            _RSA.Signing.RSASignature(rawRepresentation: signature),
+            for: SHA256.hash(data: signingInput), padding: .insecurePKCS1v1_5)
         guard valid else { return .failure(.invalidGrant("Invalid JWT Signature.")) }
         guard let aud = claims["aud"] as? String, tokenURLs.contains(aud) || aud == Self.googleTokenURL else {
             return .failure(.invalidGrant("Invalid JWT: Failed audience check."))
@@ -137,14 +150,25 @@ struct OAuthServer: Sendable {
         // At most an hour long, and not yet expired on the virtual clock (an `iat` ahead of the virtual
         // clock is accepted: real clients sign with the wall clock).
         guard let iat, let exp, exp > iat, case let life = exp.subtractingReportingOverflow(iat), !life.overflow, life.partialValue <= 3600,
-              exp > now / 1000 else {
-            return .failure(.invalidGrant("Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim."))
+            exp > now / 1000
+        else {
+            return .failure(
+                .invalidGrant(
+                    "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim."
+                ))
         }
         let scopes = Set(((claims["scope"] as? String) ?? "").split(separator: " ").map(String.init))
-        if scopes.isEmpty { return .failure(OAuthError(status: 400, error: "invalid_scope", description: "Invalid OAuth scope or ID token audience provided.")) }
+        if scopes.isEmpty {
+            return .failure(
+                OAuthError(status: 400, error: "invalid_scope", description: "Invalid OAuth scope or ID token audience provided."))
+        }
         guard sa.delegationAuthorized else {
-            return .failure(OAuthError(status: 401, error: "unauthorized_client",
-                                       description: "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested."))
+            return .failure(
+                OAuthError(
+                    status: 401, error: "unauthorized_client",
+                    description:
+                        "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested."
+                ))
         }
         guard let sub = claims["sub"] as? String, !sub.isEmpty else {
             // Gmail rejects a token without a subject later (Precondition check failed); we refuse up front.
@@ -155,8 +179,11 @@ struct OAuthServer: Sendable {
             return .failure(OAuthError(status: 401, error: "unauthorized_client", description: "Unauthorized client or scope in request."))
         }
         let token = issue(email: sub, scopes: scopes, now: now, mint: mint)
-        return .success(.object([("access_token", .string(token)), ("expires_in", .number(tokenLifetimeSeconds)),
-                                 ("token_type", .string("Bearer"))]))
+        return .success(
+            .object([
+                ("access_token", .string(token)), ("expires_in", .number(tokenLifetimeSeconds)),
+                ("token_type", .string("Bearer")),
+            ]))
     }
 
     // MARK: - Service accounts
@@ -171,8 +198,9 @@ struct OAuthServer: Sendable {
         if digits.hasPrefix("0") { digits = "1" + digits.dropFirst() }
         var keyID = ""
         for _ in 0..<40 { keyID += String(ids.random.next() % 16, radix: 16) }
-        serviceAccounts[email] = ServiceAccount(clientEmail: email, clientID: digits, keyID: keyID,
-                                                privateKeyPEM: key.pkcs8PEMRepresentation, publicKey: key.publicKey)
+        serviceAccounts[email] = ServiceAccount(
+            clientEmail: email, clientID: digits, keyID: keyID,
+            privateKeyPEM: key.pkcs8PEMRepresentation, publicKey: key.publicKey)
         return email
     }
 
@@ -189,7 +217,10 @@ struct OAuthServer: Sendable {
             ("auth_uri", .string("https://accounts.google.com/o/oauth2/auth")),
             ("token_uri", .string(tokenURI)),
             ("auth_provider_x509_cert_url", .string("https://www.googleapis.com/oauth2/v1/certs")),
-            ("client_x509_cert_url", .string("https://www.googleapis.com/robot/v1/metadata/x509/\(sa.clientEmail.replacingOccurrences(of: "@", with: "%40"))")),
+            (
+                "client_x509_cert_url",
+                .string("https://www.googleapis.com/robot/v1/metadata/x509/\(sa.clientEmail.replacingOccurrences(of: "@", with: "%40"))")
+            ),
             ("universe_domain", .string("googleapis.com")),
         ])
     }

@@ -33,10 +33,12 @@ public struct FaultRule: Sendable, Codable, Equatable {
     /// Fire at most this many times.
     public var count: Int?
 
-    public init(method: String? = nil, pathRegex: String? = nil, user: String? = nil, nth: Int? = nil, batchPart: Int? = nil,
-                probability: Double? = nil, status: Int? = nil, reason: String? = nil, message: String? = nil,
-                retryAfter: Int? = nil, retryAfterText: Int? = nil, latencyMs: Int? = nil, transport: TransportFault? = nil,
-                malformedBody: Bool? = nil, count: Int? = nil) {
+    public init(
+        method: String? = nil, pathRegex: String? = nil, user: String? = nil, nth: Int? = nil, batchPart: Int? = nil,
+        probability: Double? = nil, status: Int? = nil, reason: String? = nil, message: String? = nil,
+        retryAfter: Int? = nil, retryAfterText: Int? = nil, latencyMs: Int? = nil, transport: TransportFault? = nil,
+        malformedBody: Bool? = nil, count: Int? = nil
+    ) {
         self.method = method
         self.pathRegex = pathRegex
         self.user = user

@@ -13,8 +13,10 @@ public struct QuotaConfig: Sendable, Equatable {
     /// How per-user exhaustion is answered: 429 RESOURCE_EXHAUSTED (default) or 403 userRateLimitExceeded.
     public var perUserStatus: Int
 
-    public init(enabled: Bool, costs: [GmailMethod: Int], perUserPerMinute: Int, perProjectPerMinute: Int,
-                concurrentPerUser: Int = 25, perUserStatus: Int = 429) {
+    public init(
+        enabled: Bool, costs: [GmailMethod: Int], perUserPerMinute: Int, perProjectPerMinute: Int,
+        concurrentPerUser: Int = 25, perUserStatus: Int = 429
+    ) {
         self.enabled = enabled
         self.costs = costs
         self.perUserPerMinute = perUserPerMinute
@@ -24,16 +26,20 @@ public struct QuotaConfig: Sendable, Equatable {
     }
 
     /// Google's long-standing table: 15,000 units/user/min, 1,200,000 units/project/min.
-    public static let classic = QuotaConfig(enabled: true, costs: [
-        .getProfile: 1, .messagesList: 5, .messagesGet: 5, .messagesAttachmentsGet: 5, .historyList: 2, .threadsList: 10,
-        .threadsGet: 10, .labelsList: 1, .labelsGet: 1,
-    ], perUserPerMinute: 15_000, perProjectPerMinute: 1_200_000)
+    public static let classic = QuotaConfig(
+        enabled: true,
+        costs: [
+            .getProfile: 1, .messagesList: 5, .messagesGet: 5, .messagesAttachmentsGet: 5, .historyList: 2, .threadsList: 10,
+            .threadsGet: 10, .labelsList: 1, .labelsGet: 1,
+        ], perUserPerMinute: 15_000, perProjectPerMinute: 1_200_000)
 
     /// Projects created from 2026-05-01: messages.get 20, attachments 20, threads.get 40; 6,000 units/user/min.
-    public static let table2026 = QuotaConfig(enabled: true, costs: [
-        .getProfile: 1, .messagesList: 5, .messagesGet: 20, .messagesAttachmentsGet: 20, .historyList: 2, .threadsList: 10,
-        .threadsGet: 40, .labelsList: 1, .labelsGet: 1,
-    ], perUserPerMinute: 6_000, perProjectPerMinute: 1_200_000)
+    public static let table2026 = QuotaConfig(
+        enabled: true,
+        costs: [
+            .getProfile: 1, .messagesList: 5, .messagesGet: 20, .messagesAttachmentsGet: 20, .historyList: 2, .threadsList: 10,
+            .threadsGet: 40, .labelsList: 1, .labelsGet: 1,
+        ], perUserPerMinute: 6_000, perProjectPerMinute: 1_200_000)
 
     public static let off = QuotaConfig(enabled: false, costs: classic.costs, perUserPerMinute: 15_000, perProjectPerMinute: 1_200_000)
 

@@ -89,7 +89,8 @@ struct FakeGmailModel: Sendable {
     /// Messages matching list filters, newest first.
     func list(_ mb: Mailbox, query: SearchQuery?, labelIds: [String], includeSpamTrash: Bool) -> [FakeMessage] {
         let wanted = labelIds.map { mb.labelId(forNameOrId: $0) ?? $0 }
-        let spamTrashAllowed = includeSpamTrash || (query?.includesSpamTrash ?? false)
+        let spamTrashAllowed =
+            includeSpamTrash || (query?.includesSpamTrash ?? false)
             || wanted.contains("SPAM") || wanted.contains("TRASH")
         return mb.ordered().filter { m in
             if !spamTrashAllowed && (m.labelIds.contains("SPAM") || m.labelIds.contains("TRASH")) { return false }
@@ -105,7 +106,9 @@ struct FakeGmailModel: Sendable {
     }
 
     /// History after `start` (exclusive), filtered, at most `limit` records after `after` (a page cursor).
-    func history(_ mb: Mailbox, start: UInt64, types: Set<HistoryRecord.Kind>?, labelId: String?, after: UInt64?, limit: Int) -> HistoryAnswer {
+    func history(
+        _ mb: Mailbox, start: UInt64, types: Set<HistoryRecord.Kind>?, labelId: String?, after: UInt64?, limit: Int
+    ) -> HistoryAnswer {
         if start < mb.validFrom { return .expired }
         let from = max(start, after ?? 0)
         var out: [HistoryRecord] = []

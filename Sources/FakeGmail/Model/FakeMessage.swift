@@ -74,11 +74,12 @@ struct FakeMessage: Sendable {
         }
         let subject = value("Subject")
         let from = value("From"), to = value("To"), cc = value("Cc"), bcc = value("Bcc")
-        return SearchIndex(from: from, to: to, cc: cc, bcc: bcc, subject: subject,
-                           rfc822MessageID: ids("Message-ID").first, references: ids("In-Reply-To") + ids("References"),
-                           hasAttachment: hasAttachment,
-                           words: distinctWords(searchText(m)),
-                           snippet: Snippet.make(m))
+        return SearchIndex(
+            from: from, to: to, cc: cc, bcc: bcc, subject: subject,
+            rfc822MessageID: ids("Message-ID").first, references: ids("In-Reply-To") + ids("References"),
+            hasAttachment: hasAttachment,
+            words: distinctWords(searchText(m)),
+            snippet: Snippet.make(m))
     }
 
     /// What bare-word search looks at, lowercased: subject, From, To, Cc, then the words of the text
@@ -140,8 +141,10 @@ struct FakeLabel: Sendable {
 }
 
 enum SystemLabels {
-    static let all = ["INBOX", "SENT", "DRAFT", "SPAM", "TRASH", "UNREAD", "STARRED", "IMPORTANT", "CHAT",
-                      "CATEGORY_PERSONAL", "CATEGORY_SOCIAL", "CATEGORY_PROMOTIONS", "CATEGORY_UPDATES", "CATEGORY_FORUMS"]
+    static let all = [
+        "INBOX", "SENT", "DRAFT", "SPAM", "TRASH", "UNREAD", "STARRED", "IMPORTANT", "CHAT",
+        "CATEGORY_PERSONAL", "CATEGORY_SOCIAL", "CATEGORY_PROMOTIONS", "CATEGORY_UPDATES", "CATEGORY_FORUMS",
+    ]
     /// System labels shown with visibility fields; the rest omit them, as Gmail does for several.
     static let withVisibility: Set<String> = ["INBOX", "SENT", "DRAFT", "SPAM", "TRASH", "UNREAD", "STARRED", "IMPORTANT"]
 
@@ -149,9 +152,10 @@ enum SystemLabels {
         var d: [String: FakeLabel] = [:]
         for id in all {
             let vis = withVisibility.contains(id)
-            d[id] = FakeLabel(id: id, name: id, type: "system",
-                              messageListVisibility: vis ? (id == "SPAM" || id == "TRASH" ? "hide" : "show") : nil,
-                              labelListVisibility: vis ? (id == "UNREAD" ? "labelHide" : "labelShow") : nil)
+            d[id] = FakeLabel(
+                id: id, name: id, type: "system",
+                messageListVisibility: vis ? (id == "SPAM" || id == "TRASH" ? "hide" : "show") : nil,
+                labelListVisibility: vis ? (id == "UNREAD" ? "labelHide" : "labelShow") : nil)
         }
         return d
     }

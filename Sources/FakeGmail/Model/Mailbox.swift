@@ -46,7 +46,9 @@ struct Mailbox: Sendable {
     }
 
     /// Delivers a message: threads it, labels it, logs messageAdded.
-    mutating func insert(raw: [UInt8], id: UInt64, labelIds: [String], internalDate: Int64, at now: Int64, random: inout FakeRandom) -> FakeMessage {
+    mutating func insert(
+        raw: [UInt8], id: UInt64, labelIds: [String], internalDate: Int64, at now: Int64, random: inout FakeRandom
+    ) -> FakeMessage {
         let index = FakeMessage.index(raw)
         var threadId = id
         for ref in index.references.reversed() {
@@ -57,16 +59,19 @@ struct Mailbox: Sendable {
         let hid = nextHistoryId(&random)
         var labelsInOrder: [String] = []
         for l in resolved where !labelsInOrder.contains(l) { labelsInOrder.append(l) }
-        let m = FakeMessage(id: id, threadId: threadId, labelIds: labelsInOrder, internalDate: internalDate, raw: raw,
-                            historyId: hid, index: index)
+        let m = FakeMessage(
+            id: id, threadId: threadId, labelIds: labelsInOrder, internalDate: internalDate, raw: raw,
+            historyId: hid, index: index)
         if let old = messages[id] { removeOrder(OrderKey(date: old.internalDate, id: id)) }
         messages[id] = m
         let key = OrderKey(date: internalDate, id: id)
         newestFirst.insert(key, at: orderSlot(key))
         threads[threadId, default: []].append(id)
         if let rfc = index.rfc822MessageID, byRFCMessageID[rfc] == nil { byRFCMessageID[rfc] = id }
-        history.append(HistoryRecord(id: hid, kind: .messageAdded, messageId: id, threadId: threadId,
-                                     labelIds: labelsInOrder, changedLabelIds: [], atMillis: now))
+        history.append(
+            HistoryRecord(
+                id: hid, kind: .messageAdded, messageId: id, threadId: threadId,
+                labelIds: labelsInOrder, changedLabelIds: [], atMillis: now))
         return m
     }
 
@@ -78,8 +83,10 @@ struct Mailbox: Sendable {
         if threads[m.threadId]?.isEmpty == true { threads[m.threadId] = nil }
         if let rfc = m.index.rfc822MessageID, byRFCMessageID[rfc] == id { byRFCMessageID[rfc] = nil }
         let hid = nextHistoryId(&random)
-        history.append(HistoryRecord(id: hid, kind: .messageDeleted, messageId: id, threadId: m.threadId,
-                                     labelIds: [], changedLabelIds: [], atMillis: now))
+        history.append(
+            HistoryRecord(
+                id: hid, kind: .messageDeleted, messageId: id, threadId: m.threadId,
+                labelIds: [], changedLabelIds: [], atMillis: now))
         return true
     }
 
@@ -93,15 +100,19 @@ struct Mailbox: Sendable {
             m.labelIds += addIds
             let hid = nextHistoryId(&random)
             m.historyId = hid
-            history.append(HistoryRecord(id: hid, kind: .labelAdded, messageId: id, threadId: m.threadId,
-                                         labelIds: m.labelIds, changedLabelIds: addIds, atMillis: now))
+            history.append(
+                HistoryRecord(
+                    id: hid, kind: .labelAdded, messageId: id, threadId: m.threadId,
+                    labelIds: m.labelIds, changedLabelIds: addIds, atMillis: now))
         }
         if !removeIds.isEmpty {
             m.labelIds.removeAll { removeIds.contains($0) }
             let hid = nextHistoryId(&random)
             m.historyId = hid
-            history.append(HistoryRecord(id: hid, kind: .labelRemoved, messageId: id, threadId: m.threadId,
-                                         labelIds: m.labelIds, changedLabelIds: removeIds, atMillis: now))
+            history.append(
+                HistoryRecord(
+                    id: hid, kind: .labelRemoved, messageId: id, threadId: m.threadId,
+                    labelIds: m.labelIds, changedLabelIds: removeIds, atMillis: now))
         }
         messages[id] = m
         return true

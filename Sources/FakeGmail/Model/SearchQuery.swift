@@ -5,7 +5,7 @@ import Foundation
 /// `-` negation, bare words and "quoted phrases". Anything else is rejected (400), never ignored.
 struct SearchQuery: Sendable {
     enum Term: Sendable {
-        case field(String, String)     // from/to/cc/bcc/subject: substring, case-insensitive
+        case field(String, String)  // from/to/cc/bcc/subject: substring, case-insensitive
         case after(Int64), before(Int64)  // epoch ms
         case label(String)
         case inFolder(String)
@@ -51,7 +51,9 @@ struct SearchQuery: Sendable {
                 if ["spam", "trash"].contains(value.lowercased()) { result.includesSpamTrash = true }
             case "in":
                 let v = value.lowercased()
-                guard ["inbox", "sent", "spam", "trash", "drafts", "draft", "anywhere", "chats", "chat", "starred", "important"].contains(v) else {
+                guard
+                    ["inbox", "sent", "spam", "trash", "drafts", "draft", "anywhere", "chats", "chat", "starred", "important"].contains(v)
+                else {
                     throw ParseError(message: "Invalid search query: unsupported in:\(value)")
                 }
                 if v == "anywhere" || v == "spam" || v == "trash" { result.includesSpamTrash = true }
@@ -63,7 +65,9 @@ struct SearchQuery: Sendable {
                 }
                 result.terms.append((negated, .isFlag(v)))
             case "has":
-                guard value.lowercased() == "attachment" else { throw ParseError(message: "Invalid search query: unsupported has:\(value)") }
+                guard value.lowercased() == "attachment" else {
+                    throw ParseError(message: "Invalid search query: unsupported has:\(value)")
+                }
                 result.terms.append((negated, .hasAttachment))
             case "rfc822msgid":
                 result.terms.append((negated, .rfc822msgid(value.trimmingCharacters(in: CharacterSet(charactersIn: "<>")))))
@@ -95,8 +99,10 @@ struct SearchQuery: Sendable {
                 let id = labels(name) ?? labels(dashed)
                 hit = id.map { m.labelIds.contains($0) } ?? false
             case .inFolder(let f):
-                let map = ["inbox": "INBOX", "sent": "SENT", "spam": "SPAM", "trash": "TRASH", "drafts": "DRAFT", "draft": "DRAFT",
-                           "chats": "CHAT", "chat": "CHAT", "starred": "STARRED", "important": "IMPORTANT"]
+                let map = [
+                    "inbox": "INBOX", "sent": "SENT", "spam": "SPAM", "trash": "TRASH", "drafts": "DRAFT", "draft": "DRAFT",
+                    "chats": "CHAT", "chat": "CHAT", "starred": "STARRED", "important": "IMPORTANT",
+                ]
                 hit = m.labelIds.contains(map[f] ?? "")
             case .isFlag(let f):
                 switch f {

@@ -16,8 +16,9 @@ extension FakeGmail {
             return record(request, .batch, user: nil, batchPart: nil, response: answer, fault: describe(rule))
         }
         guard let ct = request.header("Content-Type"), ct.lowercased().hasPrefix("multipart/") else {
-            return record(request, .batch, user: nil, batchPart: nil,
-                          response: FakeGmailError.badRequest("Batch requests must be multipart/mixed").response, fault: nil)
+            return record(
+                request, .batch, user: nil, batchPart: nil,
+                response: FakeGmailError.badRequest("Batch requests must be multipart/mixed").response, fault: nil)
         }
         let envelope = Array("Content-Type: \(ct)\r\n\r\n".utf8) + request.body
         let mime = MIMEMessage.parse(envelope, limits: MIMELimits(maxDepth: 2, maxParts: 1_000, maxHeaderBytes: 64 * 1024))
@@ -27,7 +28,8 @@ extension FakeGmail {
             return record(request, .batch, user: nil, batchPart: nil, response: e.response, fault: nil)
         }
         if parts.isEmpty {
-            return record(request, .batch, user: nil, batchPart: nil, response: FakeGmailError.badRequest("Empty batch").response, fault: nil)
+            return record(
+                request, .batch, user: nil, batchPart: nil, response: FakeGmailError.badRequest("Empty batch").response, fault: nil)
         }
         let outerAuth = request.header("Authorization")
         var perUser: [String: Int] = [:]
@@ -45,7 +47,8 @@ extension FakeGmail {
                 perUser[who, default: 0] += 1
                 if quota.config.enabled && perUser[who]! > quota.config.concurrentPerUser {
                     rateLimited[who.lowercased(), default: 0] += 1
-                    let e = FakeGmailError(code: 429, message: "Too many concurrent requests for user", reason: "rateLimitExceeded", domain: "usageLimits")
+                    let e = FakeGmailError(
+                        code: 429, message: "Too many concurrent requests for user", reason: "rateLimitExceeded", domain: "usageLimits")
                     response = record(req, .batchPart, user: who, batchPart: index, response: e.response, fault: "quota: concurrency")
                 } else {
                     response = dispatch(req, batchPart: index)

@@ -25,7 +25,9 @@ extension FakeGmail {
         do {
             switch (r.method, segs) {
             case ("POST", ["users"]):
-                guard let email = WireJSON.parseObject(r.body)?["email"] as? String else { throw FakeGmailError.badRequest("body must be {\"email\": ...}") }
+                guard let email = WireJSON.parseObject(r.body)?["email"] as? String else {
+                    throw FakeGmailError.badRequest("body must be {\"email\": ...}")
+                }
                 addUser(email)
                 return ok
             case ("POST", let s) where s.count == 3 && s[0] == "users" && s[2] == "messages":
@@ -68,8 +70,11 @@ extension FakeGmail {
                 return ok
             case ("GET", ["stats"]):
                 let s = stats()
-                func obj(_ d: [String: Int]) -> WireJSON { .object(d.sorted { $0.key < $1.key }.map { ($0.key, .number(Int64($0.value))) }) }
-                return .json(200, .object([("requests", obj(s.requests)), ("quotaUnits", obj(s.quotaUnits)), ("rateLimited", obj(s.rateLimited))]))
+                func obj(_ d: [String: Int]) -> WireJSON {
+                    .object(d.sorted { $0.key < $1.key }.map { ($0.key, .number(Int64($0.value))) })
+                }
+                return .json(
+                    200, .object([("requests", obj(s.requests)), ("quotaUnits", obj(s.quotaUnits)), ("rateLimited", obj(s.rateLimited))]))
             case ("GET", ["journal"]):
                 let data = (try? JSONEncoder().encode(journal())) ?? Data("[]".utf8)
                 return FakeResponse(status: 200, headers: [("Content-Type", "application/json")], body: [UInt8](data))
@@ -85,13 +90,16 @@ extension FakeGmail {
                 advanceClock(seconds: secs)
                 return .json(200, .object([("nowMillis", .number(nowMillis()))]))
             case ("GET", ["service-account"]):
-                return FakeResponse(status: 200, headers: [("Content-Type", "application/json")], body: [UInt8](try serviceAccountKeyJSON()))
+                return FakeResponse(
+                    status: 200, headers: [("Content-Type", "application/json")], body: [UInt8](try serviceAccountKeyJSON()))
             case ("POST", ["delegation"]):
                 setDelegationAuthorized(WireJSON.parseObject(r.body)?["authorized"] as? Bool ?? true)
                 return ok
             case ("POST", ["oauth-clients"]):
                 let b = WireJSON.parseObject(r.body) ?? [:]
-                guard let id = b["id"] as? String, let secret = b["secret"] as? String else { throw FakeGmailError.badRequest("body must be {\"id\", \"secret\"}") }
+                guard let id = b["id"] as? String, let secret = b["secret"] as? String else {
+                    throw FakeGmailError.badRequest("body must be {\"id\", \"secret\"}")
+                }
                 registerOAuthClient(id: id, secret: secret)
                 return ok
             default:

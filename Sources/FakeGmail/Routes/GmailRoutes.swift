@@ -8,8 +8,10 @@ extension FakeGmail {
         guard let mb = model.mailbox(call.user) else { throw FakeGmailError.notFound }
         switch call.method {
         case .getProfile:
-            return .object([("emailAddress", .string(mb.email)), ("messagesTotal", .number(Int64(mb.messages.count))),
-                            ("threadsTotal", .number(Int64(mb.threads.count))), ("historyId", .string(String(mb.currentHistoryId)))])
+            return .object([
+                ("emailAddress", .string(mb.email)), ("messagesTotal", .number(Int64(mb.messages.count))),
+                ("threadsTotal", .number(Int64(mb.threads.count))), ("historyId", .string(String(mb.currentHistoryId))),
+            ])
         case .messagesList:
             let found = try listMessages(mb, r)
             return try page(found, r, prefix: "m", anchor: { ($0.internalDate, $0.id) }, key: "messages", render: Resources.ref)
@@ -24,7 +26,8 @@ extension FakeGmail {
         case .messagesAttachmentsGet:
             let m = try message(mb, call.params[0])
             guard let (msgID, partId) = parseAttachmentID(call.params[1]), msgID == m.id,
-                  let part = MIMEMessage.parse(m.raw).part(withId: partId) else {
+                let part = MIMEMessage.parse(m.raw).part(withId: partId)
+            else {
                 throw FakeGmailError(code: 400, message: "Invalid attachment token", reason: "invalidArgument")
             }
             let bytes = MIMEMessage.parse(m.raw).decodedBody(part)
@@ -38,7 +41,9 @@ extension FakeGmail {
             if !rawTypes.isEmpty {
                 types = []
                 for t in rawTypes {
-                    guard let k = HistoryRecord.Kind(rawValue: t) else { throw FakeGmailError.badRequest("Invalid value for historyTypes: \(t)") }
+                    guard let k = HistoryRecord.Kind(rawValue: t) else {
+                        throw FakeGmailError.badRequest("Invalid value for historyTypes: \(t)")
+                    }
                     types!.insert(k)
                 }
             }
@@ -89,7 +94,9 @@ extension FakeGmail {
         case .labelsList:
             let labels = mb.labels.values.sorted { a, b in
                 if a.type != b.type { return a.type == "system" }
-                if a.type == "system" { return (SystemLabels.all.firstIndex(of: a.id) ?? 99) < (SystemLabels.all.firstIndex(of: b.id) ?? 99) }
+                if a.type == "system" {
+                    return (SystemLabels.all.firstIndex(of: a.id) ?? 99) < (SystemLabels.all.firstIndex(of: b.id) ?? 99)
+                }
                 return a.id.localizedStandardCompare(b.id) == .orderedAscending
             }
             return .object([("labels", .array(labels.map { Resources.label($0, counts: nil) }))])
@@ -97,7 +104,8 @@ extension FakeGmail {
             guard let id = mb.labelId(forNameOrId: call.params[0]), let l = mb.labels[id] else { throw FakeGmailError.notFound }
             let with = mb.messages.values.filter { $0.labelIds.contains(id) }
             let unread = with.filter { $0.labelIds.contains("UNREAD") }
-            return Resources.label(l, counts: (with.count, unread.count, Set(with.map(\.threadId)).count, Set(unread.map(\.threadId)).count))
+            return Resources.label(
+                l, counts: (with.count, unread.count, Set(with.map(\.threadId)).count, Set(unread.map(\.threadId)).count))
         }
     }
 
@@ -135,10 +143,14 @@ extension FakeGmail {
 
     /// Pages a newest-first list. The token names the last item returned (`prefix` + its internalDate
     /// + `-` + the hex id `anchor` gives), so a page stays correct when mail arrives between calls.
-    func page(_ items: [FakeMessage], _ r: FakeRequest, prefix: String, anchor: (FakeMessage) -> (Int64, UInt64), key: String,
-              render: (FakeMessage) -> WireJSON) throws -> WireJSON {
+    func page(
+        _ items: [FakeMessage], _ r: FakeRequest, prefix: String, anchor: (FakeMessage) -> (Int64, UInt64), key: String,
+        render: (FakeMessage) -> WireJSON
+    ) throws -> WireJSON {
         let limit = try maxResults(r)
-        let token = { (m: FakeMessage) -> String in let a = anchor(m); return prefix + String(a.0) + "-" + a.1.gmailHex }
+        let token = { (m: FakeMessage) -> String in
+            let a = anchor(m); return prefix + String(a.0) + "-" + a.1.gmailHex
+        }
         var start = 0
         if let t = r.queryValue("pageToken") {
             let parts = t.hasPrefix(prefix) ? t.dropFirst(prefix.count).split(separator: "-") : []
@@ -155,8 +167,10 @@ extension FakeGmail {
         return finish(items, start: start, limit: limit, token: token, key: key, render: render)
     }
 
-    private func finish(_ items: [FakeMessage], start: Int, limit: Int, token: (FakeMessage) -> String, key: String,
-                        render: (FakeMessage) -> WireJSON) -> WireJSON {
+    private func finish(
+        _ items: [FakeMessage], start: Int, limit: Int, token: (FakeMessage) -> String, key: String,
+        render: (FakeMessage) -> WireJSON
+    ) -> WireJSON {
         let slice = items[min(start, items.count)..<min(start + limit, items.count)]
         var pairs: [(String, WireJSON)] = []
         if !slice.isEmpty { pairs.append((key, .array(slice.map(render)))) }

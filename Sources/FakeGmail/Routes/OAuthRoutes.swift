@@ -5,23 +5,28 @@ extension FakeGmail {
     func tokenEndpoint(_ request: FakeRequest) -> FakeResponse {
         count(.oauthToken)
         guard request.method == "POST" else {
-            return record(request, .oauthToken, user: nil, batchPart: nil,
-                          response: OAuthServer.OAuthError(status: 405, error: "invalid_request", description: "POST required").response, fault: nil)
+            return record(
+                request, .oauthToken, user: nil, batchPart: nil,
+                response: OAuthServer.OAuthError(status: 405, error: "invalid_request", description: "POST required").response, fault: nil)
         }
         let form = FakeRequest.parseQuery(String(decoding: request.body, as: UTF8.self))
         // Scripted faults, with every effect a Gmail call gets (latency, Retry-After, retry text,
         // transport, malformed body); errors in the token endpoint's own shape, `{"error", "error_description"}`.
         let call = FaultPlan.Call(endpoint: .oauthToken, httpMethod: request.method, path: request.path, user: nil, batchPart: nil)
         let rule = faults.pick(call, random: &model.random)
-        if let rule, let answer = faultAnswer(rule, render: { e in
-            let reason = e.code < 500 ? rule.reason : nil
-            let error = reason ?? "internal_failure"
-            var description = rule.message ?? reason ?? "Backend Error"
-            if let t = rule.retryAfterText { description += "  Retry after \(rfc3339(model.clock.nowMillis + Int64(t) * 1000))" }
-            var r = OAuthServer.OAuthError(status: e.code, error: error, description: description).response
-            for (k, v) in e.extraHeaders.sorted(by: { $0.key < $1.key }) { r.headers.append((k, v)) }
-            return r
-        }) {
+        if let rule,
+            let answer = faultAnswer(
+                rule,
+                render: { e in
+                    let reason = e.code < 500 ? rule.reason : nil
+                    let error = reason ?? "internal_failure"
+                    var description = rule.message ?? reason ?? "Backend Error"
+                    if let t = rule.retryAfterText { description += "  Retry after \(rfc3339(model.clock.nowMillis + Int64(t) * 1000))" }
+                    var r = OAuthServer.OAuthError(status: e.code, error: error, description: description).response
+                    for (k, v) in e.extraHeaders.sorted(by: { $0.key < $1.key }) { r.headers.append((k, v)) }
+                    return r
+                })
+        {
             return record(request, .oauthToken, user: nil, batchPart: nil, response: answer, fault: describe(rule))
         }
         let now = model.clock.nowMillis
@@ -45,7 +50,8 @@ extension FakeGmail {
             return FakeResponse(status: 401, headers: [("Content-Type", "text/plain")], body: Array("Error 401: invalid_client".utf8))
         }
         guard let redirect = request.queryValue("redirect_uri") else {
-            return FakeResponse(status: 400, headers: [("Content-Type", "text/plain")], body: Array("Error 400: redirect_uri_mismatch".utf8))
+            return FakeResponse(
+                status: 400, headers: [("Content-Type", "text/plain")], body: Array("Error 400: redirect_uri_mismatch".utf8))
         }
         let user = request.queryValue("login_hint") ?? users().first ?? ""
         guard model.mailbox(user) != nil else {
@@ -61,7 +67,8 @@ extension FakeGmail {
         items.append(URLQueryItem(name: "scope", value: scopes.sorted().joined(separator: " ")))
         comps.queryItems = items
         let location = comps.string ?? redirect
-        return record(request, .oauthConsent, user: user, batchPart: nil,
-                      response: FakeResponse(status: 302, headers: [("Location", location)], body: []), fault: nil)
+        return record(
+            request, .oauthConsent, user: user, batchPart: nil,
+            response: FakeResponse(status: 302, headers: [("Location", location)], body: []), fault: nil)
     }
 }

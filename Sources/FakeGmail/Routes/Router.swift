@@ -10,8 +10,8 @@ extension FakeGmail {
 
     struct GmailCall {
         var method: GmailMethod
-        var user: String            // the mailbox (resolved from userId)
-        var params: [String]        // path ids after the user
+        var user: String  // the mailbox (resolved from userId)
+        var params: [String]  // path ids after the user
     }
 
     func dispatch(_ request: FakeRequest, batchPart: Int?) -> FakeResponse {
@@ -48,33 +48,39 @@ extension FakeGmail {
         default:
             let unsupported = FakeEndpoint.unsupported(resource: segments.dropFirst().first ?? "")
             count(unsupported)
-            return record(request, unsupported, user: nil, batchPart: batchPart,
-                          response: FakeGmailError.notImplemented("\(request.method) \(path)").response, fault: nil)
+            return record(
+                request, unsupported, user: nil, batchPart: batchPart,
+                response: FakeGmailError.notImplemented("\(request.method) \(path)").response, fault: nil)
         }
         let endpoint = FakeEndpoint.gmail(method)
         count(endpoint)
 
         // Authentication: Bearer header or access_token parameter, valid on the virtual clock.
-        let bearer = request.header("Authorization").flatMap { h -> String? in
-            let parts = h.split(separator: " ", maxSplits: 1)
-            return parts.count == 2 && parts[0].lowercased() == "bearer" ? String(parts[1]) : nil
-        } ?? request.queryValue("access_token") ?? request.queryValue("oauth_token")
+        let bearer =
+            request.header("Authorization").flatMap { h -> String? in
+                let parts = h.split(separator: " ", maxSplits: 1)
+                return parts.count == 2 && parts[0].lowercased() == "bearer" ? String(parts[1]) : nil
+            } ?? request.queryValue("access_token") ?? request.queryValue("oauth_token")
         guard let token = bearer else {
             return record(request, endpoint, user: nil, batchPart: batchPart, response: FakeGmailError.loginRequired.response, fault: nil)
         }
         guard let grant = oauth.accessTokens[token], grant.expiresAtMillis > model.clock.nowMillis else {
-            return record(request, endpoint, user: nil, batchPart: batchPart, response: FakeGmailError.invalidCredentials.response, fault: nil)
+            return record(
+                request, endpoint, user: nil, batchPart: batchPart, response: FakeGmailError.invalidCredentials.response, fault: nil)
         }
         guard grant.scopes.contains(where: { OAuthServer.gmailReadScopes.contains($0) }) else {
-            return record(request, endpoint, user: grant.email, batchPart: batchPart, response: FakeGmailError.insufficientScope.response, fault: nil)
+            return record(
+                request, endpoint, user: grant.email, batchPart: batchPart, response: FakeGmailError.insufficientScope.response, fault: nil)
         }
         let user = grant.email
         if userId != "me" && userId.lowercased() != user.lowercased() {
-            return record(request, endpoint, user: user, batchPart: batchPart,
-                          response: FakeGmailError.delegationDenied(userId).response, fault: nil)
+            return record(
+                request, endpoint, user: user, batchPart: batchPart,
+                response: FakeGmailError.delegationDenied(userId).response, fault: nil)
         }
         guard model.mailbox(user) != nil else {
-            return record(request, endpoint, user: user, batchPart: batchPart, response: FakeGmailError.mailServiceNotEnabled.response, fault: nil)
+            return record(
+                request, endpoint, user: user, batchPart: batchPart, response: FakeGmailError.mailServiceNotEnabled.response, fault: nil)
         }
 
         // Scripted faults come first: a faulted call is not charged.
@@ -90,14 +96,20 @@ extension FakeGmail {
         case .userExhausted(let wait):
             rateLimited[user.lowercased(), default: 0] += 1
             let retry = rfc3339(model.clock.nowMillis + wait)
-            let e: FakeGmailError = quota.config.perUserStatus == 403
-                ? FakeGmailError(code: 403, message: "User-rate limit exceeded.  Retry after \(retry)", reason: "userRateLimitExceeded", domain: "usageLimits")
-                : FakeGmailError(code: 429, message: "User-rate limit exceeded.  Retry after \(retry)", reason: "rateLimitExceeded", domain: "usageLimits")
+            let e: FakeGmailError =
+                quota.config.perUserStatus == 403
+                ? FakeGmailError(
+                    code: 403, message: "User-rate limit exceeded.  Retry after \(retry)", reason: "userRateLimitExceeded",
+                    domain: "usageLimits")
+                : FakeGmailError(
+                    code: 429, message: "User-rate limit exceeded.  Retry after \(retry)", reason: "rateLimitExceeded",
+                    domain: "usageLimits")
             return record(request, endpoint, user: user, batchPart: batchPart, response: e.response, fault: "quota: user")
         case .projectExhausted(let wait):
             rateLimited[user.lowercased(), default: 0] += 1
-            let e = FakeGmailError(code: 403, message: "Rate Limit Exceeded.  Retry after \(rfc3339(model.clock.nowMillis + wait))",
-                                   reason: "rateLimitExceeded", domain: "usageLimits")
+            let e = FakeGmailError(
+                code: 403, message: "Rate Limit Exceeded.  Retry after \(rfc3339(model.clock.nowMillis + wait))",
+                reason: "rateLimitExceeded", domain: "usageLimits")
             return record(request, endpoint, user: user, batchPart: batchPart, response: e.response, fault: "quota: project")
         }
         var response: FakeResponse
@@ -145,12 +157,16 @@ extension FakeGmail {
 
     func count(_ endpoint: FakeEndpoint) { requestCounts[endpoint.counterName, default: 0] += 1 }
 
-    func record(_ request: FakeRequest, _ endpoint: FakeEndpoint, user: String?, batchPart: Int?, response: FakeResponse,
-                fault: String?) -> FakeResponse {
+    func record(
+        _ request: FakeRequest, _ endpoint: FakeEndpoint, user: String?, batchPart: Int?, response: FakeResponse,
+        fault: String?
+    ) -> FakeResponse {
         journaled += 1
-        journalEntries.append(JournalEntry(seq: journaled, atMillis: model.clock.nowMillis, method: endpoint.journalName,
-                                           httpMethod: request.method, path: request.path, user: user, batchPart: batchPart,
-                                           status: response.status, fault: fault ?? response.transportFault.map { "transport: \($0.rawValue)" }))
+        journalEntries.append(
+            JournalEntry(
+                seq: journaled, atMillis: model.clock.nowMillis, method: endpoint.journalName,
+                httpMethod: request.method, path: request.path, user: user, batchPart: batchPart,
+                status: response.status, fault: fault ?? response.transportFault.map { "transport: \($0.rawValue)" }))
         // Drop the oldest in slices of a tenth, so trimming stays amortised O(1) per request.
         if journalEntries.count > options.journalLimit + max(1, options.journalLimit / 10) {
             journalEntries.removeFirst(journalEntries.count - options.journalLimit)

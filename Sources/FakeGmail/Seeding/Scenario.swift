@@ -75,17 +75,23 @@ public struct Scenario: Sendable {
             guard let eml = m["eml"] as? String else { throw LoadError(file: file.path, problem: "\(where_): missing \"eml\"") }
             let url = directory.appendingPathComponent(eml)
             guard let raw = try? Data(contentsOf: url), !raw.isEmpty else {
-                throw LoadError(file: url.path, problem: FileManager.default.fileExists(atPath: url.path) ? "empty or unreadable .eml" : "missing .eml (named in scenario.json at \(where_))")
+                throw LoadError(
+                    file: url.path,
+                    problem: FileManager.default.fileExists(atPath: url.path)
+                        ? "empty or unreadable .eml" : "missing .eml (named in scenario.json at \(where_))")
             }
             var date: Int64?
             if let s = m["internalDate"] as? String {
-                guard let v = Int64(s) else { throw LoadError(file: file.path, problem: "\(where_): internalDate \"\(s)\" is not epoch milliseconds") }
+                guard let v = Int64(s) else {
+                    throw LoadError(file: file.path, problem: "\(where_): internalDate \"\(s)\" is not epoch milliseconds")
+                }
                 date = v
             } else if let n = m["internalDate"] as? NSNumber {
                 date = n.int64Value
             }
-            return Message(eml: eml, raw: [UInt8](raw), labelIds: m["labelIds"] as? [String] ?? ["INBOX", "UNREAD"],
-                           internalDate: date, ref: m["ref"] as? String)
+            return Message(
+                eml: eml, raw: [UInt8](raw), labelIds: m["labelIds"] as? [String] ?? ["INBOX", "UNREAD"],
+                internalDate: date, ref: m["ref"] as? String)
         }
         var users: [User] = []
         for (i, u) in (root["users"] as? [[String: Any]] ?? []).enumerated() {
@@ -107,13 +113,17 @@ public struct Scenario: Sendable {
             case "advance"?: steps.append(.advance(seconds: (s["seconds"] as? NSNumber)?.doubleValue ?? 0))
             case "insert"?: steps.append(.insert(user: try need("user"), message: try message(s, at: at)))
             case "delete"?: steps.append(.delete(user: try need("user"), ref: try need("ref")))
-            case "relabel"?: steps.append(.relabel(user: try need("user"), ref: try need("ref"),
-                                                   add: s["add"] as? [String] ?? [], remove: s["remove"] as? [String] ?? []))
+            case "relabel"?:
+                steps.append(
+                    .relabel(
+                        user: try need("user"), ref: try need("ref"),
+                        add: s["add"] as? [String] ?? [], remove: s["remove"] as? [String] ?? []))
             case "expireHistory"?: steps.append(.expireHistory(user: try need("user")))
             case "revoke"?: steps.append(.revoke(user: try need("user")))
             case "fault"?:
                 guard let rule = s["rule"], let d = try? JSONSerialization.data(withJSONObject: rule),
-                      let r = try? JSONDecoder().decode(FaultRule.self, from: d) else {
+                    let r = try? JSONDecoder().decode(FaultRule.self, from: d)
+                else {
                     throw LoadError(file: file.path, problem: "\(at): invalid fault rule")
                 }
                 steps.append(.fault(r))
@@ -152,7 +162,8 @@ public struct Scenario: Sendable {
             let r = try await fake.insertMessage(user: user, raw: m.raw, labelIds: m.labelIds, internalDate: m.internalDate)
             if let ref = m.ref { refs[ref] = r }
         case .delete(let user, let ref): try await fake.deleteMessage(user: user, id: try id(ref))
-        case .relabel(let user, let ref, let add, let remove): try await fake.modifyLabels(user: user, id: try id(ref), add: add, remove: remove)
+        case .relabel(let user, let ref, let add, let remove):
+            try await fake.modifyLabels(user: user, id: try id(ref), add: add, remove: remove)
         case .expireHistory(let user): try await fake.expireHistory(user: user)
         case .fault(let rule): try await fake.addFault(rule)
         case .clearFaults: await fake.clearFaults()

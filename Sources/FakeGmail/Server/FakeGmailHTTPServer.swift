@@ -12,20 +12,24 @@ public enum FakeGmailHTTPServer {
     public static let maxBodyBytes = 64 << 20
 
     /// Builds the application. `onBound` receives the bound port (useful with port 0).
-    public static func application(fake: FakeGmail, host: String = "127.0.0.1", port: Int = 0,
-                                   logger: Logger, onBound: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    public static func application(
+        fake: FakeGmail, host: String = "127.0.0.1", port: Int = 0,
+        logger: Logger, onBound: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             let body = try await request.body.collect(upTo: maxBodyBytes)
-            let fakeRequest = FakeRequest(method: request.method.rawValue, target: request.uri.description,
-                                          headers: request.headers.map { ($0.name.rawName, $0.value) },
-                                          body: Array(body.readableBytesView))
+            let fakeRequest = FakeRequest(
+                method: request.method.rawValue, target: request.uri.description,
+                headers: request.headers.map { ($0.name.rawName, $0.value) },
+                body: Array(body.readableBytesView))
             let answer = await fake.handle(fakeRequest)
             return response(answer)
         }
-        return Application(responder: responder,
-                           configuration: .init(address: .hostname(host, port: port), serverName: "FakeGmail"),
-                           onServerRunning: { channel in await onBound(channel.localAddress?.port ?? -1) },
-                           logger: logger)
+        return Application(
+            responder: responder,
+            configuration: .init(address: .hostname(host, port: port), serverName: "FakeGmail"),
+            onServerRunning: { channel in await onBound(channel.localAddress?.port ?? -1) },
+            logger: logger)
     }
 
     struct DroppedConnection: Error {}
@@ -42,10 +46,12 @@ public enum FakeGmailHTTPServer {
             return Response(status: status, headers: fields, body: ResponseBody(contentLength: 1024) { _ in throw DroppedConnection() })
         case .truncateBody?:
             let half = ByteBuffer(bytes: r.body.prefix(r.body.count / 2))
-            return Response(status: status, headers: fields, body: ResponseBody(contentLength: r.body.count) { writer in
-                try await writer.write(half)
-                throw DroppedConnection()
-            })
+            return Response(
+                status: status, headers: fields,
+                body: ResponseBody(contentLength: r.body.count) { writer in
+                    try await writer.write(half)
+                    throw DroppedConnection()
+                })
         case nil:
             return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: r.body)))
         }
@@ -55,8 +61,10 @@ public enum FakeGmailHTTPServer {
 extension FakeGmailHTTPServer {
     /// Runs `fake` on a loopback port for the duration of `body` (which gets the base URL), then shuts
     /// the server down gracefully. For tests, benchmarks and the demo's live mode.
-    public static func withLiveServer<T: Sendable>(_ fake: FakeGmail, host: String = "127.0.0.1", logger: Logger,
-                                                   _ body: @Sendable (String) async throws -> T) async throws -> T {
+    public static func withLiveServer<T: Sendable>(
+        _ fake: FakeGmail, host: String = "127.0.0.1", logger: Logger,
+        _ body: @Sendable (String) async throws -> T
+    ) async throws -> T {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = application(fake: fake, host: host, port: 0, logger: logger) { port in
             await fake.setBaseURL("http://\(host):\(port)")

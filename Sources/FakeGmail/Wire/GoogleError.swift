@@ -67,14 +67,22 @@ public struct FakeGmailError: Error, Sendable, Equatable {
         return e
     }()
     public static let invalidCredentials: FakeGmailError = {
-        var e = FakeGmailError(code: 401, message: "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.", reason: "authError")
+        var e = FakeGmailError(
+            code: 401,
+            message:
+                "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
+            reason: "authError")
         e.innerMessage = "Invalid Credentials"
         e.location = "Authorization"
         e.extraHeaders["WWW-Authenticate"] = "Bearer realm=\"https://accounts.google.com/\", error=\"invalid_token\""
         return e
     }()
     public static let loginRequired: FakeGmailError = {
-        var e = FakeGmailError(code: 401, message: "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.", reason: "required")
+        var e = FakeGmailError(
+            code: 401,
+            message:
+                "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
+            reason: "required")
         e.innerMessage = "Login Required."
         e.location = "Authorization"
         return e
@@ -82,26 +90,36 @@ public struct FakeGmailError: Error, Sendable, Equatable {
     public static func notImplemented(_ what: String) -> FakeGmailError {
         FakeGmailError(code: 501, message: "FakeGmail does not implement \(what)", reason: "notImplemented")
     }
-    public static let mailServiceNotEnabled = FakeGmailError(code: 400, message: "Precondition check failed.", reason: "failedPrecondition", status: "FAILED_PRECONDITION")
-    public static let domainPolicy = FakeGmailError(code: 403, message: "The domain administrators have disabled Gmail apps.", reason: "domainPolicy")
+    public static let mailServiceNotEnabled = FakeGmailError(
+        code: 400, message: "Precondition check failed.", reason: "failedPrecondition", status: "FAILED_PRECONDITION")
+    public static let domainPolicy = FakeGmailError(
+        code: 403, message: "The domain administrators have disabled Gmail apps.", reason: "domainPolicy")
 
     /// An error for a scripted fault with this status.
     static func fault(status: Int, reason: String?, message: String?) -> FakeGmailError {
         let d = defaultReason(status)
         let r = reason ?? d.reason
-        let domain = ["userRateLimitExceeded", "rateLimitExceeded", "dailyLimitExceeded"].contains(r) && status == 403 ? "usageLimits" : d.domain
+        let domain =
+            ["userRateLimitExceeded", "rateLimitExceeded", "dailyLimitExceeded"].contains(r) && status == 403 ? "usageLimits" : d.domain
         return FakeGmailError(code: status, message: message ?? d.message, reason: r, domain: domain)
     }
 
     var envelope: WireJSON {
-        var inner: [(String, WireJSON)] = [("message", .string(innerMessage ?? message)), ("domain", .string(domain)), ("reason", .string(reason))]
+        var inner: [(String, WireJSON)] = [
+            ("message", .string(innerMessage ?? message)), ("domain", .string(domain)), ("reason", .string(reason)),
+        ]
         if let l = location { inner += [("location", .string(l)), ("locationType", .string("header"))] }
-        return .object([("error", .object([
-            ("code", .number(Int64(code))),
-            ("message", .string(message)),
-            ("errors", .array([.object(inner)])),
-            ("status", .string(status)),
-        ]))])
+        return .object([
+            (
+                "error",
+                .object([
+                    ("code", .number(Int64(code))),
+                    ("message", .string(message)),
+                    ("errors", .array([.object(inner)])),
+                    ("status", .string(status)),
+                ])
+            )
+        ])
     }
 
     /// The single adapter from errors to wire responses.

@@ -205,8 +205,11 @@ enum Snippet {
             }
             let isAttachment = p.filename != nil || p.contentDisposition?.value == "attachment"
             if isAttachment { return }
-            if ct == "text/plain" && text == nil { text = m.text(p, problems: &problems) }
-            else if ct == "text/html" && html == nil { html = m.text(p, problems: &problems) }
+            if ct == "text/plain" && text == nil {
+                text = m.text(p, problems: &problems)
+            } else if ct == "text/html" && html == nil {
+                html = m.text(p, problems: &problems)
+            }
         }
         visit(m.root)
         // Gmail's snippet follows the rendered HTML when there is an HTML body (observed on real mail

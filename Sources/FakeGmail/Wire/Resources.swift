@@ -19,8 +19,14 @@ enum Resources {
             let mime = MIMEMessage.parse(m.raw)
             let wanted = Set(metadataHeaders.map { $0.lowercased() })
             let headers = mime.root.headers.fields.filter { wanted.isEmpty || wanted.contains($0.name.lowercased()) }
-            pairs.append(("payload", .object([("mimeType", .string(mime.root.contentType.mimeType)),
-                                               ("headers", .array(headers.map(PayloadRenderer.header)))])))
+            pairs.append(
+                (
+                    "payload",
+                    .object([
+                        ("mimeType", .string(mime.root.contentType.mimeType)),
+                        ("headers", .array(headers.map(PayloadRenderer.header))),
+                    ])
+                ))
             pairs.append(("sizeEstimate", .number(Int64(m.raw.count))))
         case .full:
             let mime = MIMEMessage.parse(m.raw)
@@ -49,9 +55,14 @@ enum Resources {
         case .messageDeleted:
             pairs.append(("messagesDeleted", .array([.object([("message", .object(ref))])])))
         case .labelAdded:
-            pairs.append(("labelsAdded", .array([.object([("message", withLabels), ("labelIds", .array(r.changedLabelIds.map(WireJSON.string)))])])))
+            pairs.append(
+                ("labelsAdded", .array([.object([("message", withLabels), ("labelIds", .array(r.changedLabelIds.map(WireJSON.string)))])])))
         case .labelRemoved:
-            pairs.append(("labelsRemoved", .array([.object([("message", withLabels), ("labelIds", .array(r.changedLabelIds.map(WireJSON.string)))])])))
+            pairs.append(
+                (
+                    "labelsRemoved",
+                    .array([.object([("message", withLabels), ("labelIds", .array(r.changedLabelIds.map(WireJSON.string)))])])
+                ))
         }
         return .object(pairs)
     }
@@ -62,8 +73,10 @@ enum Resources {
         if let v = l.labelListVisibility { pairs.append(("labelListVisibility", .string(v))) }
         pairs.append(("type", .string(l.type)))
         if let c = counts {
-            pairs += [("messagesTotal", .number(Int64(c.total))), ("messagesUnread", .number(Int64(c.unread))),
-                      ("threadsTotal", .number(Int64(c.threads))), ("threadsUnread", .number(Int64(c.threadsUnread)))]
+            pairs += [
+                ("messagesTotal", .number(Int64(c.total))), ("messagesUnread", .number(Int64(c.unread))),
+                ("threadsTotal", .number(Int64(c.threads))), ("threadsUnread", .number(Int64(c.threadsUnread))),
+            ]
         }
         return .object(pairs)
     }

@@ -63,8 +63,11 @@ public struct AttachmentDownloader: Sendable {
         var refetched = false
         while true {
             do {
-                guard let aid = attachmentId else { throw GmailAPIError(classification: .messageGone, method: .messagesAttachmentsGet,
-                                                                         status: 404, reason: "notFound", message: "no attachment id") }
+                guard let aid = attachmentId else {
+                    throw GmailAPIError(
+                        classification: .messageGone, method: .messagesAttachmentsGet,
+                        status: 404, reason: "notFound", message: "no attachment id")
+                }
                 let body = try await client.getAttachment(mailbox: job.mailbox, messageId: job.gmailId, attachmentId: aid)
                 let bytes = Base64.decode(Array((body.data ?? "").utf8))
                 let existed = FileManager.default.fileExists(atPath: store.url(sha256: AttachmentStore.hex(bytes)).path)
@@ -74,7 +77,8 @@ public struct AttachmentDownloader: Sendable {
                 // attachmentIds are ephemeral: fetch the message again for a fresh one, once.
                 refetched = true
                 guard let m = try? await client.getMessage(mailbox: job.mailbox, id: job.gmailId, format: .full),
-                      let part = Self.find(job.partId, in: m.payload) else { return .failed("message gone (404)") }
+                    let part = Self.find(job.partId, in: m.payload)
+                else { return .failed("message gone (404)") }
                 attachmentId = part.body?.attachmentId
             } catch let e as GmailAPIError {
                 return .failed(e.shortDescription)

@@ -2,7 +2,7 @@ import Crypto
 public import Foundation
 import CaptureParsing
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Content-addressed attachment files: `ROOT/ab/cd/<sha256>`. The path comes from the hash, never from
@@ -79,7 +79,9 @@ public struct AttachmentStore: Sendable {
         let fm = FileManager.default
         let rootPath = root.standardizedFileURL.path
         let parent = root.standardizedFileURL.deletingLastPathComponent().path
-        do { try fm.createDirectory(atPath: parent, withIntermediateDirectories: true) } catch { throw Failure.io("cannot create \(parent)") }
+        do { try fm.createDirectory(atPath: parent, withIntermediateDirectories: true) } catch {
+            throw Failure.io("cannot create \(parent)")
+        }
         var chain: [String] = []
         var cur = dir.standardizedFileURL.path
         while cur.hasPrefix(rootPath) {

@@ -37,23 +37,28 @@ enum TokenEndpoint {
         let body = form.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.1)" }.joined(separator: "&")
         let response: TransportResponse
         do {
-            response = try await transport.send(TransportRequest(method: "POST", url: url,
-                                                                 headers: [("Content-Type", "application/x-www-form-urlencoded")],
-                                                                 body: Array(body.utf8), operation: .oauthToken, timeout: .seconds(30)))
+            response = try await transport.send(
+                TransportRequest(
+                    method: "POST", url: url,
+                    headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                    body: Array(body.utf8), operation: .oauthToken, timeout: .seconds(30)))
         } catch let e as TransportError {
-            throw GmailAPIError(classification: .retryAfterBackoff, method: .oauthToken, status: nil, reason: e.failure.rawValue,
-                                message: "token endpoint unreachable")
+            throw GmailAPIError(
+                classification: .retryAfterBackoff, method: .oauthToken, status: nil, reason: e.failure.rawValue,
+                message: "token endpoint unreachable")
         }
         guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body)) else {
             let cls: FailureClass = response.status >= 500 ? .retryAfterBackoff : .needsAdmin
-            throw GmailAPIError(classification: cls, method: .oauthToken, status: response.status, reason: nil,
-                                message: "token endpoint answered HTTP \(response.status) without a JSON body")
+            throw GmailAPIError(
+                classification: cls, method: .oauthToken, status: response.status, reason: nil,
+                message: "token endpoint answered HTTP \(response.status) without a JSON body")
         }
         if response.status != 200 || answer.access_token == nil {
             let code = answer.error ?? "unknown"
             let cls = ErrorClassifier.classify(status: response.status, reason: code, oauthError: code, transport: nil, method: .oauthToken)
-            throw GmailAPIError(classification: cls, method: .oauthToken, status: response.status, reason: code,
-                                message: answer.error_description ?? code)
+            throw GmailAPIError(
+                classification: cls, method: .oauthToken, status: response.status, reason: code,
+                message: answer.error_description ?? code)
         }
         return answer
     }

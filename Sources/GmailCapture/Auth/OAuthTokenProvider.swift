@@ -71,14 +71,18 @@ public actor OAuthTokenProvider: AccessTokenProvider {
         public var description: String {
             switch self {
             case .stateAlreadyUsed: return "this consent link was already used; start again"
-            case .wrongAccount(let c, let e): return "the Google account that consented (\(c)) is not the mailbox being enrolled (\(e)); sign in as \(e)"
+            case .wrongAccount(let c, let e):
+                return "the Google account that consented (\(c)) is not the mailbox being enrolled (\(e)); sign in as \(e)"
             }
         }
     }
 
     /// - Parameter apiBaseURL: the Gmail API, asked for the consenting account's address (getProfile).
-    public init(client: Client, secretKey: Data, store: any RefreshTokenStore & OAuthStateStore, apiBaseURL: String = "https://gmail.googleapis.com",
-                transport: any HTTPTransport, clock: any CaptureClock) throws {
+    public init(
+        client: Client, secretKey: Data, store: any RefreshTokenStore & OAuthStateStore,
+        apiBaseURL: String = "https://gmail.googleapis.com",
+        transport: any HTTPTransport, clock: any CaptureClock
+    ) throws {
         self.client = client
         box = try SecretBox(key: secretKey)
         state = OAuthStateSigner(secretKey: secretKey)
@@ -93,17 +97,22 @@ public actor OAuthTokenProvider: AccessTokenProvider {
     public func startConsent(userId: String, mailbox: String) async throws -> String {
         var rng = SystemRandomNumberGenerator()
         let nonce = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined()
-        try await store.recordOAuthState(nonce: nonce, userId: userId, mailbox: mailbox, expires: clock.now().addingTimeInterval(stateLifetime))
+        try await store.recordOAuthState(
+            nonce: nonce, userId: userId, mailbox: mailbox, expires: clock.now().addingTimeInterval(stateLifetime))
         return consentURL(userId: userId, loginHint: mailbox, nonce: nonce)
     }
 
     /// The Google consent URL for a CRM user and a nonce already recorded (`startConsent` does both).
     func consentURL(userId: String, loginHint: String?, nonce: String) -> String {
         var c = URLComponents(string: client.authURL) ?? URLComponents()
-        var items = [URLQueryItem(name: "client_id", value: client.id), URLQueryItem(name: "redirect_uri", value: client.redirectURI),
-                     URLQueryItem(name: "response_type", value: "code"), URLQueryItem(name: "scope", value: ServiceAccountTokenProvider.gmailReadonly),
-                     URLQueryItem(name: "access_type", value: "offline"), URLQueryItem(name: "prompt", value: "consent"),
-                     URLQueryItem(name: "state", value: state.make(userId: userId, expires: clock.now().addingTimeInterval(stateLifetime), nonce: nonce))]
+        var items = [
+            URLQueryItem(name: "client_id", value: client.id), URLQueryItem(name: "redirect_uri", value: client.redirectURI),
+            URLQueryItem(name: "response_type", value: "code"),
+            URLQueryItem(name: "scope", value: ServiceAccountTokenProvider.gmailReadonly),
+            URLQueryItem(name: "access_type", value: "offline"), URLQueryItem(name: "prompt", value: "consent"),
+            URLQueryItem(
+                name: "state", value: state.make(userId: userId, expires: clock.now().addingTimeInterval(stateLifetime), nonce: nonce)),
+        ]
         if let h = loginHint { items.append(URLQueryItem(name: "login_hint", value: h)) }
         c.queryItems = items
         return c.string ?? client.authURL
@@ -117,21 +126,29 @@ public actor OAuthTokenProvider: AccessTokenProvider {
     public func completeConsent(code: String, state s: String, mailbox: String, expectedUser: String? = nil) async throws -> String {
         let (user, nonce) = try state.claims(s, now: clock.now(), expectedUser: expectedUser)
         guard try await store.consumeOAuthState(nonce: nonce, userId: user, at: clock.now()) else { throw ConsentFailure.stateAlreadyUsed }
-        let answer = try await TokenEndpoint.post(client.tokenURL, form: [
-            ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", client.redirectURI),
-            ("client_id", client.id), ("client_secret", client.secret),
-        ], transport: transport)
+        let answer = try await TokenEndpoint.post(
+            client.tokenURL,
+            form: [
+                ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", client.redirectURI),
+                ("client_id", client.id), ("client_secret", client.secret),
+            ], transport: transport)
         guard let refresh = answer.refresh_token else {
-            throw GmailAPIError(classification: .needsAdmin, method: .oauthToken, status: 200, reason: "no_refresh_token",
-                                message: "Google returned no refresh token (consent without access_type=offline?)")
+            throw GmailAPIError(
+                classification: .needsAdmin, method: .oauthToken, status: 200, reason: "no_refresh_token",
+                message: "Google returned no refresh token (consent without access_type=offline?)")
         }
         guard let access = answer.access_token else {
-            throw GmailAPIError(classification: .needsAdmin, method: .oauthToken, status: 200, reason: "no_access_token", message: "Google returned no access token")
+            throw GmailAPIError(
+                classification: .needsAdmin, method: .oauthToken, status: 200, reason: "no_access_token",
+                message: "Google returned no access token")
         }
         let consented = try await profileAddress(accessToken: access)
-        guard consented.caseInsensitiveCompare(mailbox) == .orderedSame else { throw ConsentFailure.wrongAccount(consented: consented, expected: mailbox) }
+        guard consented.caseInsensitiveCompare(mailbox) == .orderedSame else {
+            throw ConsentFailure.wrongAccount(consented: consented, expected: mailbox)
+        }
         try await store.saveSealedRefreshToken(try box.seal(refresh, for: mailbox), for: mailbox)
-        cache[mailbox.lowercased()] = CachedToken(token: access, expiresAt: clock.now().addingTimeInterval(TimeInterval(answer.expires_in?.value ?? 3600)))
+        cache[mailbox.lowercased()] = CachedToken(
+            token: access, expiresAt: clock.now().addingTimeInterval(TimeInterval(answer.expires_in?.value ?? 3600)))
         return user
     }
 
@@ -139,19 +156,24 @@ public actor OAuthTokenProvider: AccessTokenProvider {
         let now = clock.now()
         if !forceRefresh, let c = cache[mailbox.lowercased()], c.expiresAt.timeIntervalSince(now) > 120 { return c.token }
         guard let sealed = try await store.sealedRefreshToken(for: mailbox) else {
-            throw GmailAPIError(classification: .needsAdmin, method: .oauthToken, status: nil, reason: "not_enrolled",
-                                message: "no refresh token stored for this mailbox; the user must complete the consent flow")
+            throw GmailAPIError(
+                classification: .needsAdmin, method: .oauthToken, status: nil, reason: "not_enrolled",
+                message: "no refresh token stored for this mailbox; the user must complete the consent flow")
         }
         let refresh: String
         do { refresh = try box.open(sealed, for: mailbox) } catch let f as SecretBox.Failure {
-            throw GmailAPIError(classification: .needsAdmin, method: .oauthToken, status: nil, reason: "undecryptable_token", message: f.description)
+            throw GmailAPIError(
+                classification: .needsAdmin, method: .oauthToken, status: nil, reason: "undecryptable_token", message: f.description)
         }
         // A row from before v2 (raw key, not bound to its mailbox) is written again in the current format.
         if SecretBox.needsReseal(sealed) { try await store.saveSealedRefreshToken(try box.seal(refresh, for: mailbox), for: mailbox) }
-        let answer = try await TokenEndpoint.post(client.tokenURL, form: [
-            ("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", client.id), ("client_secret", client.secret),
-        ], transport: transport)
-        cache[mailbox.lowercased()] = CachedToken(token: answer.access_token!, expiresAt: now.addingTimeInterval(TimeInterval(answer.expires_in?.value ?? 3600)))
+        let answer = try await TokenEndpoint.post(
+            client.tokenURL,
+            form: [
+                ("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", client.id), ("client_secret", client.secret),
+            ], transport: transport)
+        cache[mailbox.lowercased()] = CachedToken(
+            token: answer.access_token!, expiresAt: now.addingTimeInterval(TimeInterval(answer.expires_in?.value ?? 3600)))
         return answer.access_token!
     }
 
@@ -159,17 +181,22 @@ public actor OAuthTokenProvider: AccessTokenProvider {
     func profileAddress(accessToken: String) async throws -> String {
         let response: TransportResponse
         do {
-            response = try await transport.send(TransportRequest(method: "GET", url: apiBaseURL + "/gmail/v1/users/me/profile",
-                                                                 headers: [("Authorization", "Bearer " + accessToken)],
-                                                                 operation: .getProfile, timeout: .seconds(30)))
+            response = try await transport.send(
+                TransportRequest(
+                    method: "GET", url: apiBaseURL + "/gmail/v1/users/me/profile",
+                    headers: [("Authorization", "Bearer " + accessToken)],
+                    operation: .getProfile, timeout: .seconds(30)))
         } catch let e as TransportError {
-            throw GmailAPIError(classification: .retryAfterBackoff, method: .getProfile, status: nil, reason: e.failure.rawValue,
-                                message: "Gmail unreachable while checking the consenting account")
+            throw GmailAPIError(
+                classification: .retryAfterBackoff, method: .getProfile, status: nil, reason: e.failure.rawValue,
+                message: "Gmail unreachable while checking the consenting account")
         }
         struct Profile: Decodable { var emailAddress: String? }
-        guard response.status == 200, let address = (try? JSONDecoder().decode(Profile.self, from: Data(response.body)))?.emailAddress else {
-            throw GmailAPIError(classification: .permanent, method: .getProfile, status: response.status, reason: "profile_unavailable",
-                                message: "could not read the consenting account's address")
+        guard response.status == 200, let address = (try? JSONDecoder().decode(Profile.self, from: Data(response.body)))?.emailAddress
+        else {
+            throw GmailAPIError(
+                classification: .permanent, method: .getProfile, status: response.status, reason: "profile_unavailable",
+                message: "could not read the consenting account's address")
         }
         return address
     }

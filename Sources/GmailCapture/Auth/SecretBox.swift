@@ -23,7 +23,8 @@ public struct SecretBox: Sendable {
             case .badKey: return "the secret key must be 32 bytes (CRM_GMAIL_SECRET_KEY, base64)"
             case .malformed: return "the encrypted value is not in the v1 or v2 sealed format"
             case .cannotDecrypt:
-                return "the encrypted value cannot be decrypted: wrong CRM_GMAIL_SECRET_KEY, the value was altered, or it belongs to another mailbox"
+                return
+                    "the encrypted value cannot be decrypted: wrong CRM_GMAIL_SECRET_KEY, the value was altered, or it belongs to another mailbox"
             }
         }
     }
@@ -31,7 +32,8 @@ public struct SecretBox: Sendable {
     public init(key: Data) throws {
         guard key.count == 32 else { throw Failure.badKey }
         legacyKey = SymmetricKey(data: key)
-        self.key = HKDF<SHA256>.deriveKey(inputKeyMaterial: legacyKey, info: Data("gmail-capture refresh-token sealing v2".utf8), outputByteCount: 32)
+        self.key = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: legacyKey, info: Data("gmail-capture refresh-token sealing v2".utf8), outputByteCount: 32)
     }
 
     /// Seals `plaintext` for one mailbox (`v2:`).
@@ -49,7 +51,8 @@ public struct SecretBox: Sendable {
         }
         do {
             let box = try AES.GCM.SealedBox(combined: data)
-            let plain = v2 ? try AES.GCM.open(box, using: key, authenticating: Self.context(mailbox)) : try AES.GCM.open(box, using: legacyKey)
+            let plain =
+                v2 ? try AES.GCM.open(box, using: key, authenticating: Self.context(mailbox)) : try AES.GCM.open(box, using: legacyKey)
             guard let s = String(data: plain, encoding: .utf8) else { throw Failure.cannotDecrypt }
             return s
         } catch let f as Failure {
@@ -79,8 +82,10 @@ public struct OAuthStateSigner: Sendable {
     public enum Failure: Error, Equatable { case malformed, badSignature, expired, wrongUser }
 
     public init(secretKey: Data) {
-        key = SymmetricKey(data: HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: secretKey),
-                                                       info: Data("gmail-capture oauth state".utf8), outputByteCount: 32))
+        key = SymmetricKey(
+            data: HKDF<SHA256>.deriveKey(
+                inputKeyMaterial: SymmetricKey(data: secretKey),
+                info: Data("gmail-capture oauth state".utf8), outputByteCount: 32))
     }
 
     /// `base64url(userId|expiry|nonce).base64url(hmac)`.
@@ -109,7 +114,8 @@ public struct OAuthStateSigner: Sendable {
     }
 
     func b64(_ d: Data) -> String {
-        d.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        d.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+            of: "=", with: "")
     }
 
     func unb64(_ s: String) -> Data? {
@@ -126,7 +132,9 @@ extension OAuthStateSigner {
         guard parts.count == 2 else { throw Failure.malformed }
         var t = String(parts[0]).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while t.count % 4 != 0 { t += "=" }
-        guard let d = Data(base64Encoded: t), let s = String(data: d, encoding: .utf8), let user = s.split(separator: "|").first else { throw Failure.malformed }
+        guard let d = Data(base64Encoded: t), let s = String(data: d, encoding: .utf8), let user = s.split(separator: "|").first else {
+            throw Failure.malformed
+        }
         return String(user)
     }
 }

@@ -32,8 +32,10 @@ public actor ServiceAccountTokenProvider: AccessTokenProvider {
     /// Refresh this long before Google's expiry.
     let margin: TimeInterval = 120
 
-    public init(keyJSON: Data, scope: String = gmailReadonly, tokenURLOverride: String? = nil, transport: any HTTPTransport,
-                clock: any CaptureClock) throws {
+    public init(
+        keyJSON: Data, scope: String = gmailReadonly, tokenURLOverride: String? = nil, transport: any HTTPTransport,
+        clock: any CaptureClock
+    ) throws {
         let key: Key
         do { key = try JSONDecoder().decode(Key.self, from: keyJSON) } catch {
             throw KeyError(description: "the service-account key is not Google's JSON key format (client_email, private_key, token_uri)")
@@ -50,12 +52,15 @@ public actor ServiceAccountTokenProvider: AccessTokenProvider {
     }
 
     /// Loads the key file, warning (through `logger`) when it is readable by group or others.
-    public static func load(path: String, transport: any HTTPTransport, clock: any CaptureClock, logger: Logger) throws -> ServiceAccountTokenProvider {
+    public static func load(
+        path: String, transport: any HTTPTransport, clock: any CaptureClock, logger: Logger
+    ) throws -> ServiceAccountTokenProvider {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw KeyError(description: "cannot read the service-account key at \(path)")
         }
         if let perms = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, perms & 0o077 != 0 {
-            logger.warning("service-account key file is readable by other users; chmod 600 it", metadata: ["file.mode": "\(String(perms, radix: 8))"])
+            logger.warning(
+                "service-account key file is readable by other users; chmod 600 it", metadata: ["file.mode": "\(String(perms, radix: 8))"])
         }
         return try ServiceAccountTokenProvider(keyJSON: data, transport: transport, clock: clock)
     }
@@ -64,10 +69,15 @@ public actor ServiceAccountTokenProvider: AccessTokenProvider {
         let now = clock.now()
         if !forceRefresh, let c = cache[mailbox.lowercased()], c.expiresAt.timeIntervalSince(now) > margin { return c.token }
         let assertion = try makeAssertion(subject: mailbox, now: now)
-        let answer = try await TokenEndpoint.post(tokenURL, form: [("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
-                                                                    ("assertion", assertion)], transport: transport)
+        let answer = try await TokenEndpoint.post(
+            tokenURL,
+            form: [
+                ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                ("assertion", assertion),
+            ], transport: transport)
         let token = answer.access_token!
-        cache[mailbox.lowercased()] = CachedToken(token: token, expiresAt: now.addingTimeInterval(TimeInterval(answer.expires_in?.value ?? 3600)))
+        cache[mailbox.lowercased()] = CachedToken(
+            token: token, expiresAt: now.addingTimeInterval(TimeInterval(answer.expires_in?.value ?? 3600)))
         return token
     }
 
@@ -76,7 +86,9 @@ public actor ServiceAccountTokenProvider: AccessTokenProvider {
         let iat = Int(now.timeIntervalSince1970)
         var header: [String: String] = ["alg": "RS256", "typ": "JWT"]
         if let kid = key.private_key_id { header["kid"] = kid }
-        let claims: [String: Any] = ["iss": key.client_email, "sub": subject, "scope": scope, "aud": tokenURL, "iat": iat, "exp": iat + 3600]
+        let claims: [String: Any] = [
+            "iss": key.client_email, "sub": subject, "scope": scope, "aud": tokenURL, "iat": iat, "exp": iat + 3600,
+        ]
         let h = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes])
         let c = try JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys, .withoutEscapingSlashes])
         let input = Base64.encode(h, urlSafe: true, padded: false) + "." + Base64.encode(c, urlSafe: true, padded: false)

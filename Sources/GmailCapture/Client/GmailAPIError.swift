@@ -48,8 +48,10 @@ public struct GmailAPIError: Error, Sendable, Equatable, CustomStringConvertible
     /// Attempts made before giving up.
     public var attempts: Int
 
-    public init(classification: FailureClass, method: GmailMethod, status: Int?, reason: String?, message: String,
-                retryAfter: Date? = nil, attempts: Int = 1) {
+    public init(
+        classification: FailureClass, method: GmailMethod, status: Int?, reason: String?, message: String,
+        retryAfter: Date? = nil, attempts: Int = 1
+    ) {
         self.classification = classification
         self.method = method
         self.status = status
@@ -71,29 +73,40 @@ public struct GmailAPIError: Error, Sendable, Equatable, CustomStringConvertible
 
 /// The single place where failures are classified.
 public enum ErrorClassifier {
-    static let needsAdminReasons: Set<String> = ["forbidden", "domainPolicy", "insufficientPermissions", "accessNotConfigured",
-                                                 "failedPrecondition", "authError.delegation"]
-    static let needsAdminOAuth: Set<String> = ["invalid_grant", "unauthorized_client", "access_denied", "admin_policy_enforced",
-                                               "invalid_client", "deleted_client", "disabled_client", "org_internal", "invalid_scope"]
+    static let needsAdminReasons: Set<String> = [
+        "forbidden", "domainPolicy", "insufficientPermissions", "accessNotConfigured",
+        "failedPrecondition", "authError.delegation",
+    ]
+    static let needsAdminOAuth: Set<String> = [
+        "invalid_grant", "unauthorized_client", "access_denied", "admin_policy_enforced",
+        "invalid_client", "deleted_client", "disabled_client", "org_internal", "invalid_scope",
+    ]
     static let retryOAuth: Set<String> = ["internal_failure", "server_error", "temporarily_unavailable"]
 
     /// Classifies a failed call. The method matters only for a 404: on `history.list` the cursor has
     /// expired, on `messages.get` or `messages.attachments.get` the message is gone.
-    public static func classify(status: Int?, reason: String?, oauthError: String?, transport: TransportFailure?,
-                                method: GmailMethod) -> FailureClass {
+    public static func classify(
+        status: Int?, reason: String?, oauthError: String?, transport: TransportFailure?,
+        method: GmailMethod
+    ) -> FailureClass {
         classify(status: status, reason: reason, oauthError: oauthError, transport: transport, knownMethod: method)
     }
 
     /// `classify` for a caller holding a method id as text (Google's id, as logged or journaled): the id
     /// is parsed into a `GmailMethod`; text naming no known method gets no method-specific meaning.
-    public static func classify(status: Int?, reason: String?, oauthError: String?, transport: TransportFailure?,
-                                method: String) -> FailureClass {
-        classify(status: status, reason: reason, oauthError: oauthError, transport: transport,
-                 knownMethod: GmailMethod(rawValue: method))
+    public static func classify(
+        status: Int?, reason: String?, oauthError: String?, transport: TransportFailure?,
+        method: String
+    ) -> FailureClass {
+        classify(
+            status: status, reason: reason, oauthError: oauthError, transport: transport,
+            knownMethod: GmailMethod(rawValue: method))
     }
 
-    private static func classify(status: Int?, reason: String?, oauthError: String?, transport: TransportFailure?,
-                                 knownMethod method: GmailMethod?) -> FailureClass {
+    private static func classify(
+        status: Int?, reason: String?, oauthError: String?, transport: TransportFailure?,
+        knownMethod method: GmailMethod?
+    ) -> FailureClass {
         if transport != nil { return .retryAfterBackoff }
         if let o = oauthError {
             if retryOAuth.contains(o) { return .retryAfterBackoff }
@@ -140,8 +153,9 @@ public enum ErrorClassifier {
     public static func retryAfter(header: String?, message: String?, now: Date) -> Date? {
         var hints: [Date] = []
         if let h = header?.trimmingCharacters(in: .whitespaces) {
-            if let secs = Double(h) { hints.append(now.addingTimeInterval(max(0, secs))) }
-            else {
+            if let secs = Double(h) {
+                hints.append(now.addingTimeInterval(max(0, secs)))
+            } else {
                 let f = DateFormatter()
                 f.locale = Locale(identifier: "en_US_POSIX")
                 f.timeZone = TimeZone(identifier: "GMT")

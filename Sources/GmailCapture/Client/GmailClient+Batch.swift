@@ -7,8 +7,10 @@ extension GmailClient {
     /// on rate errors and grow back on clean batches. Every part's status is read; only failed parts are
     /// retried (each with its own retry budget); each part is charged its own quota before sending.
     /// Results come back in request order: a message, or the typed error that ended its retries.
-    public func batchGetMessages(mailbox: String, ids: [String], format: Format = .full,
-                                 metadataHeaders: [String] = []) async throws -> [Result<GmailMessageResource, GmailAPIError>] {
+    public func batchGetMessages(
+        mailbox: String, ids: [String], format: Format = .full,
+        metadataHeaders: [String] = []
+    ) async throws -> [Result<GmailMessageResource, GmailAPIError>] {
         let method = GmailMethod.messagesGet
         var results = [Result<GmailMessageResource, GmailAPIError>?](repeating: nil, count: ids.count)
         var machines: [Int: RetryStateMachine<SplitMix>] = [:]
@@ -30,11 +32,14 @@ extension GmailClient {
             body += "--\(boundary)--\r\n"
             let bytes = Array(body.utf8)
             outerAttempts += 1
-            let sent = try await send(method: .batch, mailbox: mailbox, units: costs.cost(method) * chunk.count, forceRefresh: forceRefresh,
-                                      attempts: outerAttempts) { token in
-                TransportRequest(method: "POST", url: "\(self.baseURL)/batch/gmail/v1",
-                                 headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "multipart/mixed; boundary=\(boundary)")],
-                                 body: bytes, operation: .batch)
+            let sent = try await send(
+                method: .batch, mailbox: mailbox, units: costs.cost(method) * chunk.count, forceRefresh: forceRefresh,
+                attempts: outerAttempts
+            ) { token in
+                TransportRequest(
+                    method: "POST", url: "\(self.baseURL)/batch/gmail/v1",
+                    headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "multipart/mixed; boundary=\(boundary)")],
+                    body: bytes, operation: .batch)
             }
             forceRefresh = false
             // The whole batch failed: retry the chunk as a unit, on the same path as a single call.
@@ -68,14 +73,17 @@ extension GmailClient {
                         results[i] = .success(m)
                         continue
                     }
-                    failure = GmailAPIError(classification: .retryAfterBackoff, method: method, status: p.status, reason: "malformedBody",
-                                            message: "batch part body is not a Message", attempts: attempts[i]!)
+                    failure = GmailAPIError(
+                        classification: .retryAfterBackoff, method: method, status: p.status, reason: "malformedBody",
+                        message: "batch part body is not a Message", attempts: attempts[i]!)
                 } else if let p = parts[i] {
-                    failure = error(for: TransportResponse(status: p.status, headers: p.headers, body: p.body), method: method, attempts: attempts[i]!)
+                    failure = error(
+                        for: TransportResponse(status: p.status, headers: p.headers, body: p.body), method: method, attempts: attempts[i]!)
                     if p.status == 429 || (p.status == 403 && failure.classification == .retryAfterBackoff) { rateLimitedParts += 1 }
                 } else {
-                    failure = GmailAPIError(classification: .retryAfterBackoff, method: method, status: nil, reason: TransportFailure.truncatedBody.rawValue,
-                                            message: "batch response has no part for this request", attempts: attempts[i]!)
+                    failure = GmailAPIError(
+                        classification: .retryAfterBackoff, method: method, status: nil, reason: TransportFailure.truncatedBody.rawValue,
+                        message: "batch response has no part for this request", attempts: attempts[i]!)
                 }
                 var machine = machines[i] ?? RetryStateMachine(policy: retry, random: random.fork())
                 switch step(after: failure, attempts: attempts[i]!, machine: &machine) {

@@ -32,10 +32,12 @@ public actor GmailClient {
     public let batchLimit: Int
     public static let maxBatchSize = 50
 
-    public init(baseURL: String, transport: any HTTPTransport, tokens: any AccessTokenProvider, limiter: RateLimiter,
-                costs: QuotaCostTable = .classic, retry: RetryPolicy = RetryPolicy(), clock: any CaptureClock = SystemClock(),
-                seed: UInt64 = 0x5EED, batchLimit: Int = 25,
-                logger: Logger = Logger(label: "gmail-capture.noop", factory: { _ in SwiftLogNoOpLogHandler() })) {
+    public init(
+        baseURL: String, transport: any HTTPTransport, tokens: any AccessTokenProvider, limiter: RateLimiter,
+        costs: QuotaCostTable = .classic, retry: RetryPolicy = RetryPolicy(), clock: any CaptureClock = SystemClock(),
+        seed: UInt64 = 0x5EED, batchLimit: Int = 25,
+        logger: Logger = Logger(label: "gmail-capture.noop", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.transport = transport
         self.tokens = tokens
@@ -54,8 +56,10 @@ public actor GmailClient {
         try await call(.getProfile, mailbox: mailbox, path: "profile", query: [])
     }
 
-    public func listMessages(mailbox: String, q: String? = nil, labelIds: [String] = [], includeSpamTrash: Bool = false,
-                             pageToken: String? = nil, maxResults: Int = 500) async throws -> GmailMessageList {
+    public func listMessages(
+        mailbox: String, q: String? = nil, labelIds: [String] = [], includeSpamTrash: Bool = false,
+        pageToken: String? = nil, maxResults: Int = 500
+    ) async throws -> GmailMessageList {
         var query: [(String, String)] = [("maxResults", String(maxResults))]
         if let q { query.append(("q", q)) }
         for l in labelIds { query.append(("labelIds", l)) }
@@ -64,7 +68,9 @@ public actor GmailClient {
         return try await call(.messagesList, mailbox: mailbox, path: "messages", query: query)
     }
 
-    public func getMessage(mailbox: String, id: String, format: Format = .full, metadataHeaders: [String] = []) async throws -> GmailMessageResource {
+    public func getMessage(
+        mailbox: String, id: String, format: Format = .full, metadataHeaders: [String] = []
+    ) async throws -> GmailMessageResource {
         try await call(.messagesGet, mailbox: mailbox, path: "messages/\(id)", query: Self.getQuery(format, metadataHeaders))
     }
 
@@ -72,8 +78,10 @@ public actor GmailClient {
         try await call(.messagesAttachmentsGet, mailbox: mailbox, path: "messages/\(messageId)/attachments/\(attachmentId)", query: [])
     }
 
-    public func listHistory(mailbox: String, startHistoryId: String, historyTypes: [String] = [], pageToken: String? = nil,
-                            maxResults: Int = 500) async throws -> GmailHistoryList {
+    public func listHistory(
+        mailbox: String, startHistoryId: String, historyTypes: [String] = [], pageToken: String? = nil,
+        maxResults: Int = 500
+    ) async throws -> GmailHistoryList {
         var query: [(String, String)] = [("startHistoryId", startHistoryId), ("maxResults", String(maxResults))]
         for t in historyTypes { query.append(("historyTypes", t)) }
         if let p = pageToken { query.append(("pageToken", p)) }
@@ -111,8 +119,9 @@ public actor GmailClient {
         do {
             return try JSONDecoder().decode(T.self, from: Data(response.body))
         } catch {
-            throw GmailAPIError(classification: .retryAfterBackoff, method: method, status: response.status, reason: "malformedBody",
-                                message: "response body is not the expected \(T.self) JSON")
+            throw GmailAPIError(
+                classification: .retryAfterBackoff, method: method, status: response.status, reason: "malformedBody",
+                message: "response body is not the expected \(T.self) JSON")
         }
     }
 
@@ -124,11 +133,14 @@ public actor GmailClient {
         while true {
             attempts += 1
             var failure: GmailAPIError
-            switch try await send(method: method, mailbox: mailbox, units: units, forceRefresh: forceRefresh, attempts: attempts, build: build) {
+            switch try await send(
+                method: method, mailbox: mailbox, units: units, forceRefresh: forceRefresh, attempts: attempts, build: build)
+            {
             case .success(let r):
                 if (try? JSONSerialization.jsonObject(with: Data(r.body))) != nil || r.body.isEmpty || method == .batch { return r }
-                failure = GmailAPIError(classification: .retryAfterBackoff, method: method, status: r.status, reason: "malformedBody",
-                                        message: "response body is not JSON (truncated or malformed)", attempts: attempts)
+                failure = GmailAPIError(
+                    classification: .retryAfterBackoff, method: method, status: r.status, reason: "malformedBody",
+                    message: "response body is not JSON (truncated or malformed)", attempts: attempts)
             case .failure(let e):
                 failure = e
             }
@@ -154,8 +166,12 @@ public actor GmailClient {
         let hint = failure.retryAfter.map { Duration.fromSeconds($0.timeIntervalSince(clock.now())) }
         switch machine.next(after: failure.classification, hint: hint) {
         case .retry(let after):
-            logger.debug("retrying Gmail call", metadata: ["gmail.method": "\(failure.method)", "retry.attempt": "\(attempts)",
-                                                           "http.status": "\(failure.status.map(String.init) ?? "-")"])
+            logger.debug(
+                "retrying Gmail call",
+                metadata: [
+                    "gmail.method": "\(failure.method)", "retry.attempt": "\(attempts)",
+                    "http.status": "\(failure.status.map(String.init) ?? "-")",
+                ])
             return .retry(after: after)
         case .refreshCredentialsAndRetry:
             return .refresh
@@ -169,8 +185,10 @@ public actor GmailClient {
     /// The one place a request is sent: its quota charged first, an access token (refreshed when asked),
     /// the per-mailbox in-flight gate, the transport. A credential error, a transport failure or a non-2xx
     /// answer comes back as the classified error; only cancellation and quota waits throw.
-    func send(method: GmailMethod, mailbox: String, units: Int, forceRefresh: Bool, attempts: Int,
-              build: (String) -> TransportRequest) async throws -> Result<TransportResponse, GmailAPIError> {
+    func send(
+        method: GmailMethod, mailbox: String, units: Int, forceRefresh: Bool, attempts: Int,
+        build: (String) -> TransportRequest
+    ) async throws -> Result<TransportResponse, GmailAPIError> {
         try await limiter.acquire(units: units, mailbox: mailbox)
         let token: String
         do { token = try await tokens.accessToken(for: mailbox, forceRefresh: forceRefresh) } catch var e as GmailAPIError {
@@ -188,17 +206,20 @@ public actor GmailClient {
         case .success(let r) where (200..<300).contains(r.status): return .success(r)
         case .success(let r): return .failure(self.error(for: r, method: method, attempts: attempts))
         case .failure(let e):
-            return .failure(GmailAPIError(classification: .retryAfterBackoff, method: method, status: nil, reason: e.failure.rawValue,
-                                          message: "transport failure", attempts: attempts))
+            return .failure(
+                GmailAPIError(
+                    classification: .retryAfterBackoff, method: method, status: nil, reason: e.failure.rawValue,
+                    message: "transport failure", attempts: attempts))
         }
     }
 
     func error(for r: TransportResponse, method: GmailMethod, attempts: Int) -> GmailAPIError {
         let parsed = ErrorClassifier.parseGoogleError(r.body)
         let cls = ErrorClassifier.classify(status: r.status, reason: parsed.reason, oauthError: nil, transport: nil, method: method)
-        return GmailAPIError(classification: cls, method: method, status: r.status, reason: parsed.reason,
-                             message: parsed.message ?? "HTTP \(r.status)",
-                             retryAfter: ErrorClassifier.retryAfter(header: r.header("Retry-After"), message: parsed.message, now: clock.now()),
-                             attempts: attempts)
+        return GmailAPIError(
+            classification: cls, method: method, status: r.status, reason: parsed.reason,
+            message: parsed.message ?? "HTTP \(r.status)",
+            retryAfter: ErrorClassifier.retryAfter(header: r.header("Retry-After"), message: parsed.message, now: clock.now()),
+            attempts: attempts)
     }
 }

@@ -38,9 +38,10 @@ public struct QuotaCostTable: Sendable, Equatable {
         .getProfile: 1, .messagesList: 5, .messagesGet: 5, .messagesAttachmentsGet: 5, .historyList: 2, .threadsList: 10,
         .threadsGet: 10, .labelsList: 1, .labelsGet: 1, .oauthToken: 0,
     ])
-    public static let table2026 = QuotaCostTable(costs: classic.costs.merging([
-        .messagesGet: 20, .messagesAttachmentsGet: 20, .threadsGet: 40,
-    ]) { $1 })
+    public static let table2026 = QuotaCostTable(
+        costs: classic.costs.merging([
+            .messagesGet: 20, .messagesAttachmentsGet: 20, .threadsGet: 40,
+        ]) { $1 })
 
     public static func from(_ c: CaptureConfig.QuotaCosts) -> QuotaCostTable { c == .classic ? .classic : .table2026 }
 }

@@ -106,8 +106,10 @@ public struct CaptureConfig: Sendable, Equatable {
 
     /// Reads and validates the configuration. Throws `Invalid` listing every problem.
     /// - Parameter fileExists: injectable for tests; checks the service-account key path.
-    public static func load(from env: [String: String],
-                            fileExists: (String) -> Bool = { FileManager.default.isReadableFile(atPath: $0) }) throws -> CaptureConfig {
+    public static func load(
+        from env: [String: String],
+        fileExists: (String) -> Bool = { FileManager.default.isReadableFile(atPath: $0) }
+    ) throws -> CaptureConfig {
         let (c, problems) = parse(env, fileExists: fileExists)
         if !problems.isEmpty { throw Invalid(problems: problems) }
         return c
@@ -138,8 +140,13 @@ public struct CaptureConfig: Sendable, Equatable {
         }
         func int(_ name: String, _ current: Int, _ range: ClosedRange<Int>) -> Int {
             guard let v = value(name) else { return current }
-            guard let n = Int(v) else { bad(name, "\(shown(name, v)) is not a whole number", "an integer in \(range.lowerBound)...\(range.upperBound)"); return current }
-            guard range.contains(n) else { bad(name, "\(n) is out of range", "an integer in \(range.lowerBound)...\(range.upperBound)"); return current }
+            guard let n = Int(v) else {
+                bad(name, "\(shown(name, v)) is not a whole number", "an integer in \(range.lowerBound)...\(range.upperBound)");
+                return current
+            }
+            guard range.contains(n) else {
+                bad(name, "\(n) is out of range", "an integer in \(range.lowerBound)...\(range.upperBound)"); return current
+            }
             return n
         }
         func url(_ name: String, _ current: String) -> String {
@@ -153,7 +160,9 @@ public struct CaptureConfig: Sendable, Equatable {
 
         c.integrationEnabled = bool("CRM_GMAIL_INTEGRATION_ENABLED", c.integrationEnabled)
         if let m = value("CRM_GMAIL_AUTH_METHOD") {
-            if let method = AuthMethod(rawValue: m.lowercased()) { c.authMethod = method } else {
+            if let method = AuthMethod(rawValue: m.lowercased()) {
+                c.authMethod = method
+            } else {
                 bad("CRM_GMAIL_AUTH_METHOD", "\"\(m)\" is not a known method", "dwd or oauth")
             }
         }
@@ -170,8 +179,11 @@ public struct CaptureConfig: Sendable, Equatable {
         c.oauthClientSecret = value("CRM_GMAIL_OAUTH_CLIENT_SECRET")
         if let r = value("CRM_GMAIL_OAUTH_REDIRECT_URI") { c.oauthRedirectURI = url("CRM_GMAIL_OAUTH_REDIRECT_URI", r) }
         if let k = value("CRM_GMAIL_SECRET_KEY") {
-            if let d = Data(base64Encoded: k), d.count == 32 { c.secretKey = d } else {
-                bad("CRM_GMAIL_SECRET_KEY", "the value is not base64 of exactly 32 bytes",
+            if let d = Data(base64Encoded: k), d.count == 32 {
+                c.secretKey = d
+            } else {
+                bad(
+                    "CRM_GMAIL_SECRET_KEY", "the value is not base64 of exactly 32 bytes",
                     "44 base64 characters, e.g. the output of: head -c 32 /dev/urandom | base64")
             }
         }
@@ -188,19 +200,26 @@ public struct CaptureConfig: Sendable, Equatable {
         c.oauthAuthURL = url("CRM_GMAIL_OAUTH_AUTH_URL", c.oauthAuthURL)
         c.oauthTokenURL = url("CRM_GMAIL_OAUTH_TOKEN_URL", c.oauthTokenURL)
         if let q = value("CRM_GMAIL_QUOTA_COSTS") {
-            if let costs = QuotaCosts(rawValue: q.lowercased()) { c.quotaCosts = costs } else {
+            if let costs = QuotaCosts(rawValue: q.lowercased()) {
+                c.quotaCosts = costs
+            } else {
                 bad("CRM_GMAIL_QUOTA_COSTS", "\"\(q)\" is not a known cost table", "classic or 2026")
             }
         }
         c.projectUnitsPerSecond = int("CRM_GMAIL_PROJECT_UNITS_SEC", c.projectUnitsPerSecond, 1...1_000_000)
-        c.blocklist = (value("CRM_GMAIL_BLOCKLIST") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        c.blocklist = (value("CRM_GMAIL_BLOCKLIST") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            !$0.isEmpty
+        }
         if let path = value("CRM_GMAIL_CRM_SCHEMA") {
-            if fileExists(path) { c.crmSchemaPath = path } else {
+            if fileExists(path) {
+                c.crmSchemaPath = path
+            } else {
                 bad("CRM_GMAIL_CRM_SCHEMA", "no readable file at \"\(path)\"", "the path of a JSON table/column mapping")
             }
         }
         if c.rateUnitsPerSecond > c.projectUnitsPerSecond {
-            bad("CRM_GMAIL_RATE_UNITS_SEC", "\(c.rateUnitsPerSecond) exceeds CRM_GMAIL_PROJECT_UNITS_SEC (\(c.projectUnitsPerSecond))",
+            bad(
+                "CRM_GMAIL_RATE_UNITS_SEC", "\(c.rateUnitsPerSecond) exceeds CRM_GMAIL_PROJECT_UNITS_SEC (\(c.projectUnitsPerSecond))",
                 "a per-mailbox budget no larger than the project budget")
         }
 
@@ -209,18 +228,23 @@ public struct CaptureConfig: Sendable, Equatable {
             switch c.authMethod {
             case .dwd:
                 if !fileExists(c.serviceAccountKeyPath) {
-                    bad("CRM_GMAIL_SA_KEY_PATH", "no readable file at \"\(c.serviceAccountKeyPath)\"", "the path of the service account's JSON key")
+                    bad(
+                        "CRM_GMAIL_SA_KEY_PATH", "no readable file at \"\(c.serviceAccountKeyPath)\"",
+                        "the path of the service account's JSON key")
                 }
                 if c.workspaceDomain == nil && value("CRM_GMAIL_WORKSPACE_DOMAIN") == nil {
                     bad("CRM_GMAIL_WORKSPACE_DOMAIN", "missing (required for dwd)", "the Google Workspace domain, e.g. firm.example")
                 }
             case .oauth:
-                for (name, v) in [("CRM_GMAIL_OAUTH_CLIENT_ID", c.oauthClientID), ("CRM_GMAIL_OAUTH_CLIENT_SECRET", c.oauthClientSecret),
-                                  ("CRM_GMAIL_OAUTH_REDIRECT_URI", c.oauthRedirectURI)] where v == nil && value(name) == nil {
+                for (name, v) in [
+                    ("CRM_GMAIL_OAUTH_CLIENT_ID", c.oauthClientID), ("CRM_GMAIL_OAUTH_CLIENT_SECRET", c.oauthClientSecret),
+                    ("CRM_GMAIL_OAUTH_REDIRECT_URI", c.oauthRedirectURI),
+                ] where v == nil && value(name) == nil {
                     bad(name, "missing (required for oauth)", "the OAuth client's value from the Google Cloud console")
                 }
                 if c.secretKey == nil && value("CRM_GMAIL_SECRET_KEY") == nil {
-                    bad("CRM_GMAIL_SECRET_KEY", "missing (required for oauth: refresh tokens are encrypted with it)",
+                    bad(
+                        "CRM_GMAIL_SECRET_KEY", "missing (required for oauth: refresh tokens are encrypted with it)",
                         "base64 of 32 random bytes")
                 }
             }

@@ -53,10 +53,14 @@ public struct APITokenAuthenticator: RequestAuthenticator {
         var bytes = [UInt8](repeating: 0, count: 32)
         var rng = SystemRandomNumberGenerator()
         for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
-        let token = "gct_" + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let token =
+            "gct_"
+            + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
         let now = clock.now()
         let expires = now.addingTimeInterval(Double(expiresInDays) * 86_400)
-        let id = try await directory.database.insertAPIToken(sha256: Self.hash(token), userId: user.id, label: label, createdAt: now, expiresAt: expires)
+        let id = try await directory.database.insertAPIToken(
+            sha256: Self.hash(token), userId: user.id, label: label, createdAt: now, expiresAt: expires)
         return Issued(token: token, id: id, expiresAt: expires, user: user)
     }
 
@@ -86,7 +90,9 @@ public struct APITokenAuthenticator: RequestAuthenticator {
         guard let h = authorization else { return nil }
         let parts = h.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        guard let userId = try await directory.database.apiTokenUser(sha256: Self.hash(String(parts[1])), now: clock.now()) else { return nil }
+        guard let userId = try await directory.database.apiTokenUser(sha256: Self.hash(String(parts[1])), now: clock.now()) else {
+            return nil
+        }
         guard let u = try await directory.users().first(where: { $0.id == userId }), u.active else { return nil }
         return AuthenticatedUser(id: u.id, email: u.email, admin: u.admin)
     }

@@ -26,10 +26,12 @@ public struct EmailRoutes: Sendable {
     public static let maxBodyBytes = 1 << 20
     let throttle: RunNowThrottle
 
-    public init(enabled: Bool, database: CaptureDatabase, directory: CRMDirectory, authenticator: any RequestAuthenticator,
-                attachments: AttachmentStore, oauth: OAuthTokenProvider?, workspaceDomain: String?, clock: any CaptureClock,
-                runNow: @escaping @Sendable (SyncScheduler.Trigger) -> Void,
-                logger: Logger = Logger(label: "gmail-capture.noop", factory: { _ in SwiftLogNoOpLogHandler() })) {
+    public init(
+        enabled: Bool, database: CaptureDatabase, directory: CRMDirectory, authenticator: any RequestAuthenticator,
+        attachments: AttachmentStore, oauth: OAuthTokenProvider?, workspaceDomain: String?, clock: any CaptureClock,
+        runNow: @escaping @Sendable (SyncScheduler.Trigger) -> Void,
+        logger: Logger = Logger(label: "gmail-capture.noop", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
         self.enabled = enabled
         self.database = database
         self.directory = directory
@@ -49,7 +51,8 @@ public struct EmailRoutes: Sendable {
         static func badRequest(_ m: String) -> RouteError { RouteError(status: .badRequest, message: m) }
         static func notFound(_ m: String) -> RouteError { RouteError(status: .notFound, message: m) }
         static let forbidden = RouteError(status: .forbidden, message: "this needs an admin, or the mailbox's owner")
-        static let tooLarge = RouteError(status: .contentTooLarge, message: "the request body is larger than \(EmailRoutes.maxBodyBytes) bytes")
+        static let tooLarge = RouteError(
+            status: .contentTooLarge, message: "the request body is larger than \(EmailRoutes.maxBodyBytes) bytes")
         // Authorization before existence: what a caller may not see answers exactly like what does not exist.
         static let noThread = RouteError(status: .notFound, message: "no such thread")
         static let noAttachment = RouteError(status: .notFound, message: "no such attachment")
@@ -77,10 +80,15 @@ public struct EmailRoutes: Sendable {
 
     // MARK: - Plumbing
 
-    func guarded<Context: RequestContext>(admin: Bool = false, _ body: @escaping @Sendable (Request, Context, AuthenticatedUser) async throws -> Response)
-        -> @Sendable (Request, Context) async throws -> Response {
+    func guarded<Context: RequestContext>(
+        admin: Bool = false, _ body: @escaping @Sendable (Request, Context, AuthenticatedUser) async throws -> Response
+    )
+        -> @Sendable (Request, Context) async throws -> Response
+    {
         { request, context in
-            guard enabled else { return Self.error(.serviceUnavailable, "the Gmail integration is disabled (CRM_GMAIL_INTEGRATION_ENABLED)") }
+            guard enabled else {
+                return Self.error(.serviceUnavailable, "the Gmail integration is disabled (CRM_GMAIL_INTEGRATION_ENABLED)")
+            }
             do {
                 guard let user = try await authenticator.authenticate(authorization: request.headers[.authorization]) else {
                     return Self.error(.unauthorized, "a valid bearer token is required")
@@ -98,10 +106,15 @@ public struct EmailRoutes: Sendable {
         }
     }
 
-    func unauthenticated<Context: RequestContext>(_ body: @escaping @Sendable (Request, Context) async throws -> Response)
-        -> @Sendable (Request, Context) async throws -> Response {
+    func unauthenticated<Context: RequestContext>(
+        _ body: @escaping @Sendable (Request, Context) async throws -> Response
+    )
+        -> @Sendable (Request, Context) async throws -> Response
+    {
         { request, context in
-            guard enabled else { return Self.error(.serviceUnavailable, "the Gmail integration is disabled (CRM_GMAIL_INTEGRATION_ENABLED)") }
+            guard enabled else {
+                return Self.error(.serviceUnavailable, "the Gmail integration is disabled (CRM_GMAIL_INTEGRATION_ENABLED)")
+            }
             do { return try await body(request, context) } catch let e as RouteError { return Self.error(e.status, e.message) } catch {
                 return Self.error(.internalServerError, "internal error")
             }
@@ -136,7 +149,8 @@ public struct EmailRoutes: Sendable {
     /// An account the caller may act on; anything else (another's, or none) is the same 404.
     func visibleAccount(_ id: Int64, _ user: AuthenticatedUser) async throws -> CaptureDatabase.Account {
         guard let a = try await database.accounts().first(where: { $0.id == id }),
-              user.admin || a.email.caseInsensitiveCompare(user.email) == .orderedSame else { throw RouteError.noAccount }
+            user.admin || a.email.caseInsensitiveCompare(user.email) == .orderedSame
+        else { throw RouteError.noAccount }
         return a
     }
 
@@ -154,7 +168,8 @@ public struct EmailRoutes: Sendable {
         var state: SyncState
         var stateReason: String?
         init(_ a: CaptureDatabase.Account) {
-            id = a.id; email = a.email; userId = a.userId; authMethod = a.authMethod; enabled = a.enabled; state = a.syncState; stateReason = a.stateReason
+            id = a.id; email = a.email; userId = a.userId; authMethod = a.authMethod; enabled = a.enabled; state = a.syncState;
+            stateReason = a.stateReason
         }
     }
 
@@ -167,15 +182,22 @@ public struct EmailRoutes: Sendable {
         let now = clock.now()
         let iso = ISO8601DateFormatter()
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let rows = try await database.status().filter { user.admin || $0.email.caseInsensitiveCompare(user.email) == .orderedSame }.map { s in
-            Row(mailbox: s, lagSeconds: s.lastSuccessAt.flatMap { iso.date(from: $0) ?? ISO8601DateFormatter().date(from: $0) }.map { Int(now.timeIntervalSince($0)) })
+        let rows = try await database.status().filter { user.admin || $0.email.caseInsensitiveCompare(user.email) == .orderedSame }.map {
+            s in
+            Row(
+                mailbox: s,
+                lagSeconds: s.lastSuccessAt.flatMap { iso.date(from: $0) ?? ISO8601DateFormatter().date(from: $0) }.map {
+                    Int(now.timeIntervalSince($0))
+                })
         }
         let bad = rows.contains { $0.mailbox.state.isDegraded || $0.mailbox.parkedItems > 0 }
         return try Self.json(Out(health: rows.isEmpty ? "no mailboxes" : bad ? "degraded" : "ok", mailboxes: rows))
     }
 
     func accounts(_ user: AuthenticatedUser) async throws -> Response {
-        try Self.json(try await database.accounts().filter { user.admin || $0.email.caseInsensitiveCompare(user.email) == .orderedSame }.map(AccountJSON.init))
+        try Self.json(
+            try await database.accounts().filter { user.admin || $0.email.caseInsensitiveCompare(user.email) == .orderedSame }.map(
+                AccountJSON.init))
     }
 
     func enroll(_ request: Request, _ user: AuthenticatedUser) async throws -> Response {
@@ -208,7 +230,9 @@ public struct EmailRoutes: Sendable {
         let q = request.uri.queryParameters
         func int(_ k: String, _ d: Int, _ range: ClosedRange<Int>) throws -> Int {
             guard let v = q.get(k) else { return d }
-            guard let n = Int(v), range.contains(n) else { throw RouteError.badRequest("\(k) must be an integer in \(range.lowerBound)...\(range.upperBound)") }
+            guard let n = Int(v), range.contains(n) else {
+                throw RouteError.badRequest("\(k) must be an integer in \(range.lowerBound)...\(range.upperBound)")
+            }
             return n
         }
         func date(_ k: String) throws -> String? {
@@ -224,8 +248,9 @@ public struct EmailRoutes: Sendable {
             account = user.email
         }
         let limit = try int("limit", 50, 1...200), offset = try int("offset", 0, 0...1_000_000)
-        let rows = try await database.threads(investor: q.get("investor"), mailbox: account, text: q.get("text"),
-                                              before: try date("before"), after: try date("after"), limit: limit, offset: offset, viewer: viewer(user))
+        let rows = try await database.threads(
+            investor: q.get("investor"), mailbox: account, text: q.get("text"),
+            before: try date("before"), after: try date("after"), limit: limit, offset: offset, viewer: viewer(user))
         struct Out: Encodable { var threads: [CaptureDatabase.ThreadSummary]; var limit: Int; var offset: Int; var nextOffset: Int? }
         return try Self.json(Out(threads: rows, limit: limit, offset: offset, nextOffset: rows.count == limit ? offset + limit : nil))
     }
@@ -282,14 +307,18 @@ public struct EmailRoutes: Sendable {
     func attachment(_ idText: String?, _ user: AuthenticatedUser) async throws -> Response {
         guard let t = idText, let id = Int64(t) else { throw RouteError.badRequest("attachment id must be a number") }
         guard let row = try await database.attachmentRow(id: id, viewer: viewer(user)) else { throw RouteError.noAttachment }
-        guard row.state == .stored, let sha = row.sha256 else { throw RouteError.notFound("this attachment is \(row.state.rawValue), not stored yet") }
+        guard row.state == .stored, let sha = row.sha256 else {
+            throw RouteError.notFound("this attachment is \(row.state.rawValue), not stored yet")
+        }
         let bytes = try attachments.get(sha256: sha)
-        return Response(status: .ok, headers: [
-            .contentType: Self.servedType(row.mimeType),
-            .contentDisposition: Self.contentDisposition(filename: row.filename),
-            Self.nosniff: "nosniff",
-            .contentSecurityPolicy: "sandbox",
-        ], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: Self.servedType(row.mimeType),
+                .contentDisposition: Self.contentDisposition(filename: row.filename),
+                Self.nosniff: "nosniff",
+                .contentSecurityPolicy: "sandbox",
+            ], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// Queues a sync (202 at once). The scheduler coalesces triggers per mailbox; a member may trigger

@@ -36,10 +36,12 @@ public struct CaptureRuntime: Sendable {
     ///   - transport: the HTTP seam; by default AsyncHTTPClient.
     ///   - tokens: credentials; by default DWD from `config.serviceAccountKeyPath` or the OAuth consent flow.
     ///   - clock: time for tokens, quota and retries.
-    public static func build(_ config: CaptureConfig, database: CaptureDatabase? = nil, transport: (any HTTPTransport)? = nil,
-                             tokens: (any AccessTokenProvider)? = nil, clock: any CaptureClock = SystemClock(),
-                             logger: Logger = Logger(label: "gmail-capture.noop", factory: { _ in SwiftLogNoOpLogHandler() }),
-                             progress: (@Sendable (SyncProgress) -> Void)? = nil) throws -> CaptureRuntime {
+    public static func build(
+        _ config: CaptureConfig, database: CaptureDatabase? = nil, transport: (any HTTPTransport)? = nil,
+        tokens: (any AccessTokenProvider)? = nil, clock: any CaptureClock = SystemClock(),
+        logger: Logger = Logger(label: "gmail-capture.noop", factory: { _ in SwiftLogNoOpLogHandler() }),
+        progress: (@Sendable (SyncProgress) -> Void)? = nil
+    ) throws -> CaptureRuntime {
         let database = try database ?? CaptureDatabase(path: config.databasePath)
         let directory = CRMDirectory(database: database, schema: try config.crmSchema())
         guard config.integrationEnabled else {
@@ -53,42 +55,55 @@ public struct CaptureRuntime: Sendable {
         } else {
             switch config.authMethod {
             case .dwd:
-                credentials = try ServiceAccountTokenProvider.load(path: config.serviceAccountKeyPath, transport: transport, clock: clock, logger: logger)
+                credentials = try ServiceAccountTokenProvider.load(
+                    path: config.serviceAccountKeyPath, transport: transport, clock: clock, logger: logger)
             case .oauth:
                 guard let key = config.secretKey, let id = config.oauthClientID, let secret = config.oauthClientSecret,
-                      let redirect = config.oauthRedirectURI else { throw CaptureConfig.Invalid(problems: [Self.oauthIncomplete]) }
-                let provider = try OAuthTokenProvider(client: .init(id: id, secret: secret, redirectURI: redirect, authURL: config.oauthAuthURL,
-                                                                    tokenURL: config.oauthTokenURL),
-                                                      secretKey: key, store: database, apiBaseURL: config.apiBaseURL, transport: transport, clock: clock)
+                    let redirect = config.oauthRedirectURI
+                else { throw CaptureConfig.Invalid(problems: [Self.oauthIncomplete]) }
+                let provider = try OAuthTokenProvider(
+                    client: .init(
+                        id: id, secret: secret, redirectURI: redirect, authURL: config.oauthAuthURL,
+                        tokenURL: config.oauthTokenURL),
+                    secretKey: key, store: database, apiBaseURL: config.apiBaseURL, transport: transport, clock: clock)
                 credentials = provider
                 oauth = provider
             }
         }
-        let limiter = RateLimiter(unitsPerSecondPerMailbox: config.rateUnitsPerSecond, unitsPerSecondPerProject: config.projectUnitsPerSecond, clock: clock)
-        let client = GmailClient(baseURL: config.apiBaseURL, transport: transport, tokens: credentials, limiter: limiter,
-                                 costs: .from(config.quotaCosts), retry: RetryPolicy(maxRetries: config.retryMax), clock: clock, logger: logger)
-        let engine = SyncEngine(database: database, client: client, limiter: limiter, settings: SyncSettings(config), clock: clock,
-                                logger: logger, progress: progress)
-        return CaptureRuntime(config: config, database: database, directory: directory, clock: clock, logger: logger,
-                              gmail: Gmail(client: client, limiter: limiter, engine: engine, oauth: oauth))
+        let limiter = RateLimiter(
+            unitsPerSecondPerMailbox: config.rateUnitsPerSecond, unitsPerSecondPerProject: config.projectUnitsPerSecond, clock: clock)
+        let client = GmailClient(
+            baseURL: config.apiBaseURL, transport: transport, tokens: credentials, limiter: limiter,
+            costs: .from(config.quotaCosts), retry: RetryPolicy(maxRetries: config.retryMax), clock: clock, logger: logger)
+        let engine = SyncEngine(
+            database: database, client: client, limiter: limiter, settings: SyncSettings(config), clock: clock,
+            logger: logger, progress: progress)
+        return CaptureRuntime(
+            config: config, database: database, directory: directory, clock: clock, logger: logger,
+            gmail: Gmail(client: client, limiter: limiter, engine: engine, oauth: oauth))
     }
 
     static let oauthIncomplete = CaptureConfig.Problem(
-        variable: "CRM_GMAIL_AUTH_METHOD", problem: "oauth needs CRM_GMAIL_OAUTH_CLIENT_ID, _SECRET, _REDIRECT_URI and CRM_GMAIL_SECRET_KEY",
+        variable: "CRM_GMAIL_AUTH_METHOD",
+        problem: "oauth needs CRM_GMAIL_OAUTH_CLIENT_ID, _SECRET, _REDIRECT_URI and CRM_GMAIL_SECRET_KEY",
         expected: "all four set, or dwd")
 
     /// The scheduler over this runtime's engine, every `CRM_GMAIL_SYNC_INTERVAL_MIN` (nil when the integration is off).
     public func scheduler(clock: (any CaptureClock)? = nil) -> SyncScheduler? {
         guard let gmail else { return nil }
-        return SyncScheduler(engine: gmail.engine, interval: .seconds(Int64(config.syncIntervalMinutes) * 60), clock: clock ?? self.clock, logger: logger)
+        return SyncScheduler(
+            engine: gmail.engine, interval: .seconds(Int64(config.syncIntervalMinutes) * 60), clock: clock ?? self.clock, logger: logger)
     }
 
     /// The `/api/email/*` routes over this runtime (503 everywhere when the integration is off).
-    public func routes(authenticator: (any RequestAuthenticator)? = nil, runNow: @escaping @Sendable (SyncScheduler.Trigger) -> Void) -> EmailRoutes {
-        EmailRoutes(enabled: gmail != nil, database: database, directory: directory,
-                    authenticator: authenticator ?? APITokenAuthenticator(directory: directory, clock: clock),
-                    attachments: AttachmentStore(root: URL(fileURLWithPath: config.attachmentDirectory)), oauth: gmail?.oauth,
-                    workspaceDomain: config.workspaceDomain, clock: clock, runNow: runNow, logger: logger)
+    public func routes(
+        authenticator: (any RequestAuthenticator)? = nil, runNow: @escaping @Sendable (SyncScheduler.Trigger) -> Void
+    ) -> EmailRoutes {
+        EmailRoutes(
+            enabled: gmail != nil, database: database, directory: directory,
+            authenticator: authenticator ?? APITokenAuthenticator(directory: directory, clock: clock),
+            attachments: AttachmentStore(root: URL(fileURLWithPath: config.attachmentDirectory)), oauth: gmail?.oauth,
+            workspaceDomain: config.workspaceDomain, clock: clock, runNow: runNow, logger: logger)
     }
 }
 

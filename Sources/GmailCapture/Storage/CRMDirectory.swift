@@ -95,12 +95,19 @@ public struct CRMDirectory: Sendable {
             let t = try s.q(s.usersTable), cid = try s.q(s.userID), ce = try s.q(s.userEmail), cn = try s.q(s.userName)
             let ca = try s.q(s.userActive), cad = try s.q(s.userAdmin)
             if let existing = try String.fetchOne(db, sql: "SELECT \(cid) FROM \(t) WHERE \(ce) = ? COLLATE NOCASE", arguments: [email]) {
-                try db.execute(sql: "UPDATE \(t) SET \(cn) = COALESCE(?, \(cn)), \(cad) = ?, \(ca) = 1 WHERE \(cid) = ?", arguments: [name, admin, existing])
+                try db.execute(
+                    sql: "UPDATE \(t) SET \(cn) = COALESCE(?, \(cn)), \(cad) = ?, \(ca) = 1 WHERE \(cid) = ?",
+                    arguments: [name, admin, existing])
             } else {
-                try db.execute(sql: "INSERT INTO \(t) (\(cid), \(ce), \(cn), \(ca), \(cad)) VALUES (?, ?, ?, 1, ?)",
-                               arguments: [id ?? "u-" + UUID().uuidString.lowercased().prefix(12), email, name, admin])
+                try db.execute(
+                    sql: "INSERT INTO \(t) (\(cid), \(ce), \(cn), \(ca), \(cad)) VALUES (?, ?, ?, 1, ?)",
+                    arguments: [id ?? "u-" + UUID().uuidString.lowercased().prefix(12), email, name, admin])
             }
-            let row = try Row.fetchOne(db, sql: "SELECT \(cid) AS id, \(ce) AS email, \(cn) AS name, \(ca) AS active, \(cad) AS admin FROM \(t) WHERE \(ce) = ? COLLATE NOCASE", arguments: [email])!
+            let row = try Row.fetchOne(
+                db,
+                sql:
+                    "SELECT \(cid) AS id, \(ce) AS email, \(cn) AS name, \(ca) AS active, \(cad) AS admin FROM \(t) WHERE \(ce) = ? COLLATE NOCASE",
+                arguments: [email])!
             return CRMUser(id: row["id"], email: row["email"], name: row["name"], active: row["active"], admin: row["admin"])
         }
     }
@@ -108,8 +115,11 @@ public struct CRMDirectory: Sendable {
     public func users() async throws -> [CRMUser] {
         let s = schema
         return try await database.writer.read { db in
-            let sql = "SELECT \(try s.q(s.userID)) AS id, \(try s.q(s.userEmail)) AS email, \(try s.q(s.userName)) AS name, \(try s.q(s.userActive)) AS active, \(try s.q(s.userAdmin)) AS admin FROM \(try s.q(s.usersTable)) ORDER BY 2"
-            return try Row.fetchAll(db, sql: sql).map { CRMUser(id: $0["id"], email: $0["email"], name: $0["name"], active: $0["active"], admin: $0["admin"]) }
+            let sql =
+                "SELECT \(try s.q(s.userID)) AS id, \(try s.q(s.userEmail)) AS email, \(try s.q(s.userName)) AS name, \(try s.q(s.userActive)) AS active, \(try s.q(s.userAdmin)) AS admin FROM \(try s.q(s.usersTable)) ORDER BY 2"
+            return try Row.fetchAll(db, sql: sql).map {
+                CRMUser(id: $0["id"], email: $0["email"], name: $0["name"], active: $0["active"], admin: $0["admin"])
+            }
         }
     }
 
@@ -118,7 +128,8 @@ public struct CRMDirectory: Sendable {
     public func investors() async throws -> [Investor] {
         let s = schema
         return try await database.writer.read { db in
-            let sql = "SELECT \(try s.q(s.investorID)) AS id, \(try s.q(s.investorName)) AS name, \(try s.q(s.investorEmails)) AS emails, \(try s.q(s.investorDomains)) AS domains FROM \(try s.q(s.investorsTable)) ORDER BY 1"
+            let sql =
+                "SELECT \(try s.q(s.investorID)) AS id, \(try s.q(s.investorName)) AS name, \(try s.q(s.investorEmails)) AS emails, \(try s.q(s.investorDomains)) AS domains FROM \(try s.q(s.investorsTable)) ORDER BY 1"
             return try Row.fetchAll(db, sql: sql).map { r in
                 func list(_ v: String?) -> [String] { (try? JSONDecoder().decode([String].self, from: Data((v ?? "[]").utf8))) ?? [] }
                 return Investor(id: r["id"], name: r["name"], emails: list(r["emails"]), domains: list(r["domains"]))
@@ -138,16 +149,24 @@ public struct CRMDirectory: Sendable {
         var seen = Set<String>()
         for (n, inv) in list.enumerated() {
             let at = "row \(n + 1)"
-            if inv.id.trimmingCharacters(in: .whitespaces).isEmpty { problems.append("\(at): field \"id\": missing; expected a string or an integer") }
-            if inv.name.trimmingCharacters(in: .whitespaces).isEmpty { problems.append("\(at): field \"name\": missing; expected a non-empty string") }
-            if !inv.id.isEmpty, !seen.insert(inv.id).inserted { problems.append("\(at): field \"id\": duplicate id \(inv.id); expected each id once") }
+            if inv.id.trimmingCharacters(in: .whitespaces).isEmpty {
+                problems.append("\(at): field \"id\": missing; expected a string or an integer")
+            }
+            if inv.name.trimmingCharacters(in: .whitespaces).isEmpty {
+                problems.append("\(at): field \"name\": missing; expected a non-empty string")
+            }
+            if !inv.id.isEmpty, !seen.insert(inv.id).inserted {
+                problems.append("\(at): field \"id\": duplicate id \(inv.id); expected each id once")
+            }
             for e in inv.emails where AddressNormalizer.canonical(e) == nil {
                 problems.append("\(at): field \"emails\": \"\(e)\" is not an email address; expected addresses such as ana@fund.example")
             }
             for d in inv.domains where !d.contains(".") || d.contains("@") || d.contains(" ") {
                 problems.append("\(at): field \"domains\": \"\(d)\" is not a domain; expected domains such as fund.example")
             }
-            if inv.emails.isEmpty && inv.domains.isEmpty { problems.append("\(at): fields \"emails\" and \"domains\": both empty; expected at least one email or domain") }
+            if inv.emails.isEmpty && inv.domains.isEmpty {
+                problems.append("\(at): fields \"emails\" and \"domains\": both empty; expected at least one email or domain")
+            }
         }
         if !problems.isEmpty { throw Failure.invalidRows(problems) }
         let warnings = InvestorIndex(investors: list, workspaceDomain: workspaceDomain).warnings
@@ -159,12 +178,16 @@ public struct CRMDirectory: Sendable {
                 let emails = String(decoding: try JSONEncoder().encode(inv.emails), as: UTF8.self)
                 let domains = String(decoding: try JSONEncoder().encode(inv.domains), as: UTF8.self)
                 if try Bool.fetchOne(db, sql: "SELECT 1 FROM \(t) WHERE \(cid) = ?", arguments: [inv.id]) == true {
-                    try db.execute(sql: "UPDATE \(t) SET \(try s.q(s.investorName)) = ?, \(try s.q(s.investorEmails)) = ?, \(try s.q(s.investorDomains)) = ? WHERE \(cid) = ?",
-                                   arguments: [inv.name, emails, domains, inv.id])
+                    try db.execute(
+                        sql:
+                            "UPDATE \(t) SET \(try s.q(s.investorName)) = ?, \(try s.q(s.investorEmails)) = ?, \(try s.q(s.investorDomains)) = ? WHERE \(cid) = ?",
+                        arguments: [inv.name, emails, domains, inv.id])
                     updated += 1
                 } else {
-                    try db.execute(sql: "INSERT INTO \(t) (\(cid), \(try s.q(s.investorName)), \(try s.q(s.investorEmails)), \(try s.q(s.investorDomains))) VALUES (?, ?, ?, ?)",
-                                   arguments: [inv.id, inv.name, emails, domains])
+                    try db.execute(
+                        sql:
+                            "INSERT INTO \(t) (\(cid), \(try s.q(s.investorName)), \(try s.q(s.investorEmails)), \(try s.q(s.investorDomains))) VALUES (?, ?, ?, ?)",
+                        arguments: [inv.id, inv.name, emails, domains])
                     inserted += 1
                 }
             }
@@ -207,7 +230,9 @@ public struct CRMDirectory: Sendable {
                     case .null: break
                     case .array(let items):
                         for item in items {
-                            if case .string(let v) = item { values.append(v.trimmingCharacters(in: .whitespaces)) } else {
+                            if case .string(let v) = item {
+                                values.append(v.trimmingCharacters(in: .whitespaces))
+                            } else {
                                 problems.append("\(at): field \"\(field)\": expected an array of strings, found \(item.kind)")
                             }
                         }
@@ -229,13 +254,17 @@ public struct CRMDirectory: Sendable {
         var problems: [String] = []
         var out: [Investor] = []
         for (n, row) in table.dropFirst().enumerated() where !(row.count == 1 && row[0].isEmpty) {
-            if row.count != header.count { problems.append("row \(n + 1) (line \(n + 2)): \(row.count) fields; expected \(header.count)"); continue }
+            if row.count != header.count {
+                problems.append("row \(n + 1) (line \(n + 2)): \(row.count) fields; expected \(header.count)"); continue
+            }
             func list(_ i: Int?) -> [String] {
                 guard let i else { return [] }
                 return row[i].split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             }
-            out.append(Investor(id: row[iId].trimmingCharacters(in: .whitespaces), name: row[iName].trimmingCharacters(in: .whitespaces),
-                                emails: list(iEmails), domains: list(iDomains)))
+            out.append(
+                Investor(
+                    id: row[iId].trimmingCharacters(in: .whitespaces), name: row[iName].trimmingCharacters(in: .whitespaces),
+                    emails: list(iEmails), domains: list(iDomains)))
         }
         if !problems.isEmpty { throw Failure.invalidRows(problems) }
         return out
@@ -268,13 +297,23 @@ indirect enum ImportCell: Decodable {
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null } else if let b = try? c.decode(Bool.self) { self = .bool(b) } else if let i = try? c.decode(Int64.self) {
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let i = try? c.decode(Int64.self) {
             self = .int(i)
-        } else if let d = try? c.decode(Double.self) { self = .number(d) } else if let s = try? c.decode(String.self) { self = .string(s) } else if let a = try? c.decode(
+        } else if let d = try? c.decode(Double.self) {
+            self = .number(d)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let a = try? c.decode(
             [ImportCell].self)
         {
             self = .array(a)
-        } else { self = .object(try c.decode([String: ImportCell].self)) }
+        } else {
+            self = .object(try c.decode([String: ImportCell].self))
+        }
     }
 
     var kind: String {
@@ -305,13 +344,19 @@ enum CSV {
             if quoted {
                 if c == "\"" {
                     if i + 1 < chars.count && chars[i + 1] == "\"" { field.append("\""); i += 1 } else { quoted = false }
-                } else { field.append(c) }
-            } else if c == "\"" { quoted = true }
-            else if c == "," { row.append(field); field = "" }
-            else if c == "\n" || c == "\r\n" || c == "\r" {
+                } else {
+                    field.append(c)
+                }
+            } else if c == "\"" {
+                quoted = true
+            } else if c == "," {
+                row.append(field); field = ""
+            } else if c == "\n" || c == "\r\n" || c == "\r" {
                 row.append(field); field = ""
                 rows.append(row); row = []
-            } else { field.append(c) }
+            } else {
+                field.append(c)
+            }
             i += 1
         }
         if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }

@@ -42,13 +42,16 @@ extension CaptureDatabase {
 
     public func summary() async throws -> Summary {
         try await writer.read { db in
-            func count(_ sql: String, _ arguments: StatementArguments = []) throws -> Int { try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0 }
+            func count(_ sql: String, _ arguments: StatementArguments = []) throws -> Int {
+                try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0
+            }
             var s = Summary()
             s.emails = try count("SELECT COUNT(*) FROM emails")
             s.liveSightings = try count("SELECT COUNT(*) FROM email_sightings WHERE deleted_at IS NULL")
             s.deletedSightings = try count("SELECT COUNT(*) FROM email_sightings WHERE deleted_at IS NOT NULL")
             s.threads = try count("SELECT COUNT(*) FROM email_threads")
-            s.crossTeamThreads = try count("""
+            s.crossTeamThreads = try count(
+                """
                 SELECT COUNT(*) FROM (SELECT e.thread_id FROM emails e JOIN email_sightings s ON s.email_id = e.id
                 GROUP BY e.thread_id HAVING COUNT(DISTINCT s.account_id) > 1)
                 """)
@@ -97,25 +100,31 @@ extension CaptureDatabase {
     /// Records a download stored by content hash (the blob row once, the attachment row pointing at it).
     public func recordAttachmentStored(id: Int64, sha256: String, size: Int) async throws {
         try await writer.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO email_attachment_blobs (sha256, size, stored_path) VALUES (?, ?, ?)",
-                           arguments: [sha256, size, AttachmentStore.relativePath(sha256: sha256)])
-            try db.execute(sql: "UPDATE email_attachments SET sha256 = ?, download_state = ?, state_reason = NULL, attempts = attempts + 1 WHERE id = ?",
-                           arguments: [sha256, AttachmentState.stored, id])
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO email_attachment_blobs (sha256, size, stored_path) VALUES (?, ?, ?)",
+                arguments: [sha256, size, AttachmentStore.relativePath(sha256: sha256)])
+            try db.execute(
+                sql:
+                    "UPDATE email_attachments SET sha256 = ?, download_state = ?, state_reason = NULL, attempts = attempts + 1 WHERE id = ?",
+                arguments: [sha256, AttachmentState.stored, id])
         }
     }
 
     /// Records a part not downloaded on purpose (over the size limit).
     public func recordAttachmentSkipped(id: Int64, reason: String) async throws {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE email_attachments SET download_state = ?, state_reason = ? WHERE id = ?", arguments: [AttachmentState.skipped, reason, id])
+            try db.execute(
+                sql: "UPDATE email_attachments SET download_state = ?, state_reason = ? WHERE id = ?",
+                arguments: [AttachmentState.skipped, reason, id])
         }
     }
 
     /// Records a failed attempt (retried by later syncs until `maxAttachmentAttempts`).
     public func recordAttachmentFailed(id: Int64, reason: String) async throws {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE email_attachments SET download_state = ?, state_reason = ?, attempts = attempts + 1 WHERE id = ?",
-                           arguments: [AttachmentState.failed, reason, id])
+            try db.execute(
+                sql: "UPDATE email_attachments SET download_state = ?, state_reason = ?, attempts = attempts + 1 WHERE id = ?",
+                arguments: [AttachmentState.failed, reason, id])
         }
     }
 }

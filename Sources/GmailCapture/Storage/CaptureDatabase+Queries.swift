@@ -32,28 +32,39 @@ extension CaptureDatabase {
         try await writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM email_accounts ORDER BY email").map { a in
                 let id: Int64 = a["id"]
-                let stored = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_sightings WHERE account_id = ? AND deleted_at IS NULL", arguments: [id]) ?? 0
+                let stored =
+                    try Int.fetchOne(
+                        db, sql: "SELECT COUNT(*) FROM email_sightings WHERE account_id = ? AND deleted_at IS NULL", arguments: [id]) ?? 0
                 let ledger = "SELECT COUNT(*) FROM email_item_ledger WHERE account_id = ? AND state = ?"
                 let backlog = try Int.fetchOne(db, sql: ledger, arguments: [id, LedgerState.failed]) ?? 0
                 let parked = try Int.fetchOne(db, sql: ledger, arguments: [id, LedgerState.parked]) ?? 0
                 var last: MailboxStatus.LastRun?
                 var units: Int?
-                if let r = try Row.fetchOne(db, sql: "SELECT * FROM email_sync_runs WHERE account_id = ? ORDER BY id DESC LIMIT 1", arguments: [id]) {
+                if let r = try Row.fetchOne(
+                    db, sql: "SELECT * FROM email_sync_runs WHERE account_id = ? ORDER BY id DESC LIMIT 1", arguments: [id])
+                {
                     var counts: [String: Int] = [:]
-                    for (column, key) in [("listed", "listed"), ("fetched", "fetched"), ("stored", "stored"), ("skipped", "skipped"), ("gone", "gone"),
-                                          ("parked", "parked"), ("quota_units", "quotaUnits"), ("attachments_stored", "attachmentsStored"),
-                                          ("attachments_failed", "attachmentsFailed")] { counts[key] = r[column] }
-                    last = .init(status: r["status"], kind: r["kind"], startedAt: r["started_at"], finishedAt: r["finished_at"], counts: counts)
+                    for (column, key) in [
+                        ("listed", "listed"), ("fetched", "fetched"), ("stored", "stored"), ("skipped", "skipped"), ("gone", "gone"),
+                        ("parked", "parked"), ("quota_units", "quotaUnits"), ("attachments_stored", "attachmentsStored"),
+                        ("attachments_failed", "attachmentsFailed"),
+                    ] { counts[key] = r[column] }
+                    last = .init(
+                        status: r["status"], kind: r["kind"], startedAt: r["started_at"], finishedAt: r["finished_at"], counts: counts)
                     units = r["quota_units"]
                 }
                 let state: SyncState = a["sync_state"]
-                let pending = try Int.fetchOne(db, sql: """
-                    SELECT COUNT(*) FROM email_attachments at JOIN email_sightings s ON s.id = at.sighting_id
-                    WHERE s.account_id = ? AND (\(Self.attachmentOwedCondition))
-                    """, arguments: [id]) ?? 0
-                return MailboxStatus(email: a["email"], state: state, enabled: a["enabled"], cursor: a["history_cursor"], messagesStored: stored,
-                                     backlog: backlog, parkedItems: parked, lastError: a["state_reason"], lastSuccessAt: a["last_success_at"],
-                                     lastRun: last, quotaUnitsLastRun: units, attachmentsPending: pending)
+                let pending =
+                    try Int.fetchOne(
+                        db,
+                        sql: """
+                            SELECT COUNT(*) FROM email_attachments at JOIN email_sightings s ON s.id = at.sighting_id
+                            WHERE s.account_id = ? AND (\(Self.attachmentOwedCondition))
+                            """, arguments: [id]) ?? 0
+                return MailboxStatus(
+                    email: a["email"], state: state, enabled: a["enabled"], cursor: a["history_cursor"], messagesStored: stored,
+                    backlog: backlog, parkedItems: parked, lastError: a["state_reason"], lastSuccessAt: a["last_success_at"],
+                    lastRun: last, quotaUnitsLastRun: units, attachmentsPending: pending)
             }
         }
     }
@@ -85,8 +96,10 @@ extension CaptureDatabase {
     /// (a teammate's mailbox address) only what that mailbox holds is considered and shown: threads with
     /// at least one held message, summaries built from held messages only, filters matched against held
     /// messages only. Without it, everything (admins, the operator's CLI).
-    public func threads(investor: String? = nil, mailbox: String? = nil, text: String? = nil, before: String? = nil, after: String? = nil,
-                        limit: Int = 50, offset: Int = 0, viewer: String? = nil) async throws -> [ThreadSummary] {
+    public func threads(
+        investor: String? = nil, mailbox: String? = nil, text: String? = nil, before: String? = nil, after: String? = nil,
+        limit: Int = 50, offset: Int = 0, viewer: String? = nil
+    ) async throws -> [ThreadSummary] {
         try await writer.read { db in
             var args: [any DatabaseValueConvertible] = []
             var held = ""
@@ -104,16 +117,22 @@ extension CaptureDatabase {
             }
             func scoped(_ a: [any DatabaseValueConvertible]) { args += a; if let v = viewer { args.append(v) } }
             if let i = investor {
-                sql += " AND t.id IN (SELECT e.thread_id FROM emails e JOIN email_investor_links l ON l.email_id = e.id WHERE l.investor_id = ?\(held))"
+                sql +=
+                    " AND t.id IN (SELECT e.thread_id FROM emails e JOIN email_investor_links l ON l.email_id = e.id WHERE l.investor_id = ?\(held))"
                 scoped([i])
             }
             if let m = mailbox {
-                sql += " AND t.id IN (SELECT e.thread_id FROM emails e JOIN email_sightings s ON s.email_id = e.id JOIN email_accounts a ON a.id = s.account_id WHERE a.email = ?\(held))"
+                sql +=
+                    " AND t.id IN (SELECT e.thread_id FROM emails e JOIN email_sightings s ON s.email_id = e.id JOIN email_accounts a ON a.id = s.account_id WHERE a.email = ?\(held))"
                 scoped([m])
             }
             if let q = text, !q.isEmpty {
-                sql += " AND t.id IN (SELECT e.thread_id FROM emails e WHERE (e.subject LIKE ? ESCAPE '\\' OR e.text_body LIKE ? ESCAPE '\\')\(held))"
-                let like = "%" + q.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+                sql +=
+                    " AND t.id IN (SELECT e.thread_id FROM emails e WHERE (e.subject LIKE ? ESCAPE '\\' OR e.text_body LIKE ? ESCAPE '\\')\(held))"
+                let like =
+                    "%"
+                    + q.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(
+                        of: "_", with: "\\_") + "%"
                 scoped([like, like])
             }
             let last = viewer == nil ? "t.last_at" : "v.last_at"
@@ -138,36 +157,47 @@ extension CaptureDatabase {
         let id: Int64 = t["id"]
         let held = viewer == nil ? "" : " AND e.id IN (\(heldByViewer))"
         let args: StatementArguments = viewer.map { [id, $0] } ?? [id]
-        let messages = try Row.fetchAll(db, sql: """
-            SELECT COALESCE(e.message_id, e.canonical_key) AS mid, e.subject, e.sent_at FROM emails e WHERE e.thread_id = ?\(held) ORDER BY e.sent_at, e.id
-            """, arguments: args)
+        let messages = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT COALESCE(e.message_id, e.canonical_key) AS mid, e.subject, e.sent_at FROM emails e WHERE e.thread_id = ?\(held) ORDER BY e.sent_at, e.id
+                """, arguments: args)
         let ids = messages.map { (m: Row) -> String in
             let s: String = m["mid"]
             return s.hasPrefix("<") ? String(s.dropFirst().dropLast()) : s
         }
-        let mailboxes = try String.fetchAll(db, sql: """
-            SELECT DISTINCT a.email FROM emails e JOIN email_sightings s ON s.email_id = e.id JOIN email_accounts a ON a.id = s.account_id
-            WHERE e.thread_id = ?\(held) ORDER BY a.email
-            """, arguments: args)
-        let links = try Row.fetchAll(db, sql: """
-            SELECT l.investor_id, MAX(l.confidence) AS confidence,
-                   (SELECT rule FROM email_investor_links l2 JOIN emails e2 ON e2.id = l2.email_id
-                    WHERE e2.thread_id = e.thread_id AND l2.investor_id = l.investor_id\(held.replacingOccurrences(of: "e.id", with: "e2.id"))
-                    ORDER BY l2.confidence DESC LIMIT 1) AS rule
-            FROM email_investor_links l JOIN emails e ON e.id = l.email_id WHERE e.thread_id = ?\(held)
-            GROUP BY l.investor_id ORDER BY l.investor_id
-            """, arguments: viewer.map { [$0, id, $0] } ?? [id]).map { ThreadSummary.Link(investorId: $0["investor_id"], rule: $0["rule"], confidence: $0["confidence"]) }
+        let mailboxes = try String.fetchAll(
+            db,
+            sql: """
+                SELECT DISTINCT a.email FROM emails e JOIN email_sightings s ON s.email_id = e.id JOIN email_accounts a ON a.id = s.account_id
+                WHERE e.thread_id = ?\(held) ORDER BY a.email
+                """, arguments: args)
+        let links = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT l.investor_id, MAX(l.confidence) AS confidence,
+                       (SELECT rule FROM email_investor_links l2 JOIN emails e2 ON e2.id = l2.email_id
+                        WHERE e2.thread_id = e.thread_id AND l2.investor_id = l.investor_id\(held.replacingOccurrences(of: "e.id", with: "e2.id"))
+                        ORDER BY l2.confidence DESC LIMIT 1) AS rule
+                FROM email_investor_links l JOIN emails e ON e.id = l.email_id WHERE e.thread_id = ?\(held)
+                GROUP BY l.investor_id ORDER BY l.investor_id
+                """, arguments: viewer.map { [$0, id, $0] } ?? [id]
+        ).map { ThreadSummary.Link(investorId: $0["investor_id"], rule: $0["rule"], confidence: $0["confidence"]) }
         if viewer == nil {
-            return ThreadSummary(id: id, subject: t["subject"], firstAt: t["first_at"], lastAt: t["last_at"], messageIds: ids, mailboxes: mailboxes,
-                                 investorIds: links.map(\.investorId), investorLinks: links)
+            return ThreadSummary(
+                id: id, subject: t["subject"], firstAt: t["first_at"], lastAt: t["last_at"], messageIds: ids, mailboxes: mailboxes,
+                investorIds: links.map(\.investorId), investorLinks: links)
         }
         let dates = messages.compactMap { $0["sent_at"] as String? }
-        return ThreadSummary(id: id, subject: messages.lazy.compactMap { $0["subject"] as String? }.first, firstAt: dates.min(), lastAt: dates.max(),
-                             messageIds: ids, mailboxes: mailboxes, investorIds: links.map(\.investorId), investorLinks: links)
+        return ThreadSummary(
+            id: id, subject: messages.lazy.compactMap { $0["subject"] as String? }.first, firstAt: dates.min(), lastAt: dates.max(),
+            messageIds: ids, mailboxes: mailboxes, investorIds: links.map(\.investorId), investorLinks: links)
     }
 
     public struct ThreadMessage: Sendable, Codable, Equatable {
-        public struct Participant: Sendable, Codable, Equatable { public var role: String; public var name: String?; public var address: String }
+        public struct Participant: Sendable, Codable, Equatable {
+            public var role: String; public var name: String?; public var address: String
+        }
         public struct Attachment: Sendable, Codable, Equatable {
             public var id: Int64
             public var filename: String?
@@ -190,18 +220,27 @@ extension CaptureDatabase {
         try await writer.read { db in
             let held = viewer == nil ? "" : " AND e.id IN (\(Self.heldByViewer))"
             let args: StatementArguments = viewer.map { [threadId, $0] } ?? [threadId]
-            return try Row.fetchAll(db, sql: "SELECT e.* FROM emails e WHERE e.thread_id = ?\(held) ORDER BY e.sent_at, e.id", arguments: args).map { e in
+            return try Row.fetchAll(
+                db, sql: "SELECT e.* FROM emails e WHERE e.thread_id = ?\(held) ORDER BY e.sent_at, e.id", arguments: args
+            ).map { e in
                 let eid: Int64 = e["id"]
-                let participants = try Row.fetchAll(db, sql: "SELECT role, name, address FROM email_participants WHERE email_id = ? ORDER BY role, position", arguments: [eid])
-                    .map { ThreadMessage.Participant(role: $0["role"], name: $0["name"], address: $0["address"]) }
+                let participants = try Row.fetchAll(
+                    db, sql: "SELECT role, name, address FROM email_participants WHERE email_id = ? ORDER BY role, position",
+                    arguments: [eid]
+                )
+                .map { ThreadMessage.Participant(role: $0["role"], name: $0["name"], address: $0["address"]) }
                 // One entry per part; of the copies the mailboxes hold, the one furthest along speaks for it
                 // (stored, then pending, failed, skipped), so its id is the one that downloads.
                 var parts: [String: ThreadMessage.Attachment] = [:]
                 var order: [String] = []
-                for r in try Row.fetchAll(db, sql: """
-                    SELECT id, part_id, filename, mime_type, size, download_state FROM email_attachments WHERE email_id = ? ORDER BY part_id, id
-                    """, arguments: [eid]) {
-                    let a = ThreadMessage.Attachment(id: r["id"], filename: r["filename"], mimeType: r["mime_type"], size: r["size"], state: r["download_state"])
+                for r in try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT id, part_id, filename, mime_type, size, download_state FROM email_attachments WHERE email_id = ? ORDER BY part_id, id
+                        """, arguments: [eid])
+                {
+                    let a = ThreadMessage.Attachment(
+                        id: r["id"], filename: r["filename"], mimeType: r["mime_type"], size: r["size"], state: r["download_state"])
                     let part: String = r["part_id"]
                     if let current = parts[part] {
                         if a.state.rank > current.state.rank { parts[part] = a }
@@ -211,10 +250,14 @@ extension CaptureDatabase {
                     }
                 }
                 let attachments = order.compactMap { parts[$0] }
-                let links = try Row.fetchAll(db, sql: "SELECT investor_id, rule, confidence FROM email_investor_links WHERE email_id = ? ORDER BY investor_id", arguments: [eid])
-                    .map { ThreadSummary.Link(investorId: $0["investor_id"], rule: $0["rule"], confidence: $0["confidence"]) }
-                return ThreadMessage(id: eid, messageId: e["message_id"], subject: e["subject"], sentAt: e["sent_at"], participants: participants,
-                                     textBody: e["text_body"], attachments: attachments, investorLinks: links)
+                let links = try Row.fetchAll(
+                    db, sql: "SELECT investor_id, rule, confidence FROM email_investor_links WHERE email_id = ? ORDER BY investor_id",
+                    arguments: [eid]
+                )
+                .map { ThreadSummary.Link(investorId: $0["investor_id"], rule: $0["rule"], confidence: $0["confidence"]) }
+                return ThreadMessage(
+                    id: eid, messageId: e["message_id"], subject: e["subject"], sentAt: e["sent_at"], participants: participants,
+                    textBody: e["text_body"], attachments: attachments, investorLinks: links)
             }
         }
     }
@@ -223,7 +266,8 @@ extension CaptureDatabase {
 // Stable JSON: optional keys are written as null, never left out.
 extension CaptureDatabase.MailboxStatus {
     enum CodingKeys: String, CodingKey {
-        case email, state, enabled, cursor, messagesStored, backlog, parkedItems, lastError, lastSuccessAt, lastRun, quotaUnitsLastRun, attachmentsPending
+        case email, state, enabled, cursor, messagesStored, backlog, parkedItems, lastError, lastSuccessAt, lastRun, quotaUnitsLastRun,
+            attachmentsPending
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -293,10 +337,13 @@ extension CaptureDatabase {
         try await writer.read { db in
             let held = viewer == nil ? "" : " AND e.id IN (\(Self.heldByViewer))"
             let args: StatementArguments = viewer.map { [id, $0] } ?? [id]
-            return try Row.fetchOne(db, sql: """
-                SELECT a.id, e.thread_id, a.filename, a.mime_type, a.sha256, a.download_state FROM email_attachments a JOIN emails e ON e.id = a.email_id
-                WHERE a.id = ?\(held)
-                """, arguments: args).map {
+            return try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT a.id, e.thread_id, a.filename, a.mime_type, a.sha256, a.download_state FROM email_attachments a JOIN emails e ON e.id = a.email_id
+                    WHERE a.id = ?\(held)
+                    """, arguments: args
+            ).map {
                 AttachmentRow(id: $0[0], threadId: $0[1], filename: $0[2], mimeType: $0[3], sha256: $0[4], state: $0[5])
             }
         }

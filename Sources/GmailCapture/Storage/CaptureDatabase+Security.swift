@@ -6,17 +6,20 @@ import GRDB
 extension CaptureDatabase: OAuthStateStore {
     public func recordOAuthState(nonce: String, userId: String, mailbox: String, expires: Date) async throws {
         try await writer.write { db in
-            try db.execute(sql: "DELETE FROM email_oauth_states WHERE expires_at < ?", arguments: [Self.iso(Date().addingTimeInterval(-86_400))])
-            try db.execute(sql: "INSERT INTO email_oauth_states (nonce, user_id, mailbox, expires_at) VALUES (?, ?, ?, ?)",
-                           arguments: [nonce, userId, mailbox, Self.iso(expires)])
+            try db.execute(
+                sql: "DELETE FROM email_oauth_states WHERE expires_at < ?", arguments: [Self.iso(Date().addingTimeInterval(-86_400))])
+            try db.execute(
+                sql: "INSERT INTO email_oauth_states (nonce, user_id, mailbox, expires_at) VALUES (?, ?, ?, ?)",
+                arguments: [nonce, userId, mailbox, Self.iso(expires)])
         }
     }
 
     public func consumeOAuthState(nonce: String, userId: String, at: Date) async throws -> Bool {
         try await writer.write { db in
-            try db.execute(sql: """
-                UPDATE email_oauth_states SET used_at = ?1 WHERE nonce = ?2 AND user_id = ?3 AND used_at IS NULL AND expires_at > ?1
-                """, arguments: [Self.iso(at), nonce, userId])
+            try db.execute(
+                sql: """
+                    UPDATE email_oauth_states SET used_at = ?1 WHERE nonce = ?2 AND user_id = ?3 AND used_at IS NULL AND expires_at > ?1
+                    """, arguments: [Self.iso(at), nonce, userId])
             return db.changesCount == 1
         }
     }
@@ -48,8 +51,9 @@ extension CaptureDatabase {
     /// Stores a token's hash; returns its id.
     public func insertAPIToken(sha256: String, userId: String, label: String?, createdAt: Date, expiresAt: Date) async throws -> String {
         try await writer.write { db in
-            try db.execute(sql: "INSERT INTO email_api_tokens (token_sha256, user_id, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [sha256, userId, label, Self.iso(createdAt), Self.iso(expiresAt)])
+            try db.execute(
+                sql: "INSERT INTO email_api_tokens (token_sha256, user_id, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [sha256, userId, label, Self.iso(createdAt), Self.iso(expiresAt)])
             return String(db.lastInsertedRowID)
         }
     }
@@ -58,14 +62,19 @@ extension CaptureDatabase {
     public func apiTokenUser(sha256: String, now: Date) async throws -> String? {
         try await writer.write { db in
             let stamp = Self.iso(now)
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT rowid, user_id, last_used_at FROM email_api_tokens
-                WHERE token_sha256 = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
-                """, arguments: [sha256, stamp]) else { return nil }
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT rowid, user_id, last_used_at FROM email_api_tokens
+                        WHERE token_sha256 = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
+                        """, arguments: [sha256, stamp])
+            else { return nil }
             // One write a minute at most per token.
             let last: String? = row["last_used_at"]
             if last.map({ $0 < Self.iso(now.addingTimeInterval(-60)) }) ?? true {
-                try db.execute(sql: "UPDATE email_api_tokens SET last_used_at = ? WHERE rowid = ?", arguments: [stamp, row["rowid"] as Int64])
+                try db.execute(
+                    sql: "UPDATE email_api_tokens SET last_used_at = ? WHERE rowid = ?", arguments: [stamp, row["rowid"] as Int64])
             }
             return row["user_id"]
         }
@@ -74,11 +83,15 @@ extension CaptureDatabase {
     /// Every token of a user (never the secret), oldest first.
     public func apiTokens(userId: String) async throws -> [APIToken] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT rowid, label, created_at, last_used_at, expires_at, revoked_at FROM email_api_tokens WHERE user_id = ? ORDER BY rowid
-                """, arguments: [userId]).map {
-                APIToken(id: String($0["rowid"] as Int64), label: $0["label"], createdAt: $0["created_at"], lastUsedAt: $0["last_used_at"],
-                         expiresAt: $0["expires_at"], revoked: ($0["revoked_at"] as String?) != nil)
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT rowid, label, created_at, last_used_at, expires_at, revoked_at FROM email_api_tokens WHERE user_id = ? ORDER BY rowid
+                    """, arguments: [userId]
+            ).map {
+                APIToken(
+                    id: String($0["rowid"] as Int64), label: $0["label"], createdAt: $0["created_at"], lastUsedAt: $0["last_used_at"],
+                    expiresAt: $0["expires_at"], revoked: ($0["revoked_at"] as String?) != nil)
             }
         }
     }
@@ -87,7 +100,10 @@ extension CaptureDatabase {
     public func revokeAPIToken(id: String, at: Date) async throws -> String? {
         guard let rowid = Int64(id) else { return nil }
         return try await writer.write { db in
-            guard let user = try String.fetchOne(db, sql: "SELECT user_id FROM email_api_tokens WHERE rowid = ? AND revoked_at IS NULL", arguments: [rowid]) else {
+            guard
+                let user = try String.fetchOne(
+                    db, sql: "SELECT user_id FROM email_api_tokens WHERE rowid = ? AND revoked_at IS NULL", arguments: [rowid])
+            else {
                 return nil
             }
             try db.execute(sql: "UPDATE email_api_tokens SET revoked_at = ? WHERE rowid = ?", arguments: [Self.iso(at), rowid])
@@ -98,7 +114,9 @@ extension CaptureDatabase {
     /// Revokes every live token of a user; returns how many.
     public func revokeAPITokens(userId: String, at: Date) async throws -> Int {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE email_api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", arguments: [Self.iso(at), userId])
+            try db.execute(
+                sql: "UPDATE email_api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+                arguments: [Self.iso(at), userId])
             return db.changesCount
         }
     }
@@ -112,8 +130,9 @@ extension CaptureDatabase {
 
     public func setMeta(_ key: String, _ value: String) async throws {
         try await writer.write { db in
-            try db.execute(sql: "INSERT INTO email_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                           arguments: [key, value])
+            try db.execute(
+                sql: "INSERT INTO email_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [key, value])
         }
     }
 
@@ -150,10 +169,16 @@ extension CaptureDatabase {
         defer { try? queue.close() }
         return try queue.read { db in
             func has(_ table: String) throws -> Bool { try db.tableExists(table) }
-            let marker = try has("email_meta") ? try String.fetchOne(db, sql: "SELECT value FROM email_meta WHERE key = ?", arguments: [markerKey]) : nil
-            let users = try has(schema.usersTable) ? try String.fetchAll(db, sql: "SELECT \(try schema.q(schema.userEmail)) FROM \(try schema.q(schema.usersTable))") : []
-            let investors = try has(schema.investorsTable)
-                ? try String.fetchAll(db, sql: "SELECT CAST(\(try schema.q(schema.investorID)) AS TEXT) FROM \(try schema.q(schema.investorsTable))") : []
+            let marker =
+                try has("email_meta")
+                ? try String.fetchOne(db, sql: "SELECT value FROM email_meta WHERE key = ?", arguments: [markerKey]) : nil
+            let users =
+                try has(schema.usersTable)
+                ? try String.fetchAll(db, sql: "SELECT \(try schema.q(schema.userEmail)) FROM \(try schema.q(schema.usersTable))") : []
+            let investors =
+                try has(schema.investorsTable)
+                ? try String.fetchAll(
+                    db, sql: "SELECT CAST(\(try schema.q(schema.investorID)) AS TEXT) FROM \(try schema.q(schema.investorsTable))") : []
             let emails = try has("emails") ? try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM emails") ?? 0 : 0
             let accounts = try has("email_accounts") ? try String.fetchAll(db, sql: "SELECT email FROM email_accounts") : []
             return Contents(exists: true, marker: marker, users: users, investors: investors, emails: emails, accounts: accounts)

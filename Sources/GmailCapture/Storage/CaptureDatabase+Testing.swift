@@ -75,8 +75,9 @@ extension CaptureDatabase {
     @_spi(Testing) public func emails() async throws -> [EmailRecord] {
         try await writer.read { db in
             try Row.fetchAll(db, sql: "SELECT id, canonical_key, message_id, subject, thread_id, problems FROM emails ORDER BY id").map {
-                EmailRecord(id: $0["id"], canonicalKey: $0["canonical_key"], messageId: $0["message_id"], subject: $0["subject"],
-                            threadId: $0["thread_id"], problems: Self.decodeList($0["problems"]))
+                EmailRecord(
+                    id: $0["id"], canonicalKey: $0["canonical_key"], messageId: $0["message_id"], subject: $0["subject"],
+                    threadId: $0["thread_id"], problems: Self.decodeList($0["problems"]))
             }
         }
     }
@@ -84,13 +85,17 @@ extension CaptureDatabase {
     /// Every sighting (or those of one Gmail id), ordered by Gmail id.
     @_spi(Testing) public func sightings(gmailId: String? = nil) async throws -> [SightingRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT s.id, s.email_id, a.email AS mailbox, s.gmail_id, s.label_ids, s.deleted_at
-                FROM email_sightings s JOIN email_accounts a ON a.id = s.account_id
-                WHERE ?1 IS NULL OR s.gmail_id = ?1 ORDER BY s.gmail_id, s.id
-                """, arguments: [gmailId]).map {
-                SightingRecord(id: $0["id"], emailId: $0["email_id"], mailbox: $0["mailbox"], gmailId: $0["gmail_id"],
-                               labelIds: Self.decodeList($0["label_ids"]), deletedAt: $0["deleted_at"])
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.id, s.email_id, a.email AS mailbox, s.gmail_id, s.label_ids, s.deleted_at
+                    FROM email_sightings s JOIN email_accounts a ON a.id = s.account_id
+                    WHERE ?1 IS NULL OR s.gmail_id = ?1 ORDER BY s.gmail_id, s.id
+                    """, arguments: [gmailId]
+            ).map {
+                SightingRecord(
+                    id: $0["id"], emailId: $0["email_id"], mailbox: $0["mailbox"], gmailId: $0["gmail_id"],
+                    labelIds: Self.decodeList($0["label_ids"]), deletedAt: $0["deleted_at"])
             }
         }
     }
@@ -98,11 +103,15 @@ extension CaptureDatabase {
     /// Every attachment row, by id.
     @_spi(Testing) public func attachments() async throws -> [AttachmentRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT id, email_id, sighting_id, part_id, filename, download_state, sha256, state_reason FROM email_attachments ORDER BY id
-                """).map {
-                AttachmentRecord(id: $0["id"], emailId: $0["email_id"], sightingId: $0["sighting_id"], partId: $0["part_id"],
-                                 filename: $0["filename"], state: $0["download_state"], sha256: $0["sha256"], stateReason: $0["state_reason"])
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, email_id, sighting_id, part_id, filename, download_state, sha256, state_reason FROM email_attachments ORDER BY id
+                    """
+            ).map {
+                AttachmentRecord(
+                    id: $0["id"], emailId: $0["email_id"], sightingId: $0["sighting_id"], partId: $0["part_id"],
+                    filename: $0["filename"], state: $0["download_state"], sha256: $0["sha256"], stateReason: $0["state_reason"])
             }
         }
     }
@@ -110,7 +119,9 @@ extension CaptureDatabase {
     /// Every investor link, by investor then email.
     @_spi(Testing) public func investorLinks() async throws -> [InvestorLinkRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT email_id, investor_id, rule, confidence FROM email_investor_links ORDER BY investor_id, email_id").map {
+            try Row.fetchAll(
+                db, sql: "SELECT email_id, investor_id, rule, confidence FROM email_investor_links ORDER BY investor_id, email_id"
+            ).map {
                 InvestorLinkRecord(emailId: $0["email_id"], investorId: $0["investor_id"], rule: $0["rule"], confidence: $0["confidence"])
             }
         }
@@ -119,34 +130,45 @@ extension CaptureDatabase {
     /// Every per-item ledger entry, by mailbox then Gmail id.
     @_spi(Testing) public func ledgerEntries() async throws -> [LedgerEntry] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT a.email AS mailbox, l.gmail_id, l.state, l.reason FROM email_item_ledger l JOIN email_accounts a ON a.id = l.account_id
-                ORDER BY a.email, l.gmail_id
-                """).map { LedgerEntry(mailbox: $0["mailbox"], gmailId: $0["gmail_id"], state: $0["state"], reason: $0["reason"]) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.email AS mailbox, l.gmail_id, l.state, l.reason FROM email_item_ledger l JOIN email_accounts a ON a.id = l.account_id
+                    ORDER BY a.email, l.gmail_id
+                    """
+            ).map { LedgerEntry(mailbox: $0["mailbox"], gmailId: $0["gmail_id"], state: $0["state"], reason: $0["reason"]) }
         }
     }
 
     /// Every sync run, in the order they started.
     @_spi(Testing) public func syncRuns() async throws -> [SyncRunRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT a.email AS mailbox, r.kind, r.status, r.stored FROM email_sync_runs r JOIN email_accounts a ON a.id = r.account_id ORDER BY r.id
-                """).map { SyncRunRecord(mailbox: $0["mailbox"], kind: $0["kind"], status: $0["status"], stored: $0["stored"]) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.email AS mailbox, r.kind, r.status, r.stored FROM email_sync_runs r JOIN email_accounts a ON a.id = r.account_id ORDER BY r.id
+                    """
+            ).map { SyncRunRecord(mailbox: $0["mailbox"], kind: $0["kind"], status: $0["status"], stored: $0["stored"]) }
         }
     }
 
     /// Every history-gap recovery, in the order they happened.
     @_spi(Testing) public func recoveries() async throws -> [RecoveryRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT a.email AS mailbox, r.reason, r.listed, r.deleted FROM email_recoveries r JOIN email_accounts a ON a.id = r.account_id ORDER BY r.id
-                """).map { RecoveryRecord(mailbox: $0["mailbox"], reason: $0["reason"], listed: $0["listed"], deleted: $0["deleted"]) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.email AS mailbox, r.reason, r.listed, r.deleted FROM email_recoveries r JOIN email_accounts a ON a.id = r.account_id ORDER BY r.id
+                    """
+            ).map { RecoveryRecord(mailbox: $0["mailbox"], reason: $0["reason"], listed: $0["listed"], deleted: $0["deleted"]) }
         }
     }
 
     /// Every refresh token exactly as the table holds it (to prove none is stored in the clear).
     @_spi(Testing) public func storedRefreshTokens() async throws -> [String] {
-        try await writer.read { db in try String.fetchAll(db, sql: "SELECT sealed_refresh_token FROM email_oauth_tokens ORDER BY account_email") }
+        try await writer.read { db in
+            try String.fetchAll(db, sql: "SELECT sealed_refresh_token FROM email_oauth_tokens ORDER BY account_email")
+        }
     }
 
     /// The email tables (the ones `dropEmailTables` removes) present in the file, sorted.
@@ -186,10 +208,11 @@ extension CaptureDatabase {
         let literal = "'" + gmailId.replacingOccurrences(of: "'", with: "''") + "'"
         let name = "refuse_sighting_" + gmailId.utf8.map { String(format: "%02x", $0) }.joined()
         try await writer.write { db in
-            try db.execute(sql: """
-                CREATE TRIGGER IF NOT EXISTS \(name) BEFORE INSERT ON email_sightings WHEN NEW.gmail_id = \(literal)
-                BEGIN SELECT RAISE(ABORT, 'refused'); END
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER IF NOT EXISTS \(name) BEFORE INSERT ON email_sightings WHEN NEW.gmail_id = \(literal)
+                    BEGIN SELECT RAISE(ABORT, 'refused'); END
+                    """)
         }
     }
 

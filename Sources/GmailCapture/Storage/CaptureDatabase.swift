@@ -3,7 +3,7 @@ import MIMEKit
 public import CaptureParsing
 import GRDB
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The only type that touches SQL. Each method is named by intent and runs as one transaction;
@@ -97,12 +97,13 @@ public final class CaptureDatabase: Sendable {
     /// - Parameter authMethod: nil keeps an existing account's method (new accounts default to `dwd`).
     public func upsertAccount(email: String, userId: String?, authMethod: String? = nil) async throws -> Account {
         try await writer.write { db in
-            try db.execute(sql: """
-                INSERT INTO email_accounts (email, user_id, auth_method) VALUES (?1, ?2, COALESCE(?3, 'dwd'))
-                ON CONFLICT(email) DO UPDATE SET user_id = COALESCE(excluded.user_id, email_accounts.user_id),
-                    auth_method = COALESCE(?3, email_accounts.auth_method),
-                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-                """, arguments: [email, userId, authMethod])
+            try db.execute(
+                sql: """
+                    INSERT INTO email_accounts (email, user_id, auth_method) VALUES (?1, ?2, COALESCE(?3, 'dwd'))
+                    ON CONFLICT(email) DO UPDATE SET user_id = COALESCE(excluded.user_id, email_accounts.user_id),
+                        auth_method = COALESCE(?3, email_accounts.auth_method),
+                        updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                    """, arguments: [email, userId, authMethod])
             return try Account(row: Row.fetchOne(db, sql: "SELECT * FROM email_accounts WHERE email = ?", arguments: [email])!)
         }
     }
@@ -176,9 +177,12 @@ public final class CaptureDatabase: Sendable {
             key = MessageIdentity.canonicalKey(m)
             threadInput = ThreadInput(m, mailbox: account.email)
             sentAt = m.date.map(CaptureDatabase.iso)
-            fingerprint = MessageIdentity.fingerprint(fromAddress: m.from?.address, sentAt: sentAt, subject: m.subject, textBody: m.textBody,
-                                                      attachments: m.attachments.map { ($0.partId, $0.size) })
-            direction = m.labelIds.contains("SENT") || AddressNormalizer.canonical(m.from?.address ?? "") == AddressNormalizer.canonical(account.email)
+            fingerprint = MessageIdentity.fingerprint(
+                fromAddress: m.from?.address, sentAt: sentAt, subject: m.subject, textBody: m.textBody,
+                attachments: m.attachments.map { ($0.partId, $0.size) })
+            direction =
+                m.labelIds.contains("SENT")
+                    || AddressNormalizer.canonical(m.from?.address ?? "") == AddressNormalizer.canonical(account.email)
                 ? "sent" : "received"
             problems = String(decoding: (try? JSONEncoder().encode(m.problems)) ?? Data("[]".utf8), as: UTF8.self)
             labels = String(decoding: (try? JSONEncoder().encode(m.labelIds)) ?? Data("[]".utf8), as: UTF8.self)
@@ -189,18 +193,26 @@ public final class CaptureDatabase: Sendable {
     /// agrees; otherwise (a reused Message-ID with different content) a separate email keyed by the
     /// fingerprint too, with the collision recorded among its problems. Returns its key and problems.
     static func resolveIdentity(_ db: Database, _ row: Prepared) throws -> (key: String, problems: String) {
-        guard let existing = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT id, fingerprint, from_address, sent_at, subject, text_body FROM emails WHERE canonical_key = ?
-            """), arguments: [row.key]) else { return (row.key, row.problems) }
+        guard
+            let existing = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT id, fingerprint, from_address, sent_at, subject, text_body FROM emails WHERE canonical_key = ?
+                        """), arguments: [row.key])
+        else { return (row.key, row.problems) }
         var stored: String? = existing["fingerprint"]
         if stored == nil {
             // Stored before fingerprints existed: computed from its columns and the first sighting's parts.
             let id: Int64 = existing["id"]
-            let parts = try Row.fetchAll(db, sql: """
-                SELECT part_id, size FROM email_attachments WHERE sighting_id = (SELECT MIN(id) FROM email_sightings WHERE email_id = ?)
-                """, arguments: [id]).map { (partId: $0["part_id"] as String, size: $0["size"] as Int) }
-            let fp = MessageIdentity.fingerprint(fromAddress: existing["from_address"], sentAt: existing["sent_at"], subject: existing["subject"],
-                                                 textBody: existing["text_body"], attachments: parts)
+            let parts = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT part_id, size FROM email_attachments WHERE sighting_id = (SELECT MIN(id) FROM email_sightings WHERE email_id = ?)
+                    """, arguments: [id]
+            ).map { (partId: $0["part_id"] as String, size: $0["size"] as Int) }
+            let fp = MessageIdentity.fingerprint(
+                fromAddress: existing["from_address"], sentAt: existing["sent_at"], subject: existing["subject"],
+                textBody: existing["text_body"], attachments: parts)
             try db.execute(sql: "UPDATE emails SET fingerprint = ? WHERE id = ?", arguments: [fp, id])
             stored = fp
         }
@@ -217,41 +229,54 @@ public final class CaptureDatabase: Sendable {
         var input = row.threadInput
         input.canonicalKey = key
         let threadKeys = input.keys()
-        try db.cachedStatement(sql: """
-            INSERT INTO emails (canonical_key, message_id, in_reply_to, subject, from_name, from_address, sent_at, text_body,
-                                html_body, snippet, has_calendar, size_estimate, problems, fingerprint)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(canonical_key) DO NOTHING
-            """).execute(arguments: [key, m.messageId, m.inReplyTo, m.subject, m.from?.name, m.from?.address, sentAt, m.textBody,
-                             m.htmlBody, m.snippet, m.hasCalendar, m.sizeEstimate, problems, row.fingerprint])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO emails (canonical_key, message_id, in_reply_to, subject, from_name, from_address, sent_at, text_body,
+                                    html_body, snippet, has_calendar, size_estimate, problems, fingerprint)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(canonical_key) DO NOTHING
+                """
+        ).execute(arguments: [
+            key, m.messageId, m.inReplyTo, m.subject, m.from?.name, m.from?.address, sentAt, m.textBody,
+            m.htmlBody, m.snippet, m.hasCalendar, m.sizeEstimate, problems, row.fingerprint,
+        ])
         let newEmail = db.changesCount > 0
         let emailId = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM emails WHERE canonical_key = ?"), arguments: [key])!
         if newEmail {
-            let roles: [(String, [MailAddress])] = [("from", m.from.map { [$0] } ?? []), ("to", m.to), ("cc", m.cc), ("bcc", m.bcc), ("reply_to", m.replyTo)]
+            let roles: [(String, [MailAddress])] = [
+                ("from", m.from.map { [$0] } ?? []), ("to", m.to), ("cc", m.cc), ("bcc", m.bcc), ("reply_to", m.replyTo),
+            ]
             for (role, list) in roles {
                 for (n, a) in list.enumerated() {
-                    try db.cachedStatement(sql: """
-                        INSERT OR IGNORE INTO email_participants (email_id, role, position, name, address, address_canonical)
-                        VALUES (?, ?, ?, ?, ?, ?)
-                        """).execute(arguments: [emailId, role, n, a.name, a.address, AddressNormalizer.canonical(a.address)])
+                    try db.cachedStatement(
+                        sql: """
+                            INSERT OR IGNORE INTO email_participants (email_id, role, position, name, address, address_canonical)
+                            VALUES (?, ?, ?, ?, ?, ?)
+                            """
+                    ).execute(arguments: [emailId, role, n, a.name, a.address, AddressNormalizer.canonical(a.address)])
                 }
             }
         }
-        try db.cachedStatement(sql: """
-            INSERT INTO email_sightings (email_id, account_id, gmail_id, gmail_thread_id, label_ids, direction, internal_date, history_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(account_id, gmail_id) DO UPDATE SET label_ids = excluded.label_ids, history_id = excluded.history_id,
-                deleted_at = NULL
-            """).execute(arguments: [emailId, account.id, m.gmailId ?? key, m.threadId, labels, direction, m.internalDateMillis, m.historyId])
-        let sightingId = try Int64.fetchOne(db, sql: "SELECT id FROM email_sightings WHERE account_id = ? AND gmail_id = ?",
-                                            arguments: [account.id, m.gmailId ?? key])!
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO email_sightings (email_id, account_id, gmail_id, gmail_thread_id, label_ids, direction, internal_date, history_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(account_id, gmail_id) DO UPDATE SET label_ids = excluded.label_ids, history_id = excluded.history_id,
+                    deleted_at = NULL
+                """
+        ).execute(arguments: [emailId, account.id, m.gmailId ?? key, m.threadId, labels, direction, m.internalDateMillis, m.historyId])
+        let sightingId = try Int64.fetchOne(
+            db, sql: "SELECT id FROM email_sightings WHERE account_id = ? AND gmail_id = ?",
+            arguments: [account.id, m.gmailId ?? key])!
         let threadId = try Self.joinThread(db, emailId: emailId, keys: threadKeys, subject: m.subject, sentAt: sentAt)
         for a in m.attachments {
-            try db.cachedStatement(sql: """
-                INSERT INTO email_attachments (email_id, sighting_id, part_id, filename, mime_type, size, content_id, inline, gmail_attachment_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(sighting_id, part_id) DO UPDATE SET gmail_attachment_id = excluded.gmail_attachment_id
-                """).execute(arguments: [emailId, sightingId, a.partId, a.filename, a.mimeType, a.size, a.contentId, a.inline, a.attachmentId])
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO email_attachments (email_id, sighting_id, part_id, filename, mime_type, size, content_id, inline, gmail_attachment_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(sighting_id, part_id) DO UPDATE SET gmail_attachment_id = excluded.gmail_attachment_id
+                    """
+            ).execute(arguments: [emailId, sightingId, a.partId, a.filename, a.mimeType, a.size, a.contentId, a.inline, a.attachmentId])
         }
         try Self.writeLinks(db, emailId: emailId, links: links)
         if let gmailId = m.gmailId {
@@ -260,20 +285,23 @@ public final class CaptureDatabase: Sendable {
                 .execute(arguments: [account.id, gmailId, LedgerState.failed])
         }
         if let d = m.internalDateMillis {
-            try db.execute(sql: "UPDATE email_accounts SET last_internal_date = MAX(COALESCE(last_internal_date, 0), ?) WHERE id = ?",
-                           arguments: [d, account.id])
+            try db.execute(
+                sql: "UPDATE email_accounts SET last_internal_date = MAX(COALESCE(last_internal_date, 0), ?) WHERE id = ?",
+                arguments: [d, account.id])
         }
         return Stored(emailId: emailId, sightingId: sightingId, threadId: threadId, newEmail: newEmail)
     }
 
     static func writeLinks(_ db: Database, emailId: Int64, links: [InvestorLink]) throws {
         for l in links {
-            try db.cachedStatement(sql: """
-                INSERT INTO email_investor_links (email_id, investor_id, rule, confidence, matched_address) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(email_id, investor_id) DO UPDATE SET rule = excluded.rule, confidence = excluded.confidence,
-                    matched_address = excluded.matched_address
-                WHERE excluded.confidence > email_investor_links.confidence
-                """).execute(arguments: [emailId, l.investorId, l.rule.rawValue, l.confidence, l.address])
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO email_investor_links (email_id, investor_id, rule, confidence, matched_address) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(email_id, investor_id) DO UPDATE SET rule = excluded.rule, confidence = excluded.confidence,
+                        matched_address = excluded.matched_address
+                    WHERE excluded.confidence > email_investor_links.confidence
+                    """
+            ).execute(arguments: [emailId, l.investorId, l.rule.rawValue, l.confidence, l.address])
         }
     }
 
@@ -281,9 +309,12 @@ public final class CaptureDatabase: Sendable {
     /// into the oldest (smallest id). Returns the thread id.
     static func joinThread(_ db: Database, emailId: Int64, keys: [String], subject: String?, sentAt: String?) throws -> Int64 {
         let placeholders = databaseQuestionMarks(count: keys.count)
-        var threads = try Int64.fetchAll(db, sql: "SELECT DISTINCT thread_id FROM email_thread_keys WHERE key IN (\(placeholders))",
-                                         arguments: StatementArguments(keys))
-        if let current = try Int64.fetchOne(db.cachedStatement(sql: "SELECT thread_id FROM emails WHERE id = ?"), arguments: [emailId]) { threads.append(current) }
+        var threads = try Int64.fetchAll(
+            db, sql: "SELECT DISTINCT thread_id FROM email_thread_keys WHERE key IN (\(placeholders))",
+            arguments: StatementArguments(keys))
+        if let current = try Int64.fetchOne(db.cachedStatement(sql: "SELECT thread_id FROM emails WHERE id = ?"), arguments: [emailId]) {
+            threads.append(current)
+        }
         threads = Array(Set(threads)).sorted()
         let keep: Int64
         if let first = threads.first {
@@ -291,27 +322,36 @@ public final class CaptureDatabase: Sendable {
             let others = Array(threads.dropFirst())
             if !others.isEmpty {
                 let q = databaseQuestionMarks(count: others.count)
-                try db.execute(sql: "UPDATE emails SET thread_id = ? WHERE thread_id IN (\(q))", arguments: StatementArguments([keep] + others))
-                try db.execute(sql: "UPDATE email_thread_keys SET thread_id = ? WHERE thread_id IN (\(q))", arguments: StatementArguments([keep] + others))
+                try db.execute(
+                    sql: "UPDATE emails SET thread_id = ? WHERE thread_id IN (\(q))", arguments: StatementArguments([keep] + others))
+                try db.execute(
+                    sql: "UPDATE email_thread_keys SET thread_id = ? WHERE thread_id IN (\(q))",
+                    arguments: StatementArguments([keep] + others))
                 try db.execute(sql: "DELETE FROM email_threads WHERE id IN (\(q))", arguments: StatementArguments(others))
             }
         } else {
-            try db.cachedStatement(sql: "INSERT INTO email_threads (subject, first_at, last_at) VALUES (?, ?, ?)").execute(arguments: [subject, sentAt, sentAt])
+            try db.cachedStatement(sql: "INSERT INTO email_threads (subject, first_at, last_at) VALUES (?, ?, ?)").execute(arguments: [
+                subject, sentAt, sentAt,
+            ])
             keep = db.lastInsertedRowID
         }
         for k in keys {
-            try db.execute(sql: "INSERT INTO email_thread_keys (key, thread_id) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET thread_id = excluded.thread_id",
-                           arguments: [k, keep])
+            try db.execute(
+                sql:
+                    "INSERT INTO email_thread_keys (key, thread_id) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET thread_id = excluded.thread_id",
+                arguments: [k, keep])
         }
         try db.cachedStatement(sql: "UPDATE emails SET thread_id = ? WHERE id = ?").execute(arguments: [keep, emailId])
-        try db.cachedStatement(sql: """
-            UPDATE email_threads SET
-                message_count = (SELECT COUNT(*) FROM emails WHERE thread_id = ?1),
-                first_at = (SELECT MIN(sent_at) FROM emails WHERE thread_id = ?1),
-                last_at = (SELECT MAX(sent_at) FROM emails WHERE thread_id = ?1),
-                subject = COALESCE((SELECT subject FROM emails WHERE thread_id = ?1 AND subject IS NOT NULL ORDER BY sent_at, id LIMIT 1), subject)
-            WHERE id = ?1
-            """).execute(arguments: [keep])
+        try db.cachedStatement(
+            sql: """
+                UPDATE email_threads SET
+                    message_count = (SELECT COUNT(*) FROM emails WHERE thread_id = ?1),
+                    first_at = (SELECT MIN(sent_at) FROM emails WHERE thread_id = ?1),
+                    last_at = (SELECT MAX(sent_at) FROM emails WHERE thread_id = ?1),
+                    subject = COALESCE((SELECT subject FROM emails WHERE thread_id = ?1 AND subject IS NOT NULL ORDER BY sent_at, id LIMIT 1), subject)
+                WHERE id = ?1
+                """
+        ).execute(arguments: [keep])
         return keep
     }
 
@@ -326,8 +366,12 @@ public final class CaptureDatabase: Sendable {
 
     public func counts() async throws -> (emails: Int, sightings: Int, threads: Int, links: Int) {
         try await writer.read { db in
-            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM emails")!, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_sightings")!,
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_threads")!, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_investor_links")!)
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM emails")!,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_sightings")!,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_threads")!,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_investor_links")!
+            )
         }
     }
 
@@ -346,18 +390,20 @@ public final class CaptureDatabase: Sendable {
 extension CaptureDatabase: RefreshTokenStore {
     public func sealedRefreshToken(for mailbox: String) async throws -> String? {
         try await writer.read { db in
-            try String.fetchOne(db, sql: "SELECT sealed_refresh_token FROM email_oauth_tokens WHERE account_email = ?", arguments: [mailbox])
+            try String.fetchOne(
+                db, sql: "SELECT sealed_refresh_token FROM email_oauth_tokens WHERE account_email = ?", arguments: [mailbox])
         }
     }
 
     public func saveSealedRefreshToken(_ sealed: String, for mailbox: String) async throws {
         precondition(sealed.hasPrefix("v1:") || sealed.hasPrefix("v2:"), "only sealed tokens are stored")
         try await writer.write { db in
-            try db.execute(sql: """
-                INSERT INTO email_oauth_tokens (account_email, sealed_refresh_token) VALUES (?, ?)
-                ON CONFLICT(account_email) DO UPDATE SET sealed_refresh_token = excluded.sealed_refresh_token,
-                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-                """, arguments: [mailbox, sealed])
+            try db.execute(
+                sql: """
+                    INSERT INTO email_oauth_tokens (account_email, sealed_refresh_token) VALUES (?, ?)
+                    ON CONFLICT(account_email) DO UPDATE SET sealed_refresh_token = excluded.sealed_refresh_token,
+                        updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                    """, arguments: [mailbox, sealed])
         }
     }
 }

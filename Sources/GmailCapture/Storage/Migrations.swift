@@ -39,7 +39,8 @@ public struct MigrationRunner: Sendable {
     /// The migrations shipped in Sources/GmailCapture/Migrations.
     public static func bundled() throws -> MigrationRunner {
         guard let dir = Bundle.module.url(forResource: "Migrations", withExtension: nil),
-              let files = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { throw Failure.missingResources }
+            let files = try? FileManager.default.contentsOfDirectory(atPath: dir.path)
+        else { throw Failure.missingResources }
         let list = try files.filter { $0.hasSuffix(".sql") }.map { name in
             Migration(name: String(name.dropLast(4)), sql: try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8))
         }
@@ -51,16 +52,19 @@ public struct MigrationRunner: Sendable {
     @discardableResult
     func migrate(_ writer: any DatabaseWriter) throws -> [String] {
         try writer.write { db in
-            try db.execute(sql: """
-                CREATE TABLE IF NOT EXISTS \(Self.ledgerTable) (
-                    name TEXT PRIMARY KEY, checksum TEXT NOT NULL,
-                    applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE IF NOT EXISTS \(Self.ledgerTable) (
+                        name TEXT PRIMARY KEY, checksum TEXT NOT NULL,
+                        applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))
+                    """)
         }
         var applied: [String] = []
         for m in migrations {
             try writer.write { db in
-                if let existing = try String.fetchOne(db, sql: "SELECT checksum FROM \(Self.ledgerTable) WHERE name = ?", arguments: [m.name]) {
+                if let existing = try String.fetchOne(
+                    db, sql: "SELECT checksum FROM \(Self.ledgerTable) WHERE name = ?", arguments: [m.name])
+                {
                     if existing != m.checksum { throw Failure.changedAfterApply(name: m.name) }
                     return
                 }
@@ -74,7 +78,11 @@ public struct MigrationRunner: Sendable {
 
     /// Tables this integration owns (dropped by `drop`): every `email_*` table and `emails`.
     static func emailTables(_ db: Database) throws -> [String] {
-        try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND (name = 'emails' OR name LIKE 'email\\_%' ESCAPE '\\' OR name LIKE 'emails\\_%' ESCAPE '\\')")
+        try String.fetchAll(
+            db,
+            sql:
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND (name = 'emails' OR name LIKE 'email\\_%' ESCAPE '\\' OR name LIKE 'emails\\_%' ESCAPE '\\')"
+        )
     }
 
     /// Removes every email table and the ledger (the drop script the seed left out). The CRM's own

@@ -14,8 +14,9 @@ public struct CapturePolicy: Sendable, Equatable {
     public init(skipLabels: Set<String> = ["SPAM", "TRASH", "CHAT", "DRAFT"], blocklist: [String] = []) {
         self.skipLabels = skipLabels
         for entry in blocklist.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) where !entry.isEmpty {
-            if entry.contains("@"), let c = AddressNormalizer.canonical(entry) { blockedAddresses.insert(c) }
-            else {
+            if entry.contains("@"), let c = AddressNormalizer.canonical(entry) {
+                blockedAddresses.insert(c)
+            } else {
                 // "@payroll.example", "payroll.example." and "payroll.example" name the same domain.
                 var domain = Substring(entry)
                 while domain.hasPrefix("@") || domain.hasPrefix(".") { domain = domain.dropFirst() }

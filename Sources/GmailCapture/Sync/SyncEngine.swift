@@ -55,9 +55,11 @@ public struct SyncEngine: Sendable {
     public let logger: Logger
     public let progress: (@Sendable (SyncProgress) -> Void)?
 
-    public init(database: CaptureDatabase, client: GmailClient, limiter: RateLimiter, settings: SyncSettings, clock: any CaptureClock,
-                logger: Logger = Logger(label: "gmail-capture.noop", factory: { _ in SwiftLogNoOpLogHandler() }),
-                progress: (@Sendable (SyncProgress) -> Void)? = nil) {
+    public init(
+        database: CaptureDatabase, client: GmailClient, limiter: RateLimiter, settings: SyncSettings, clock: any CaptureClock,
+        logger: Logger = Logger(label: "gmail-capture.noop", factory: { _ in SwiftLogNoOpLogHandler() }),
+        progress: (@Sendable (SyncProgress) -> Void)? = nil
+    ) {
         self.database = database
         self.client = client
         self.limiter = limiter
@@ -76,7 +78,8 @@ public struct SyncEngine: Sendable {
                 return SyncOutcome(mailbox: mailbox, status: .error, state: nil, counts: SyncCounts(), error: "mailbox is not enrolled")
             }
             if !account.enabled || account.syncState.blocksSync {
-                return SyncOutcome(mailbox: mailbox, status: .skipped, state: account.syncState, counts: SyncCounts(), error: account.stateReason)
+                return SyncOutcome(
+                    mailbox: mailbox, status: .skipped, state: account.syncState, counts: SyncCounts(), error: account.stateReason)
             }
             let kind: RunKind = account.backfillComplete ? .incremental : .backfill
             let runId = try await database.startRun(accountId: account.id, kind: kind, at: clock.now())
@@ -86,12 +89,14 @@ public struct SyncEngine: Sendable {
             var errorText: String?
             var state = SyncState.idle
             do {
-                let index = InvestorIndex(investors: try await CRMDirectory(database: database).investors(), workspaceDomain: settings.workspaceDomain)
+                let index = InvestorIndex(
+                    investors: try await CRMDirectory(database: database).investors(), workspaceDomain: settings.workspaceDomain)
                 if !account.backfillComplete { try await backfill(account, index, &counts) }
                 state = try await incremental(mailbox, index, &counts)
                 if let store = settings.attachmentStore {
-                    let downloader = AttachmentDownloader(database: database, store: store, client: client, concurrency: settings.attachmentConcurrency,
-                                                          maxMegabytes: settings.maxAttachmentMB)
+                    let downloader = AttachmentDownloader(
+                        database: database, store: store, client: client, concurrency: settings.attachmentConcurrency,
+                        maxMegabytes: settings.maxAttachmentMB)
                     let report = try await downloader.run(mailbox: mailbox)
                     counts.attachmentsStored += report.stored + report.deduplicated
                     counts.attachmentsFailed += report.failed
@@ -152,7 +157,8 @@ public struct SyncEngine: Sendable {
     func incremental(_ mailbox: String, _ index: InvestorIndex, _ counts: inout SyncCounts) async throws -> SyncState {
         guard let account = try await database.account(email: mailbox), let cursor = account.historyCursor else { return .idle }
         if let last = account.lastSuccessAt.flatMap(Self.parseISO),
-           clock.now().timeIntervalSince(last) > Double(settings.historyStaleDays) * 86_400 {
+            clock.now().timeIntervalSince(last) > Double(settings.historyStaleDays) * 86_400
+        {
             return try await recover(account, reason: "last success older than \(settings.historyStaleDays) days", index, &counts)
         }
         var records: [GmailHistoryRecord] = []
@@ -172,10 +178,13 @@ public struct SyncEngine: Sendable {
         let net = HistoryFold.fold(records)
         let known = try await database.knownGmailIds(accountId: account.id)
         let owed = Set(try await database.owedItems(accountId: account.id))
-        let toFetch = net.added.filter { !known.contains($0) || owed.contains($0) } + owed.filter { !net.added.contains($0) && !net.deleted.contains($0) }.sorted()
+        let toFetch =
+            net.added.filter { !known.contains($0) || owed.contains($0) }
+            + owed.filter { !net.added.contains($0) && !net.deleted.contains($0) }.sorted()
         counts.listed += net.added.count
         try await ingest(account, toFetch, index, &counts)
-        counts.deleted += try await database.markDeleted(accountId: account.id, gmailIds: net.deleted.filter { known.contains($0) }, at: clock.now())
+        counts.deleted += try await database.markDeleted(
+            accountId: account.id, gmailIds: net.deleted.filter { known.contains($0) }, at: clock.now())
         for (id, labels) in net.labels.sorted(by: { $0.key < $1.key }) where known.contains(id) && !net.deleted.contains(id) {
             try await database.updateLabels(accountId: account.id, gmailId: id, labels: labels)
         }
@@ -192,11 +201,14 @@ public struct SyncEngine: Sendable {
     /// Pins a new cursor from getProfile, re-lists only the gap (after the last stored internalDate minus
     /// a margin), reconciles deletions in that range, then moves the cursor. Too many recoveries in the
     /// window: the mailbox goes to `needs_attention` instead of looping.
-    func recover(_ account: CaptureDatabase.Account, reason: String, _ index: InvestorIndex, _ counts: inout SyncCounts) async throws -> SyncState {
+    func recover(
+        _ account: CaptureDatabase.Account, reason: String, _ index: InvestorIndex, _ counts: inout SyncCounts
+    ) async throws -> SyncState {
         let since = clock.now().addingTimeInterval(-Double(settings.recoveryWindowHours) * 3600)
         let recent = try await database.recoveries(accountId: account.id, since: since)
         if recent >= settings.maxRecoveries {
-            let why = "history recovery needed \(recent + 1) times within \(settings.recoveryWindowHours) h (\(reason)); paused to avoid a loop"
+            let why =
+                "history recovery needed \(recent + 1) times within \(settings.recoveryWindowHours) h (\(reason)); paused to avoid a loop"
             try await database.setSyncState(accountId: account.id, .needsAttention, reason: why)
             logger.warning("mailbox needs attention: repeated history recovery", metadata: ["sync.recoveries": "\(recent + 1)"])
             return .needsAttention
@@ -208,8 +220,9 @@ public struct SyncEngine: Sendable {
         var token: String?
         repeat {
             try Task.checkCancellation()
-            let page = try await client.listMessages(mailbox: account.email, q: "after:\(gapFromMillis / 1000)", includeSpamTrash: true,
-                                                     pageToken: token, maxResults: settings.pageSize)
+            let page = try await client.listMessages(
+                mailbox: account.email, q: "after:\(gapFromMillis / 1000)", includeSpamTrash: true,
+                pageToken: token, maxResults: settings.pageSize)
             listed += (page.messages ?? []).map(\.id)
             token = page.nextPageToken
         } while token != nil
@@ -223,8 +236,9 @@ public struct SyncEngine: Sendable {
         let deleted = try await database.markDeleted(accountId: account.id, gmailIds: vanished, at: clock.now())
         counts.deleted += deleted
         try await database.pinCursor(accountId: account.id, to: pinned)
-        try await database.recordRecovery(accountId: account.id, at: clock.now(), reason: reason, gapFrom: gapFromMillis,
-                                          listed: listed.count, deleted: deleted)
+        try await database.recordRecovery(
+            accountId: account.id, at: clock.now(), reason: reason, gapFrom: gapFromMillis,
+            listed: listed.count, deleted: deleted)
         logger.info("history recovered", metadata: ["sync.gap_listed": "\(listed.count)", "sync.gap_deleted": "\(deleted)"])
         return .idle
     }
@@ -320,7 +334,8 @@ public struct SyncEngine: Sendable {
             let attempts = try await database.recordFailure(accountId: account.id, gmailId: id, reason: e.shortDescription)
             if attempts >= settings.maxItemAttempts {
                 counts.parked += 1
-                try await database.classify(accountId: account.id, gmailId: id, state: .parked, reason: "\(attempts) attempts: \(e.shortDescription)")
+                try await database.classify(
+                    accountId: account.id, gmailId: id, state: .parked, reason: "\(attempts) attempts: \(e.shortDescription)")
             } else {
                 counts.failed += 1
             }

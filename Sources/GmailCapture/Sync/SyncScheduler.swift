@@ -91,8 +91,10 @@ public actor SyncScheduler: Service {
     /// Outcomes of finished runs, newest last (for status and tests).
     public private(set) var history: [SyncOutcome] = []
 
-    public init(engine: SyncEngine, interval: Duration, jitterFraction: Double = 0.1, concurrency: Int = 2, clock: any CaptureClock,
-                seed: UInt64 = 7, logger: Logger = Logger(label: "gmail-capture.noop", factory: { _ in SwiftLogNoOpLogHandler() })) {
+    public init(
+        engine: SyncEngine, interval: Duration, jitterFraction: Double = 0.1, concurrency: Int = 2, clock: any CaptureClock,
+        seed: UInt64 = 7, logger: Logger = Logger(label: "gmail-capture.noop", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
         self.engine = engine
         self.interval = interval
         self.jitterFraction = jitterFraction

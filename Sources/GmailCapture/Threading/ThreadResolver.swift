@@ -12,7 +12,8 @@ public enum MessageIdentity {
         if s.hasPrefix("<") { s.removeFirst() }
         if s.hasSuffix(">") { s.removeLast() }
         guard s.count <= 250, !s.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" }),
-              let at = s.lastIndex(of: "@"), at != s.startIndex, s.index(after: at) != s.endIndex else { return nil }
+            let at = s.lastIndex(of: "@"), at != s.startIndex, s.index(after: at) != s.endIndex
+        else { return nil }
         return String(s[..<at]) + "@" + s[s.index(after: at)...].lowercased()
     }
 
@@ -33,8 +34,10 @@ public enum MessageIdentity {
     /// A Message-ID is chosen by the sender, so it alone does not make two sightings one email: they
     /// must also agree on this. Computed from what storage keeps, so rows stored before fingerprints
     /// existed get theirs from their columns.
-    public static func fingerprint(fromAddress: String?, sentAt: String?, subject: String?, textBody: String?,
-                                   attachments: [(partId: String, size: Int)]) -> String {
+    public static func fingerprint(
+        fromAddress: String?, sentAt: String?, subject: String?, textBody: String?,
+        attachments: [(partId: String, size: Int)]
+    ) -> String {
         func norm(_ s: String?) -> String { (s ?? "").split(whereSeparator: \.isWhitespace).joined(separator: " ") }
         let from = fromAddress.flatMap { AddressNormalizer.canonical($0) } ?? ""
         let parts = attachments.sorted { $0.partId < $1.partId }.map { "\($0.partId):\($0.size)" }.joined(separator: ",")
@@ -51,7 +54,8 @@ public struct ThreadInput: Sendable, Equatable {
     public var inReplyTo: String?
     public var references: [String]
 
-    public init(canonicalKey: String, mailbox: String, gmailThreadId: String?, messageId: String?, inReplyTo: String?, references: [String]) {
+    public init(canonicalKey: String, mailbox: String, gmailThreadId: String?, messageId: String?, inReplyTo: String?, references: [String])
+    {
         self.canonicalKey = canonicalKey
         self.mailbox = mailbox
         self.gmailThreadId = gmailThreadId
@@ -61,8 +65,9 @@ public struct ThreadInput: Sendable, Equatable {
     }
 
     public init(_ m: ParsedMessage, mailbox: String) {
-        self.init(canonicalKey: MessageIdentity.canonicalKey(m), mailbox: mailbox, gmailThreadId: m.threadId, messageId: m.messageId,
-                  inReplyTo: m.inReplyTo, references: m.references)
+        self.init(
+            canonicalKey: MessageIdentity.canonicalKey(m), mailbox: mailbox, gmailThreadId: m.threadId, messageId: m.messageId,
+            inReplyTo: m.inReplyTo, references: m.references)
     }
 
     /// The keys this message joins: itself, its Message-ID and the ids it names (References capped to the

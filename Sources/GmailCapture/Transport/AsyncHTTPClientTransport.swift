@@ -23,8 +23,9 @@ public struct AsyncHTTPClientTransport: HTTPTransport {
         do {
             let response = try await client.execute(r, timeout: .milliseconds(Int64(request.timeout.seconds * 1000)))
             let body = try await response.body.collect(upTo: maxResponseBytes)
-            return TransportResponse(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
-                                     body: Array(body.readableBytesView))
+            return TransportResponse(
+                status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
+                body: Array(body.readableBytesView))
         } catch let e as HTTPClientError {
             switch e {
             case .readTimeout, .connectTimeout, .deadlineExceeded, .writeTimeout: throw TransportError(.timeout, "\(e)")

@@ -12,8 +12,10 @@ public struct TransportRequest: Sendable {
     public var operation: String
     public var timeout: Duration
 
-    public init(method: String, url: String, headers: [(String, String)] = [], body: [UInt8] = [], operation: String,
-                timeout: Duration = .seconds(60)) {
+    public init(
+        method: String, url: String, headers: [(String, String)] = [], body: [UInt8] = [], operation: String,
+        timeout: Duration = .seconds(60)
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -23,8 +25,10 @@ public struct TransportRequest: Sendable {
     }
 
     /// A request performing one of the client's operations (the label is its id).
-    public init(method: String, url: String, headers: [(String, String)] = [], body: [UInt8] = [], operation: GmailMethod,
-                timeout: Duration = .seconds(60)) {
+    public init(
+        method: String, url: String, headers: [(String, String)] = [], body: [UInt8] = [], operation: GmailMethod,
+        timeout: Duration = .seconds(60)
+    ) {
         self.init(method: method, url: url, headers: headers, body: body, operation: operation.rawValue, timeout: timeout)
     }
 }
