@@ -59,7 +59,7 @@ struct UsersCommand: AsyncParsableCommand {
         commandName: "users", abstract: "CRM users (standalone use).",
         subcommands: [
             UsersAddCommand.self, UsersListCommand.self, UsersTokenCommand.self,
-            UsersTokensCommand.self, UsersRevokeCommand.self,
+            UsersTokensCommand.self, UsersRevokeCommand.self, UsersSharingCommand.self,
         ])
 }
 

@@ -130,10 +130,12 @@ struct ThreadsCommand: AsyncParsableCommand {
     @OptionGroup var db: DatabaseOption
     @Option(help: "Only threads linked to this investor id.") var investor: String?
     @Option(help: "How many.") var limit = 50
+    @OptionGroup var viewer: ViewerOption
     @Flag(help: "Stable JSON.") var json = false
 
     func run() async throws {
-        let rows = try await db.runtime().database.threads(investor: investor, limit: limit)
+        let rt = try db.runtime()
+        let rows = try await rt.readModel.threads(for: try await viewer.resolve(rt), investor: investor, limit: limit)
         if json { print(try jsonString(rows)); return }
         for t in rows {
             print(
@@ -147,12 +149,16 @@ struct ThreadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "thread", abstract: "One conversation with its messages.")
     @OptionGroup var db: DatabaseOption
     @Argument(help: "Thread id.") var id: Int64
+    @OptionGroup var viewer: ViewerOption
     @Flag(help: "Stable JSON.") var json = false
 
     func run() async throws {
-        let database = try db.runtime().database
-        guard let t = try await database.thread(id: id) else { throw ValidationError("no thread \(id)") }
-        let messages = try await database.threadMessages(threadId: id)
+        let rt = try db.runtime()
+        guard let found = try await rt.readModel.thread(id: id, for: try await viewer.resolve(rt), surface: .cli) else {
+            FileHandle.standardError.write(Data("error: no thread \(id)\n".utf8))
+            throw ExitCode(1)
+        }
+        let (t, messages) = found
         if json {
             struct Out: Encodable { var thread: CaptureDatabase.ThreadSummary; var messages: [CaptureDatabase.ThreadMessage] }
             print(try jsonString(Out(thread: t, messages: messages)))
@@ -163,7 +169,8 @@ struct ThreadCommand: AsyncParsableCommand {
         )
         for m in messages {
             let from = m.participants.first { $0.role == "from" }
-            print("\n\(m.sentAt ?? "") \(from?.name ?? from?.address ?? "?"): \(m.subject ?? "")")
+            let lock = m.visibility == .full ? "" : " [\(m.visibility.rawValue) only]"
+            print("\n\(m.sentAt ?? "") \(from?.name ?? from?.address ?? "?"): \(m.subject ?? "")\(lock)")
             print((m.textBody ?? "").prefix(400))
             for a in m.attachments { print("  [attachment] \(a.filename ?? "(no name)") \(a.mimeType) \(a.size) bytes, \(a.state)") }
         }

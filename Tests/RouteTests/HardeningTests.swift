@@ -118,40 +118,49 @@ struct AttackFixture: Sendable {
     @Test(arguments: Mode.allCases)
     func aCraftedEmailChangesNothingATeammateCanRead(mode: Mode) async throws {
         let f = try await AttackFixture.make()
+        // Bob's dinner thread is private (his mark); everything else of his is at the firm default, metadata.
         try await f.app().test(mode.testing) { client in
+            var bobThreads: [[String: Any]] = []
+            try await client.execute(uri: "/api/email/threads", method: .get, headers: bearer(f.bob)) { r in
+                bobThreads = try #require((try object(r))["threads"] as? [[String: Any]])
+            }
+            let dinner = try #require(bobThreads.first { ($0["messageIds"] as? [String]) == ["dinner@quillstone.example"] }?["id"] as? Int)
+            try await client.execute(
+                uri: "/api/email/threads/\(dinner)/sharing", method: .put, headers: bearer(f.bob),
+                body: ByteBuffer(string: #"{"mode": "private"}"#)
+            ) { #expect($0.status == .ok) }
             var aliceThreads: [[String: Any]] = []
             try await client.execute(uri: "/api/email/threads", method: .get, headers: bearer(f.alice)) { r in
                 let text = String(buffer: r.body)
-                #expect(
-                    !text.contains("cap-table") && !text.contains("Series A") && !text.contains("bob@firm.example")
-                        && !text.contains("Dinner"), "\(text)")
+                #expect(!text.contains("cap-table") && !text.contains("Series A") && !text.contains("Dinner"), "\(text)")
                 aliceThreads = try #require((try object(r))["threads"] as? [[String: Any]])
             }
-            // The crafted References put alice's mail in the thread of bob's message (cross-mailbox threading
-            // works that way), but alice's view of it is built from her own two messages only.
+            // The crafted References put alice's mail in the thread of bob's message (cross-mailbox threading works
+            // that way). Alice reads her own two messages in full; bob's is there at his level, metadata only.
             #expect(aliceThreads.count == 1)
             let shared = try #require(aliceThreads.first?["id"] as? Int)
-            #expect(Set(aliceThreads.first?["messageIds"] as? [String] ?? []) == ["secret@harborline.example", "hello@evil.example"])
-            #expect(aliceThreads.first?["mailboxes"] as? [String] == ["alice@firm.example"])
             try await client.execute(uri: "/api/email/threads/\(shared)", method: .get, headers: bearer(f.alice)) { r in
                 #expect(r.status == .ok)
                 let messages = try #require((try object(r))["messages"] as? [[String: Any]])
+                let full = messages.filter { $0["visibility"] as? String == "full" }
+                let bobs = messages.filter { $0["visibility"] as? String == "metadata" }
                 #expect(
-                    messages.map { ($0["textBody"] as? String)?.trimmingCharacters(in: .whitespacesAndNewlines) }
+                    full.map { ($0["textBody"] as? String)?.trimmingCharacters(in: .whitespacesAndNewlines) }
                         == ["Please open the attached invoice.", "Just following up."])
-                #expect(
-                    messages.flatMap { ($0["attachments"] as? [[String: Any]] ?? []).map { $0["filename"] as? String } } == ["invoice.pdf"])
+                #expect(full.flatMap { ($0["attachments"] as? [[String: Any]] ?? []).map { $0["filename"] as? String } } == ["invoice.pdf"])
+                #expect(bobs.count == 1 && bobs[0]["subject"] is NSNull && bobs[0]["textBody"] is NSNull)
+                #expect((bobs[0]["attachments"] as? [Any])?.isEmpty == true && bobs[0]["owners"] as? [String] == ["bob@firm.example"])
                 let text = String(buffer: r.body)
-                #expect(!text.contains("Series A") && !text.contains("cap-table") && !text.contains("bob@"), "\(text)")
+                #expect(!text.contains("Series A") && !text.contains("cap-table"), "\(text)")
             }
-            // Bob reads his own message in that thread, with his attachment only; the outsider's invoice is not part of it.
+            // Bob reads his own message in full, with his attachment only; alice's two are metadata to him.
             var bobAttachment = 0
             try await client.execute(uri: "/api/email/threads/\(shared)", method: .get, headers: bearer(f.bob)) { r in
                 let messages = try #require((try object(r))["messages"] as? [[String: Any]])
-                #expect(messages.map { $0["subject"] as? String } == ["Confidential allocation"])
-                #expect(
-                    (messages.first?["textBody"] as? String)?.trimmingCharacters(in: .whitespacesAndNewlines) == AttackFixture.secretBody)
-                let attachments = messages.first?["attachments"] as? [[String: Any]] ?? []
+                let mine = messages.filter { $0["visibility"] as? String == "full" }
+                #expect(mine.map { $0["subject"] as? String } == ["Confidential allocation"])
+                #expect((mine.first?["textBody"] as? String)?.trimmingCharacters(in: .whitespacesAndNewlines) == AttackFixture.secretBody)
+                let attachments = mine.first?["attachments"] as? [[String: Any]] ?? []
                 #expect(attachments.map { $0["filename"] as? String } == ["cap-table.xlsx"])
                 bobAttachment = attachments.first?["id"] as? Int ?? 0
                 #expect(!String(buffer: r.body).contains("invoice") && !String(buffer: r.body).contains("following up"))
@@ -167,12 +176,7 @@ struct AttackFixture: Sendable {
                 }
             }
             #expect(answers == ["404 no such attachment", "404 no such attachment"])
-            // The same for a thread alice holds nothing of (bob's dinner).
-            var bobThreads: [Int] = []
-            try await client.execute(uri: "/api/email/threads", method: .get, headers: bearer(f.bob)) { r in
-                bobThreads = ((try object(r))["threads"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? Int }
-            }
-            let dinner = try #require(bobThreads.first { $0 != shared })
+            // A thread alice can see nothing of (bob's private dinner) answers like one that does not exist.
             answers = []
             for id in [dinner, 987_654] {
                 try await client.execute(uri: "/api/email/threads/\(id)", method: .get, headers: bearer(f.alice)) { r in
@@ -180,10 +184,10 @@ struct AttackFixture: Sendable {
                 }
             }
             #expect(answers == ["404 no such thread", "404 no such thread"])
-            // The operator's admin view still has the whole thread: three emails, two of them sharing a Message-ID.
+            // An admin reads by the same rules: the three messages, none of them alex's, at metadata.
             try await client.execute(uri: "/api/email/threads/\(shared)", method: .get, headers: bearer(f.admin)) { r in
-                let count = (try object(r))["messages"].flatMap { $0 as? [[String: Any]] }?.count
-                #expect(count == 3)
+                let levels = (try object(r))["messages"].flatMap { $0 as? [[String: Any]] }?.map { $0["visibility"] as? String }
+                #expect(levels == ["metadata", "metadata", "metadata"])
             }
         }
         #expect(try await f.db.counts().emails == 4)

@@ -36,6 +36,14 @@ public struct CaptureConfig: Sendable, Equatable {
     public var blocklist: [String] = []
     /// A JSON file mapping the CRM's own users/investors tables and columns (CRM_GMAIL_CRM_SCHEMA).
     public var crmSchemaPath: String?
+    /// The firm's default sharing level for teammates who set none (CRM_GMAIL_DEFAULT_SHARING).
+    public var defaultSharing: SharingLevel = .metadata
+    /// The firm's ceiling no teammate can exceed (CRM_GMAIL_MAX_SHARING).
+    public var maxSharing: SharingLevel = .full
+    /// The visibility rules these settings make.
+    public var visibilityPolicy: VisibilityPolicy {
+        VisibilityPolicy(defaultLevel: defaultSharing, ceiling: maxSharing, workspaceDomain: workspaceDomain)
+    }
     /// The variables the environment set (non-empty), whatever their values.
     public var setVariables: Set<String> = []
 
@@ -67,13 +75,14 @@ public struct CaptureConfig: Sendable, Equatable {
         "CRM_GMAIL_SYNC_INTERVAL_MIN", "CRM_GMAIL_BACKFILL_PAGE_SIZE", "CRM_GMAIL_MAX_ATTACHMENT_MB", "CRM_GMAIL_ATTACH_CONCURRENCY",
         "CRM_GMAIL_RATE_UNITS_SEC", "CRM_GMAIL_RETRY_MAX", "CRM_GMAIL_HISTORY_STALE_DAYS", "CRM_DB_PATH", "CRM_GMAIL_ATTACHMENT_DIR",
         "CRM_GMAIL_API_BASE_URL", "CRM_GMAIL_OAUTH_AUTH_URL", "CRM_GMAIL_OAUTH_TOKEN_URL", "CRM_GMAIL_QUOTA_COSTS",
-        "CRM_GMAIL_PROJECT_UNITS_SEC", "CRM_GMAIL_BLOCKLIST", "CRM_GMAIL_CRM_SCHEMA",
+        "CRM_GMAIL_PROJECT_UNITS_SEC", "CRM_GMAIL_BLOCKLIST", "CRM_GMAIL_CRM_SCHEMA", "CRM_GMAIL_DEFAULT_SHARING", "CRM_GMAIL_MAX_SHARING",
     ]
 
     /// Variables the storage commands need (`users`, `investors`, `migrate`, `status`, …): only these are
     /// checked by `storage(from:)`, so a Gmail setting being wrong never stops them.
     public static let storageVariables: Set<String> = [
         "CRM_DB_PATH", "CRM_GMAIL_WORKSPACE_DOMAIN", "CRM_GMAIL_AUTH_METHOD", "CRM_GMAIL_ATTACHMENT_DIR", "CRM_GMAIL_CRM_SCHEMA",
+        "CRM_GMAIL_DEFAULT_SHARING", "CRM_GMAIL_MAX_SHARING",
     ]
 
     /// The configuration as the storage commands need it: every variable read, the integration's own
@@ -210,6 +219,19 @@ public struct CaptureConfig: Sendable, Equatable {
         c.blocklist = (value("CRM_GMAIL_BLOCKLIST") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
             !$0.isEmpty
         }
+        for name in ["CRM_GMAIL_DEFAULT_SHARING", "CRM_GMAIL_MAX_SHARING"] {
+            guard let v = value(name) else { continue }
+            guard let level = SharingLevel(rawValue: v.lowercased()) else {
+                bad(name, "\"\(v)\" is not a sharing level", "metadata, subject or full")
+                continue
+            }
+            if name == "CRM_GMAIL_DEFAULT_SHARING" { c.defaultSharing = level } else { c.maxSharing = level }
+        }
+        if c.defaultSharing > c.maxSharing {
+            bad(
+                "CRM_GMAIL_DEFAULT_SHARING", "\(c.defaultSharing.rawValue) is above CRM_GMAIL_MAX_SHARING (\(c.maxSharing.rawValue))",
+                "a default no higher than the firm's ceiling")
+        }
         if let path = value("CRM_GMAIL_CRM_SCHEMA") {
             if fileExists(path) {
                 c.crmSchemaPath = path
@@ -280,6 +302,8 @@ public struct CaptureConfig: Sendable, Equatable {
             ("CRM_GMAIL_PROJECT_UNITS_SEC", String(projectUnitsPerSecond)),
             ("CRM_GMAIL_BLOCKLIST", blocklist.isEmpty ? "(unset)" : blocklist.joined(separator: ",")),
             ("CRM_GMAIL_CRM_SCHEMA", crmSchemaPath ?? "(unset)"),
+            ("CRM_GMAIL_DEFAULT_SHARING", defaultSharing.rawValue),
+            ("CRM_GMAIL_MAX_SHARING", maxSharing.rawValue),
         ]
     }
 }

@@ -13,6 +13,8 @@ public struct EmailRoutes: Sendable {
     public var enabled: Bool
     public let database: CaptureDatabase
     public let directory: CRMDirectory
+    /// Every read of captured mail goes through it.
+    public let readModel: ReadModel
     public let authenticator: any RequestAuthenticator
     public let attachments: AttachmentStore
     public let oauth: OAuthTokenProvider?
@@ -26,14 +28,19 @@ public struct EmailRoutes: Sendable {
     public static let maxBodyBytes = 1 << 20
     let throttle: RunNowThrottle
 
+    /// - Parameter readModel: the visibility rules every read goes through (default: the firm defaults, metadata for
+    ///   teammates, internal mail private on `workspaceDomain`).
     public init(
-        enabled: Bool, database: CaptureDatabase, directory: CRMDirectory, authenticator: any RequestAuthenticator,
+        enabled: Bool, database: CaptureDatabase, directory: CRMDirectory, readModel: ReadModel? = nil,
+        authenticator: any RequestAuthenticator,
         attachments: AttachmentStore, oauth: OAuthTokenProvider?, workspaceDomain: String?, clock: any CaptureClock,
         runNow: @escaping @Sendable (SyncScheduler.Trigger) -> Void,
         logger: Logger = Logger(label: "gmail-capture.noop", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.enabled = enabled
         self.database = database
+        self.readModel =
+            readModel ?? ReadModel(database: database, policy: VisibilityPolicy(workspaceDomain: workspaceDomain), clock: clock)
         self.directory = directory
         self.authenticator = authenticator
         self.attachments = attachments
@@ -70,6 +77,11 @@ public struct EmailRoutes: Sendable {
         c.post("accounts/:id/resume", use: guarded { _, ctx, u in try await setEnabled(ctx.parameters.get("id"), true, u) })
         c.get("threads", use: guarded { r, _, u in try await threads(r, u) })
         c.get("threads/:id", use: guarded { _, ctx, u in try await thread(ctx.parameters.get("id"), u) })
+        c.put("threads/:id/sharing", use: guarded { r, ctx, u in try await setThreadSharing(ctx.parameters.get("id"), r, u) })
+        c.get("me/sharing", use: guarded { _, _, u in try await mySharing(u) })
+        c.put("me/sharing", use: guarded { r, _, u in try await setMySharing(r, u) })
+        c.put("privacy/addresses", use: guarded { r, _, u in try await setAddressPrivacy(r, u) })
+        c.get("access-log", use: guarded { r, _, u in try await accessLog(r, u) })
         c.get("attachments/:id", use: guarded { _, ctx, u in try await attachment(ctx.parameters.get("id"), u) })
         c.post("sync/run-now", use: guarded { r, _, u in try await syncNow(r, u) })
         c.post("rematch", use: guarded(admin: true) { _, _, _ in try await rematch() })
@@ -154,8 +166,8 @@ public struct EmailRoutes: Sendable {
         return a
     }
 
-    /// What a caller reads: admins everything, a member only what their own mailbox holds.
-    func viewer(_ user: AuthenticatedUser) -> String? { user.admin ? nil : user.email }
+    /// Who reads: every caller, admins included, reads by the visibility rules (admin is an operational role).
+    func viewer(_ user: AuthenticatedUser) -> Viewer { .teammate(user.email) }
 
     // MARK: - Handlers
 
@@ -242,31 +254,74 @@ public struct EmailRoutes: Sendable {
             if v.count == 10, f.date(from: v + "T00:00:00Z") != nil { return v + "T00:00:00Z" }
             throw RouteError.badRequest("\(k) must be an ISO 8601 date (2024-03-05 or 2024-03-05T17:04:00Z)")
         }
-        var account = q.get("account")
-        if !user.admin {
-            if let a = account, a.caseInsensitiveCompare(user.email) != .orderedSame { throw RouteError.forbidden }
-            account = user.email
-        }
         let limit = try int("limit", 50, 1...200), offset = try int("offset", 0, 0...1_000_000)
-        let rows = try await database.threads(
-            investor: q.get("investor"), mailbox: account, text: q.get("text"),
-            before: try date("before"), after: try date("after"), limit: limit, offset: offset, viewer: viewer(user))
+        let rows = try await readModel.threads(
+            for: viewer(user), investor: q.get("investor"), mailbox: q.get("account"), text: q.get("text"),
+            before: try date("before"), after: try date("after"), limit: limit, offset: offset)
         struct Out: Encodable { var threads: [CaptureDatabase.ThreadSummary]; var limit: Int; var offset: Int; var nextOffset: Int? }
         return try Self.json(Out(threads: rows, limit: limit, offset: offset, nextOffset: rows.count == limit ? offset + limit : nil))
     }
 
-    /// A thread the caller may read: a member only through the messages their own mailbox holds (thread
-    /// membership alone grants nothing); one they may not read answers exactly like one that does not exist.
-    func visibleThread(_ idText: String?, _ user: AuthenticatedUser) async throws -> CaptureDatabase.ThreadSummary {
+    /// A thread as the caller may see it (thread membership alone grants nothing); one with nothing
+    /// visible answers exactly like one that does not exist.
+    func thread(_ idText: String?, _ user: AuthenticatedUser) async throws -> Response {
         guard let t = idText, let id = Int64(t) else { throw RouteError.badRequest("thread id must be a number") }
-        guard let thread = try await database.thread(id: id, viewer: viewer(user)) else { throw RouteError.noThread }
-        return thread
+        guard let found = try await readModel.thread(id: id, for: viewer(user), surface: .api) else { throw RouteError.noThread }
+        struct Out: Encodable { var thread: CaptureDatabase.ThreadSummary; var messages: [CaptureDatabase.ThreadMessage] }
+        return try Self.json(Out(thread: found.thread, messages: found.messages))
     }
 
-    func thread(_ idText: String?, _ user: AuthenticatedUser) async throws -> Response {
-        let t = try await visibleThread(idText, user)
-        struct Out: Encodable { var thread: CaptureDatabase.ThreadSummary; var messages: [CaptureDatabase.ThreadMessage] }
-        return try Self.json(Out(thread: t, messages: try await database.threadMessages(threadId: t.id, viewer: viewer(user))))
+    // MARK: - Sharing and privacy
+
+    func mySharing(_ user: AuthenticatedUser) async throws -> Response {
+        try Self.json(["level": try await readModel.sharingLevel(of: user.email).rawValue])
+    }
+
+    func setMySharing(_ request: Request, _ user: AuthenticatedUser) async throws -> Response {
+        struct In: Decodable { var level: String }
+        guard let raw = try await Self.body(request, as: In.self)?.level, let level = SharingLevel(rawValue: raw) else {
+            throw RouteError.badRequest("level must be metadata, subject or full")
+        }
+        do { try await readModel.setSharingLevel(level, for: user.email) } catch let e as ReadModel.SettingError {
+            throw RouteError.badRequest(e.description)
+        }
+        return try Self.json(["level": try await readModel.sharingLevel(of: user.email).rawValue])
+    }
+
+    func setThreadSharing(_ idText: String?, _ request: Request, _ user: AuthenticatedUser) async throws -> Response {
+        guard let t = idText, let id = Int64(t) else { throw RouteError.badRequest("thread id must be a number") }
+        struct In: Decodable { var mode: String }
+        guard let raw = try await Self.body(request, as: In.self)?.mode, let mode = PrivacyMode(rawValue: raw) else {
+            throw RouteError.badRequest("mode must be private, shared or default")
+        }
+        guard try await readModel.markThread(id, owner: user.email, mode: mode) else { throw RouteError.noThread }
+        return try Self.json(["thread": String(id), "mode": mode.rawValue])
+    }
+
+    func setAddressPrivacy(_ request: Request, _ user: AuthenticatedUser) async throws -> Response {
+        struct In: Decodable { var address: String?; var domain: String?; var mode: String }
+        guard let body = try await Self.body(request, as: In.self), let mode = PrivacyMode(rawValue: body.mode),
+            (body.address == nil) != (body.domain == nil)
+        else { throw RouteError.badRequest("the body is {\"address\" or \"domain\", \"mode\": private, shared or default}") }
+        do {
+            if let a = body.address { try await readModel.markAddress(a, owner: user.email, mode: mode) }
+            if let d = body.domain { try await readModel.markDomain(d, owner: user.email, mode: mode) }
+        } catch let e as ReadModel.SettingError {
+            throw RouteError.badRequest(e.description)
+        }
+        var out = ["mode": mode.rawValue]
+        if let a = body.address { out["address"] = a }
+        if let d = body.domain { out["domain"] = d }
+        return try Self.json(out)
+    }
+
+    /// The access log: admins see every entry (filters `viewer`, `owner`); a teammate sees the reads of
+    /// their own messages.
+    func accessLog(_ request: Request, _ user: AuthenticatedUser) async throws -> Response {
+        let q = request.uri.queryParameters
+        let owner = user.admin ? q.get("owner") : user.email
+        if !user.admin, let o = q.get("owner"), o.caseInsensitiveCompare(user.email) != .orderedSame { throw RouteError.forbidden }
+        return try Self.json(try await readModel.accessLog(viewer: q.get("viewer"), owner: owner))
     }
 
     /// Types a browser may show inline without risk; everything else is served as octet-stream.
@@ -306,7 +361,7 @@ public struct EmailRoutes: Sendable {
 
     func attachment(_ idText: String?, _ user: AuthenticatedUser) async throws -> Response {
         guard let t = idText, let id = Int64(t) else { throw RouteError.badRequest("attachment id must be a number") }
-        guard let row = try await database.attachmentRow(id: id, viewer: viewer(user)) else { throw RouteError.noAttachment }
+        guard let row = try await readModel.attachment(id: id, for: viewer(user)) else { throw RouteError.noAttachment }
         guard row.state == .stored, let sha = row.sha256 else {
             throw RouteError.notFound("this attachment is \(row.state.rawValue), not stored yet")
         }

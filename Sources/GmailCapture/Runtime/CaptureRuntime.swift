@@ -21,6 +21,9 @@ public struct CaptureRuntime: Sendable {
     /// nil when CRM_GMAIL_INTEGRATION_ENABLED is off: then nothing talks to Gmail and no credentials are needed.
     public let gmail: Gmail?
 
+    /// Every read of captured mail goes through this (the visibility rules from the configuration).
+    public var readModel: ReadModel { ReadModel(database: database, policy: config.visibilityPolicy, clock: clock) }
+
     /// What talks to Gmail.
     public struct Gmail: Sendable {
         public let client: GmailClient
@@ -100,7 +103,7 @@ public struct CaptureRuntime: Sendable {
         authenticator: (any RequestAuthenticator)? = nil, runNow: @escaping @Sendable (SyncScheduler.Trigger) -> Void
     ) -> EmailRoutes {
         EmailRoutes(
-            enabled: gmail != nil, database: database, directory: directory,
+            enabled: gmail != nil, database: database, directory: directory, readModel: readModel,
             authenticator: authenticator ?? APITokenAuthenticator(directory: directory, clock: clock),
             attachments: AttachmentStore(root: URL(fileURLWithPath: config.attachmentDirectory)), oauth: gmail?.oauth,
             workspaceDomain: config.workspaceDomain, clock: clock, runNow: runNow, logger: logger)

@@ -87,113 +87,80 @@ extension CaptureDatabase {
         public var investorLinks: [Link]
     }
 
-    /// The emails a teammate's mailbox holds (a sighting in it, deleted or not): what a member may read.
-    static let heldByViewer = """
-        SELECT hs.email_id FROM email_sightings hs JOIN email_accounts ha ON ha.id = hs.account_id WHERE ha.email = ? COLLATE NOCASE
-        """
-
-    /// Threads, newest first; filtered by investor, mailbox, text, date range; paginated. With `viewer`
-    /// (a teammate's mailbox address) only what that mailbox holds is considered and shown: threads with
-    /// at least one held message, summaries built from held messages only, filters matched against held
-    /// messages only. Without it, everything (admins, the operator's CLI).
+    /// Every thread, newest first; filtered by investor, mailbox, text, date range; paginated. The
+    /// operator's view: teammates read through `ReadModel`, which applies the visibility rules.
     public func threads(
         investor: String? = nil, mailbox: String? = nil, text: String? = nil, before: String? = nil, after: String? = nil,
-        limit: Int = 50, offset: Int = 0, viewer: String? = nil
+        limit: Int = 50, offset: Int = 0
     ) async throws -> [ThreadSummary] {
         try await writer.read { db in
             var args: [any DatabaseValueConvertible] = []
-            var held = ""
-            var sql: String
-            if let v = viewer {
-                held = " AND e.id IN (\(Self.heldByViewer))"
-                sql = """
-                    SELECT t.id, t.subject, v.first_at, v.last_at FROM email_threads t JOIN (
-                        SELECT e.thread_id, MIN(e.sent_at) AS first_at, MAX(e.sent_at) AS last_at FROM emails e WHERE 1 = 1\(held) GROUP BY e.thread_id
-                    ) v ON v.thread_id = t.id WHERE 1 = 1
-                    """
-                args.append(v)
-            } else {
-                sql = "SELECT t.id, t.subject, t.first_at, t.last_at FROM email_threads t WHERE 1 = 1"
-            }
-            func scoped(_ a: [any DatabaseValueConvertible]) { args += a; if let v = viewer { args.append(v) } }
+            var sql = "SELECT t.id, t.subject, t.first_at, t.last_at FROM email_threads t WHERE 1 = 1"
             if let i = investor {
                 sql +=
-                    " AND t.id IN (SELECT e.thread_id FROM emails e JOIN email_investor_links l ON l.email_id = e.id WHERE l.investor_id = ?\(held))"
-                scoped([i])
+                    " AND t.id IN (SELECT e.thread_id FROM emails e JOIN email_investor_links l ON l.email_id = e.id WHERE l.investor_id = ?)"
+                args.append(i)
             }
             if let m = mailbox {
-                sql +=
-                    " AND t.id IN (SELECT e.thread_id FROM emails e JOIN email_sightings s ON s.email_id = e.id JOIN email_accounts a ON a.id = s.account_id WHERE a.email = ?\(held))"
-                scoped([m])
+                sql += """
+                     AND t.id IN (SELECT e.thread_id FROM emails e JOIN email_sightings s ON s.email_id = e.id
+                        JOIN email_accounts a ON a.id = s.account_id WHERE a.email = ? COLLATE NOCASE)
+                    """
+                args.append(m)
             }
             if let q = text, !q.isEmpty {
                 sql +=
-                    " AND t.id IN (SELECT e.thread_id FROM emails e WHERE (e.subject LIKE ? ESCAPE '\\' OR e.text_body LIKE ? ESCAPE '\\')\(held))"
+                    " AND t.id IN (SELECT e.thread_id FROM emails e WHERE e.subject LIKE ? ESCAPE '\\' OR e.text_body LIKE ? ESCAPE '\\')"
                 let like =
                     "%"
-                    + q.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(
-                        of: "_", with: "\\_") + "%"
-                scoped([like, like])
+                    + q.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                    .replacingOccurrences(of: "_", with: "\\_") + "%"
+                args += [like, like]
             }
-            let last = viewer == nil ? "t.last_at" : "v.last_at"
-            if let b = before { sql += " AND \(last) < ?"; args.append(b) }
-            if let a = after { sql += " AND \(last) >= ?"; args.append(a) }
-            sql += " ORDER BY \(last) DESC, t.id DESC LIMIT ? OFFSET ?"
+            if let b = before { sql += " AND t.last_at < ?"; args.append(b) }
+            if let a = after { sql += " AND t.last_at >= ?"; args.append(a) }
+            sql += " ORDER BY t.last_at DESC, t.id DESC LIMIT ? OFFSET ?"
             args += [limit, offset]
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { try Self.summary(db, $0, viewer: viewer) }
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { try Self.summary(db, $0) }
         }
     }
 
-    /// One thread; with `viewer`, nil unless that mailbox holds one of its messages, and built from those.
-    public func thread(id: Int64, viewer: String? = nil) async throws -> ThreadSummary? {
+    /// One thread, everything in it (the operator's view).
+    public func thread(id: Int64) async throws -> ThreadSummary? {
         try await writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM email_threads WHERE id = ?", arguments: [id]) else { return nil }
-            let summary = try Self.summary(db, row, viewer: viewer)
-            return summary.messageIds.isEmpty && viewer != nil ? nil : summary
+            try Row.fetchOne(db, sql: "SELECT * FROM email_threads WHERE id = ?", arguments: [id]).map { try Self.summary(db, $0) }
         }
     }
 
-    static func summary(_ db: Database, _ t: Row, viewer: String? = nil) throws -> ThreadSummary {
+    static func summary(_ db: Database, _ t: Row) throws -> ThreadSummary {
         let id: Int64 = t["id"]
-        let held = viewer == nil ? "" : " AND e.id IN (\(heldByViewer))"
-        let args: StatementArguments = viewer.map { [id, $0] } ?? [id]
-        let messages = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT COALESCE(e.message_id, e.canonical_key) AS mid, e.subject, e.sent_at FROM emails e WHERE e.thread_id = ?\(held) ORDER BY e.sent_at, e.id
-                """, arguments: args)
-        let ids = messages.map { (m: Row) -> String in
-            let s: String = m["mid"]
-            return s.hasPrefix("<") ? String(s.dropFirst().dropLast()) : s
-        }
+        let ids = try String.fetchAll(
+            db, sql: "SELECT COALESCE(message_id, canonical_key) FROM emails WHERE thread_id = ? ORDER BY sent_at, id", arguments: [id]
+        ).map { $0.hasPrefix("<") ? String($0.dropFirst().dropLast()) : $0 }
         let mailboxes = try String.fetchAll(
             db,
             sql: """
                 SELECT DISTINCT a.email FROM emails e JOIN email_sightings s ON s.email_id = e.id JOIN email_accounts a ON a.id = s.account_id
-                WHERE e.thread_id = ?\(held) ORDER BY a.email
-                """, arguments: args)
+                WHERE e.thread_id = ? ORDER BY a.email
+                """, arguments: [id])
         let links = try Row.fetchAll(
             db,
             sql: """
                 SELECT l.investor_id, MAX(l.confidence) AS confidence,
                        (SELECT rule FROM email_investor_links l2 JOIN emails e2 ON e2.id = l2.email_id
-                        WHERE e2.thread_id = e.thread_id AND l2.investor_id = l.investor_id\(held.replacingOccurrences(of: "e.id", with: "e2.id"))
-                        ORDER BY l2.confidence DESC LIMIT 1) AS rule
-                FROM email_investor_links l JOIN emails e ON e.id = l.email_id WHERE e.thread_id = ?\(held)
+                        WHERE e2.thread_id = ?1 AND l2.investor_id = l.investor_id ORDER BY l2.confidence DESC LIMIT 1) AS rule
+                FROM email_investor_links l JOIN emails e ON e.id = l.email_id WHERE e.thread_id = ?1
                 GROUP BY l.investor_id ORDER BY l.investor_id
-                """, arguments: viewer.map { [$0, id, $0] } ?? [id]
+                """, arguments: [id]
         ).map { ThreadSummary.Link(investorId: $0["investor_id"], rule: $0["rule"], confidence: $0["confidence"]) }
-        if viewer == nil {
-            return ThreadSummary(
-                id: id, subject: t["subject"], firstAt: t["first_at"], lastAt: t["last_at"], messageIds: ids, mailboxes: mailboxes,
-                investorIds: links.map(\.investorId), investorLinks: links)
-        }
-        let dates = messages.compactMap { $0["sent_at"] as String? }
         return ThreadSummary(
-            id: id, subject: messages.lazy.compactMap { $0["subject"] as String? }.first, firstAt: dates.min(), lastAt: dates.max(),
-            messageIds: ids, mailboxes: mailboxes, investorIds: links.map(\.investorId), investorLinks: links)
+            id: id, subject: t["subject"], firstAt: t["first_at"], lastAt: t["last_at"], messageIds: ids, mailboxes: mailboxes,
+            investorIds: links.map(\.investorId), investorLinks: links)
     }
 
+    /// One message of a thread as a reader sees it. Participants, date, direction, owners and investor
+    /// links are always there; `subject` and `snippet` need `subject` level, the bodies and attachments
+    /// `full` (otherwise null and empty).
     public struct ThreadMessage: Sendable, Codable, Equatable {
         public struct Participant: Sendable, Codable, Equatable {
             public var role: String; public var name: String?; public var address: String
@@ -213,53 +180,121 @@ extension CaptureDatabase {
         public var textBody: String?
         public var attachments: [Attachment]
         public var investorLinks: [ThreadSummary.Link]
+        /// What the reader may see of it.
+        public var visibility: SharingLevel
+        /// Teammates whose mailboxes hold it.
+        public var owners: [String]
+        public var snippet: String?
+        public var htmlBody: String?
+        public var from: Participant?
+        public var to: [Participant]
+        public var cc: [Participant]
+        /// The Date header, ISO 8601 UTC (as `sentAt`).
+        public var date: String?
+        /// `outbound` when a teammate sent it, else `inbound`.
+        public var direction: String
+
+        enum CodingKeys: String, CodingKey {
+            case id, messageId, subject, sentAt, participants, textBody, attachments, investorLinks, visibility, owners, snippet, htmlBody
+            case from, to, cc, date, direction
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(messageId, forKey: .messageId)
+            try c.encode(subject, forKey: .subject)
+            try c.encode(sentAt, forKey: .sentAt)
+            try c.encode(participants, forKey: .participants)
+            try c.encode(textBody, forKey: .textBody)
+            try c.encode(attachments, forKey: .attachments)
+            try c.encode(investorLinks, forKey: .investorLinks)
+            try c.encode(visibility, forKey: .visibility)
+            try c.encode(owners, forKey: .owners)
+            try c.encode(snippet, forKey: .snippet)
+            try c.encode(htmlBody, forKey: .htmlBody)
+            try c.encode(from, forKey: .from)
+            try c.encode(to, forKey: .to)
+            try c.encode(cc, forKey: .cc)
+            try c.encode(date, forKey: .date)
+            try c.encode(direction, forKey: .direction)
+        }
     }
 
-    /// The messages of a thread, oldest first; with `viewer`, only those that mailbox holds.
-    public func threadMessages(threadId: Int64, viewer: String? = nil) async throws -> [ThreadMessage] {
-        try await writer.read { db in
-            let held = viewer == nil ? "" : " AND e.id IN (\(Self.heldByViewer))"
-            let args: StatementArguments = viewer.map { [threadId, $0] } ?? [threadId]
-            return try Row.fetchAll(
-                db, sql: "SELECT e.* FROM emails e WHERE e.thread_id = ?\(held) ORDER BY e.sent_at, e.id", arguments: args
-            ).map { e in
+    /// The messages of a thread, oldest first, everything shown (the operator's view).
+    public func threadMessages(threadId: Int64) async throws -> [ThreadMessage] {
+        try await writer.read { db in try Self.messages(db, threadId: threadId, levels: nil, workspaceDomain: nil) }
+    }
+
+    /// The messages of a thread: with `levels`, only those ids, each masked to its level.
+    static func messages(
+        _ db: Database, threadId: Int64, levels: [Int64: SharingLevel]?, workspaceDomain: String?
+    ) throws -> [ThreadMessage] {
+        let teammates = Set(try String.fetchAll(db, sql: "SELECT lower(email) FROM email_accounts"))
+        return try Row.fetchAll(db, sql: "SELECT e.* FROM emails e WHERE e.thread_id = ? ORDER BY e.sent_at, e.id", arguments: [threadId])
+            .compactMap { e -> ThreadMessage? in
                 let eid: Int64 = e["id"]
-                let participants = try Row.fetchAll(
-                    db, sql: "SELECT role, name, address FROM email_participants WHERE email_id = ? ORDER BY role, position",
-                    arguments: [eid]
-                )
-                .map { ThreadMessage.Participant(role: $0["role"], name: $0["name"], address: $0["address"]) }
-                // One entry per part; of the copies the mailboxes hold, the one furthest along speaks for it
-                // (stored, then pending, failed, skipped), so its id is the one that downloads.
-                var parts: [String: ThreadMessage.Attachment] = [:]
-                var order: [String] = []
-                for r in try Row.fetchAll(
+                let level: SharingLevel
+                if let levels {
+                    guard let l = levels[eid] else { return nil }
+                    level = l
+                } else {
+                    level = .full
+                }
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: "SELECT role, name, address, address_canonical FROM email_participants WHERE email_id = ? ORDER BY role, position",
+                    arguments: [eid])
+                let participants = rows.map { ThreadMessage.Participant(role: $0["role"], name: $0["name"], address: $0["address"]) }
+                let owners = try String.fetchAll(
                     db,
                     sql: """
-                        SELECT id, part_id, filename, mime_type, size, download_state FROM email_attachments WHERE email_id = ? ORDER BY part_id, id
+                        SELECT DISTINCT a.email FROM email_sightings s JOIN email_accounts a ON a.id = s.account_id WHERE s.email_id = ? ORDER BY a.email
                         """, arguments: [eid])
-                {
-                    let a = ThreadMessage.Attachment(
-                        id: r["id"], filename: r["filename"], mimeType: r["mime_type"], size: r["size"], state: r["download_state"])
-                    let part: String = r["part_id"]
-                    if let current = parts[part] {
-                        if a.state.rank > current.state.rank { parts[part] = a }
-                    } else {
-                        parts[part] = a
-                        order.append(part)
+                let fromCanonical = rows.first { ($0["role"] as String) == "from" }.flatMap { $0["address_canonical"] as String? }
+                let outbound =
+                    fromCanonical.map { c in
+                        teammates.contains(c) || workspaceDomain.map { c.hasSuffix("@" + $0) || c.hasSuffix("." + $0) } ?? false
+                    } ?? false
+                var attachments: [ThreadMessage.Attachment] = []
+                if level == .full {
+                    // One entry per part; of the copies the mailboxes hold, the one furthest along speaks for it
+                    // (stored, then pending, failed, skipped), so its id is the one that downloads.
+                    var parts: [String: ThreadMessage.Attachment] = [:]
+                    var order: [String] = []
+                    for r in try Row.fetchAll(
+                        db,
+                        sql: """
+                            SELECT id, part_id, filename, mime_type, size, download_state FROM email_attachments WHERE email_id = ? ORDER BY part_id, id
+                            """, arguments: [eid])
+                    {
+                        let a = ThreadMessage.Attachment(
+                            id: r["id"], filename: r["filename"], mimeType: r["mime_type"], size: r["size"], state: r["download_state"])
+                        let part: String = r["part_id"]
+                        if let current = parts[part] {
+                            if a.state.rank > current.state.rank { parts[part] = a }
+                        } else {
+                            parts[part] = a
+                            order.append(part)
+                        }
                     }
+                    attachments = order.compactMap { parts[$0] }
                 }
-                let attachments = order.compactMap { parts[$0] }
                 let links = try Row.fetchAll(
                     db, sql: "SELECT investor_id, rule, confidence FROM email_investor_links WHERE email_id = ? ORDER BY investor_id",
                     arguments: [eid]
                 )
                 .map { ThreadSummary.Link(investorId: $0["investor_id"], rule: $0["rule"], confidence: $0["confidence"]) }
+                func role(_ r: String) -> [ThreadMessage.Participant] { participants.filter { $0.role == r } }
                 return ThreadMessage(
-                    id: eid, messageId: e["message_id"], subject: e["subject"], sentAt: e["sent_at"], participants: participants,
-                    textBody: e["text_body"], attachments: attachments, investorLinks: links)
+                    id: eid, messageId: e["message_id"], subject: level >= .subject ? e["subject"] : nil, sentAt: e["sent_at"],
+                    participants: participants, textBody: level == .full ? e["text_body"] : nil, attachments: attachments,
+                    investorLinks: links,
+                    visibility: level, owners: owners, snippet: level >= .subject ? e["snippet"] : nil,
+                    htmlBody: level == .full ? e["html_body"] : nil,
+                    from: role("from").first, to: role("to"), cc: role("cc"), date: e["sent_at"],
+                    direction: outbound ? "outbound" : "inbound")
             }
-        }
     }
 }
 
@@ -332,17 +367,15 @@ extension CaptureDatabase {
         public var state: AttachmentState
     }
 
-    /// One attachment; with `viewer`, nil unless that mailbox holds its message.
-    public func attachmentRow(id: Int64, viewer: String? = nil) async throws -> AttachmentRow? {
+    /// One attachment (the operator's view; teammates go through `ReadModel.attachment`).
+    public func attachmentRow(id: Int64) async throws -> AttachmentRow? {
         try await writer.read { db in
-            let held = viewer == nil ? "" : " AND e.id IN (\(Self.heldByViewer))"
-            let args: StatementArguments = viewer.map { [id, $0] } ?? [id]
-            return try Row.fetchOne(
+            try Row.fetchOne(
                 db,
                 sql: """
                     SELECT a.id, e.thread_id, a.filename, a.mime_type, a.sha256, a.download_state FROM email_attachments a JOIN emails e ON e.id = a.email_id
-                    WHERE a.id = ?\(held)
-                    """, arguments: args
+                    WHERE a.id = ?
+                    """, arguments: [id]
             ).map {
                 AttachmentRow(id: $0[0], threadId: $0[1], filename: $0[2], mimeType: $0[3], sha256: $0[4], state: $0[5])
             }

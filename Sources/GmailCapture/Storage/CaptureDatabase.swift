@@ -328,6 +328,19 @@ public final class CaptureDatabase: Sendable {
                     sql: "UPDATE email_thread_keys SET thread_id = ? WHERE thread_id IN (\(q))",
                     arguments: StatementArguments([keep] + others))
                 try db.execute(sql: "DELETE FROM email_threads WHERE id IN (\(q))", arguments: StatementArguments(others))
+                // Owners' marks on a merged thread now cover the thread it joined (a private mark wins a tie).
+                let texts = others.map(String.init)
+                try db.execute(
+                    sql: """
+                        UPDATE OR IGNORE email_privacy_marks SET value = ? WHERE kind = 'thread' AND value IN (\(q))
+                        """, arguments: StatementArguments([String(keep)] + texts))
+                try db.execute(
+                    sql: """
+                        UPDATE email_privacy_marks SET mode = 'private' WHERE kind = 'thread' AND value = ? AND teammate IN
+                            (SELECT teammate FROM email_privacy_marks WHERE kind = 'thread' AND value IN (\(q)) AND mode = 'private')
+                        """, arguments: StatementArguments([String(keep)] + texts))
+                try db.execute(
+                    sql: "DELETE FROM email_privacy_marks WHERE kind = 'thread' AND value IN (\(q))", arguments: StatementArguments(texts))
             }
         } else {
             try db.cachedStatement(sql: "INSERT INTO email_threads (subject, first_at, last_at) VALUES (?, ?, ?)").execute(arguments: [
