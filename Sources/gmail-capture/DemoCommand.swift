@@ -137,6 +137,32 @@ struct DemoCommand: AsyncParsableCommand {
         print("  import warnings:   \(report.warnings.count)")
         print("  time taken:        \(took.formatted(.units(allowed: [.seconds, .milliseconds], width: .abbreviated)))")
         print("  database:          \(db) (try: sqlite3 \(db) 'select subject from email_threads limit 5')")
+        try await Self.showVisibility(runtime, firm: firm)
+    }
+
+    /// What two teammates see of one investor's mail under the sharing rules: sam shares subjects, kim
+    /// metadata only (the firm default), so the same threads read differently to each.
+    static func showVisibility(_ runtime: CaptureRuntime, firm: DemoFirm) async throws {
+        let model = runtime.readModel
+        let sam = DemoFirm.teammates[1], kim = DemoFirm.teammates[2]
+        try await model.setSharingLevel(.subject, for: sam)
+        try await model.setSharingLevel(.metadata, for: kim)
+        var best: (Investor, Int)?
+        for inv in firm.investors {
+            let n = try await model.threads(for: .operator, investor: inv.id, limit: 1_000).count
+            if n > (best?.1 ?? 0) { best = (inv, n) }
+        }
+        guard let (investor, _) = best else { return }
+        print("")
+        print("Who sees what of \(investor.name) (\(investor.id)): \(sam) shares subjects, \(kim) metadata only (the firm default)")
+        for viewer in [kim, sam] {
+            let threads = try await model.threads(for: .teammate(viewer), investor: investor.id, limit: 1_000)
+            let withSubject = threads.filter { $0.subject != nil }.count
+            print("  as \(viewer): \(threads.count) threads, \(withSubject) with a subject shown, \(threads.count - withSubject) metadata only")
+            for t in threads.prefix(3) {
+                print("    \(t.lastAt ?? "")  \(t.subject.map { "\"\($0)\"" } ?? "(subject hidden)")  mailboxes: \(t.mailboxes.joined(separator: ", "))")
+            }
+        }
     }
 }
 
