@@ -104,6 +104,7 @@ let package = Package(
             dependencies: ["GmailCapture", "CaptureFiles", "MIMEKit", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "MatcherTests", dependencies: ["GmailCapture", "TestSupport"]),
         .testTarget(name: "ThreadTests", dependencies: ["GmailCapture", "TestSupport"]),
+        .testTarget(name: "RelationshipTests", dependencies: ["GmailCapture", "CaptureParsing", "TestSupport"]),
         .testTarget(
             name: "RouteTests",
             dependencies: [

@@ -137,7 +137,29 @@ struct DemoCommand: AsyncParsableCommand {
         print("  import warnings:   \(report.warnings.count)")
         print("  time taken:        \(took.formatted(.units(allowed: [.seconds, .milliseconds], width: .abbreviated)))")
         print("  database:          \(db) (try: sqlite3 \(db) 'select subject from email_threads limit 5')")
+        try await Self.showRelationships(runtime)
         try await Self.showVisibility(runtime, firm: firm)
+    }
+
+    /// The three strongest investor relationships and the coldest one (the operator's view, on the demo's clock).
+    static func showRelationships(_ runtime: CaptureRuntime) async throws {
+        let reports = runtime.relationships
+        let all = try await reports.investors(for: .operator)
+        print("")
+        print("Strongest investor relationships:")
+        for r in all.prefix(3) {
+            let who = r.teammates.first.map { "\($0.email) (\($0.grade.rawValue))" } ?? "-"
+            print(
+                "  \(r.name) (\(r.investorId)): \(r.grade.rawValue), strength \(r.strength); last contact \(r.lastContactAt ?? "never") by \(r.lastContactBy ?? "-"); strongest connection \(who)"
+            )
+        }
+        if let cold = try await reports.cold(for: .operator, minInteractions: 3, days: 30).first {
+            print(
+                "Going cold: \(cold.name) (\(cold.investorId)), \(cold.messagesIn + cold.messagesOut) messages, last contact \(cold.lastContactAt ?? "never") by \(cold.lastContactBy ?? "-")"
+            )
+        } else {
+            print("Going cold: none (no investor with 3+ interactions and no contact for 30 days)")
+        }
     }
 
     /// What two teammates see of one investor's mail under the sharing rules: sam shares subjects, kim
@@ -158,9 +180,13 @@ struct DemoCommand: AsyncParsableCommand {
         for viewer in [kim, sam] {
             let threads = try await model.threads(for: .teammate(viewer), investor: investor.id, limit: 1_000)
             let withSubject = threads.filter { $0.subject != nil }.count
-            print("  as \(viewer): \(threads.count) threads, \(withSubject) with a subject shown, \(threads.count - withSubject) metadata only")
+            print(
+                "  as \(viewer): \(threads.count) threads, \(withSubject) with a subject shown, \(threads.count - withSubject) metadata only"
+            )
             for t in threads.prefix(3) {
-                print("    \(t.lastAt ?? "")  \(t.subject.map { "\"\($0)\"" } ?? "(subject hidden)")  mailboxes: \(t.mailboxes.joined(separator: ", "))")
+                print(
+                    "    \(t.lastAt ?? "")  \(t.subject.map { "\"\($0)\"" } ?? "(subject hidden)")  mailboxes: \(t.mailboxes.joined(separator: ", "))"
+                )
             }
         }
     }

@@ -110,7 +110,7 @@ struct UsersListCommand: AsyncParsableCommand {
 struct InvestorsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "investors", abstract: "CRM investors (standalone use).",
-        subcommands: [InvestorsImportCommand.self])
+        subcommands: [InvestorsImportCommand.self, InvestorsRelationshipsCommand.self, InvestorsColdCommand.self])
 }
 
 struct InvestorsImportCommand: AsyncParsableCommand {

@@ -109,3 +109,117 @@ struct AccessLogCommand: AsyncParsableCommand {
         for e in entries { print("\(e.at)\t\(e.viewer) read \(e.owner)'s <\(e.messageId)> at \(e.level.rawValue) (\(e.surface.rawValue))") }
     }
 }
+
+/// `--as-of DATE`: figures as of a date (default now), e.g. for a captured archive.
+struct AsOfOption: ParsableArguments {
+    @Option(name: .customLong("as-of"), help: "Compute as of this date (2024-03-05 or 2024-03-05T17:04:00Z); default now.") var asOf:
+        String?
+
+    func reports(_ rt: CaptureRuntime) throws -> RelationshipReports {
+        var r = rt.relationships
+        guard let text = asOf else { return r }
+        let style = Date.ISO8601FormatStyle(timeZone: .gmt)
+        guard let d = (try? style.parse(text)) ?? (try? style.parse(text + "T00:00:00Z")) else {
+            throw ValidationError("--as-of must be an ISO 8601 date (2024-03-05 or 2024-03-05T17:04:00Z)")
+        }
+        r.asOf = d
+        return r
+    }
+}
+
+struct InvestorsRelationshipsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "relationships", abstract: "Who on the team knows each investor, how well, since when.",
+        discussion: """
+            --json: an array, one object per investor with a visible interaction: investorId, name, firstContactAt, lastContactAt, \
+            lastContactBy, lastInboundAt, lastOutboundAt, messagesIn, messagesOut, threads, strength (0-100), grade, \
+            teammates [{email, strength, grade, messagesIn, messagesOut, lastContactAt}] strongest first.
+            """)
+    @OptionGroup var db: DatabaseOption
+    @Option(help: "Only this investor id.") var investor: String?
+    @OptionGroup var asOf: AsOfOption
+    @OptionGroup var viewer: ViewerOption
+    @Flag(help: "Stable JSON.") var json = false
+
+    func run() async throws {
+        let rt = try db.runtime()
+        let rows = try await asOf.reports(rt).investors(for: try await viewer.resolve(rt), investor: investor)
+        if json { print(try jsonString(rows)); return }
+        for r in rows {
+            print(
+                "\(r.investorId)\t\(r.name)\t\(r.grade.rawValue) (\(r.strength))\tlast \(r.lastContactAt ?? "never") by \(r.lastContactBy ?? "-")\t"
+                    + r.teammates.map { "\($0.email) \($0.grade.rawValue)" }.joined(separator: ", "))
+        }
+    }
+}
+
+struct InvestorsColdCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cold", abstract: "Investors the team used to talk to and no longer does, strongest relationships first.")
+    @OptionGroup var db: DatabaseOption
+    @Option(help: "At least this many interactions in the past.") var minInteractions = 5
+    @Option(help: "Last contact older than this many days.") var days = 90
+    @OptionGroup var asOf: AsOfOption
+    @OptionGroup var viewer: ViewerOption
+    @Flag(help: "Stable JSON (the relationships shape).") var json = false
+
+    func run() async throws {
+        let rt = try db.runtime()
+        let rows = try await asOf.reports(rt).cold(for: try await viewer.resolve(rt), minInteractions: minInteractions, days: days)
+        if json { print(try jsonString(rows)); return }
+        for r in rows {
+            print("\(r.investorId)\t\(r.name)\t\(r.grade.rawValue)\tlast \(r.lastContactAt ?? "never") by \(r.lastContactBy ?? "-")")
+        }
+    }
+}
+
+struct WhoKnowsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "who-knows", abstract: "Who on the team knows an address or a domain (in the CRM or not).",
+        discussion:
+            "--json: {query, teammates: [{email, strength, grade, messagesIn, messagesOut, lastContactAt}], people: [{address, name, lastContactAt, strength}]}."
+    )
+    @OptionGroup var db: DatabaseOption
+    @Argument(help: "An address or a domain.") var query: String
+    @OptionGroup var asOf: AsOfOption
+    @OptionGroup var viewer: ViewerOption
+    @Flag(help: "Stable JSON.") var json = false
+
+    func run() async throws {
+        let rt = try db.runtime()
+        let answer: RelationshipReports.WhoKnows
+        do { answer = try await asOf.reports(rt).whoKnows(query, for: try await viewer.resolve(rt)) } catch let e
+            as RelationshipReports.QueryError
+        {
+            throw ValidationError(e.description)
+        }
+        if json { print(try jsonString(answer)); return }
+        for t in answer.teammates { print("\(t.email)\t\(t.grade.rawValue) (\(t.strength))\tlast \(t.lastContactAt ?? "never")") }
+        for p in answer.people { print("  \(p.address)\t\(p.name ?? "")\tlast \(p.lastContactAt ?? "never")") }
+    }
+}
+
+struct ContactsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "contacts", abstract: "People the team mails who are not in the CRM.",
+        subcommands: [ContactsSuggestCommand.self])
+}
+
+struct ContactsSuggestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "suggest", abstract: "Frequent two-way external correspondents who are not CRM investors.",
+        discussion: "--json: [{address, name, domain, messagesIn, messagesOut, threads, lastContactAt, strength}], strongest first.")
+    @OptionGroup var db: DatabaseOption
+    @OptionGroup var asOf: AsOfOption
+    @OptionGroup var viewer: ViewerOption
+    @Flag(help: "Stable JSON.") var json = false
+
+    func run() async throws {
+        let rt = try db.runtime()
+        let rows = try await asOf.reports(rt).suggestions(for: try await viewer.resolve(rt))
+        if json { print(try jsonString(rows)); return }
+        for r in rows {
+            print("\(r.address)\t\(r.name ?? "")\t\(r.messagesIn) in, \(r.messagesOut) out\tlast \(r.lastContactAt ?? "never")")
+        }
+    }
+}

@@ -82,6 +82,11 @@ public struct EmailRoutes: Sendable {
         c.put("me/sharing", use: guarded { r, _, u in try await setMySharing(r, u) })
         c.put("privacy/addresses", use: guarded { r, _, u in try await setAddressPrivacy(r, u) })
         c.get("access-log", use: guarded { r, _, u in try await accessLog(r, u) })
+        c.get("investors", use: guarded { _, _, u in try Self.json(try await relationships.investors(for: viewer(u))) })
+        c.get("investors/cold", use: guarded { r, _, u in try await coldInvestors(r, u) })
+        c.get("investors/:id", use: guarded { r, ctx, u in try await investor(ctx.parameters.get("id"), r, u) })
+        c.get("who-knows", use: guarded { r, _, u in try await whoKnows(r, u) })
+        c.get("contacts/suggestions", use: guarded { _, _, u in try Self.json(try await relationships.suggestions(for: viewer(u))) })
         c.get("attachments/:id", use: guarded { _, ctx, u in try await attachment(ctx.parameters.get("id"), u) })
         c.post("sync/run-now", use: guarded { r, _, u in try await syncNow(r, u) })
         c.post("rematch", use: guarded(admin: true) { _, _, _ in try await rematch() })
@@ -269,6 +274,71 @@ public struct EmailRoutes: Sendable {
         guard let found = try await readModel.thread(id: id, for: viewer(user), surface: .api) else { throw RouteError.noThread }
         struct Out: Encodable { var thread: CaptureDatabase.ThreadSummary; var messages: [CaptureDatabase.ThreadMessage] }
         return try Self.json(Out(thread: found.thread, messages: found.messages))
+    }
+
+    // MARK: - Relationships
+
+    var relationships: RelationshipReports {
+        RelationshipReports(readModel: readModel, directory: directory, clock: clock)
+    }
+
+    static func intParameter(_ q: Request, _ k: String, _ d: Int, _ range: ClosedRange<Int>) throws -> Int {
+        guard let v = q.uri.queryParameters.get(k) else { return d }
+        guard let n = Int(v), range.contains(n) else {
+            throw RouteError.badRequest("\(k) must be an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return n
+    }
+
+    func coldInvestors(_ request: Request, _ user: AuthenticatedUser) async throws -> Response {
+        let minimum = try Self.intParameter(request, "minInteractions", 5, 1...1_000_000)
+        let days = try Self.intParameter(request, "days", 90, 1...36_500)
+        return try Self.json(try await relationships.cold(for: viewer(user), minInteractions: minimum, days: days))
+    }
+
+    func investor(_ id: String?, _ request: Request, _ user: AuthenticatedUser) async throws -> Response {
+        guard let id, !id.isEmpty else { throw RouteError.badRequest("an investor id is required") }
+        let limit = try Self.intParameter(request, "limit", 50, 1...500),
+            offset = try Self.intParameter(request, "offset", 0, 0...10_000_000)
+        guard let timeline = try await relationships.timeline(investorId: id, for: viewer(user), limit: limit, offset: offset) else {
+            throw RouteError.notFound("no such investor")
+        }
+        let name = try await directory.investors().first { $0.id == id }?.name ?? id
+        let figures =
+            try await relationships.investors(for: viewer(user), investor: id).first
+            ?? RelationshipReports.InvestorRelationship(
+                investorId: id, name: name, firstContactAt: nil, lastContactAt: nil, lastContactBy: nil, lastInboundAt: nil,
+                lastOutboundAt: nil,
+                messagesIn: 0, messagesOut: 0, threads: 0, strength: 0, grade: .veryWeak, teammates: [], interactions: 0)
+        struct Out: Encodable {
+            var investor: RelationshipReports.InvestorRelationship
+            var timeline: [RelationshipReports.TimelineItem]
+            var limit: Int
+            var offset: Int
+            var nextOffset: Int?
+            enum CodingKeys: String, CodingKey { case investor, timeline, limit, offset, nextOffset }
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(investor, forKey: .investor)
+                try c.encode(timeline, forKey: .timeline)
+                try c.encode(limit, forKey: .limit)
+                try c.encode(offset, forKey: .offset)
+                try c.encode(nextOffset, forKey: .nextOffset)
+            }
+        }
+        return try Self.json(
+            Out(
+                investor: figures, timeline: timeline, limit: limit, offset: offset,
+                nextOffset: timeline.count == limit ? offset + limit : nil))
+    }
+
+    func whoKnows(_ request: Request, _ user: AuthenticatedUser) async throws -> Response {
+        guard let q = request.uri.queryParameters.get("q"), !q.isEmpty else {
+            throw RouteError.badRequest("q (an address or a domain) is required")
+        }
+        do { return try Self.json(try await relationships.whoKnows(q, for: viewer(user))) } catch let e as RelationshipReports.QueryError {
+            throw RouteError.badRequest(e.description)
+        }
     }
 
     // MARK: - Sharing and privacy

@@ -24,6 +24,11 @@ public struct CaptureRuntime: Sendable {
     /// Every read of captured mail goes through this (the visibility rules from the configuration).
     public var readModel: ReadModel { ReadModel(database: database, policy: config.visibilityPolicy, clock: clock) }
 
+    /// Relationship figures over what a viewer may see.
+    public var relationships: RelationshipReports {
+        RelationshipReports(readModel: readModel, directory: directory, policy: CapturePolicy(blocklist: config.blocklist), clock: clock)
+    }
+
     /// What talks to Gmail.
     public struct Gmail: Sendable {
         public let client: GmailClient

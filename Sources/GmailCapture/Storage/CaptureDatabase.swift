@@ -169,6 +169,8 @@ public final class CaptureDatabase: Sendable {
         var sentAt: String?
         var problems: String
         var labels: String
+        /// The References header, normalised, as a JSON array.
+        var references: String
 
         init(_ m: ParsedMessage, account: Account, links: [InvestorLink]) {
             self.m = m
@@ -186,6 +188,9 @@ public final class CaptureDatabase: Sendable {
                 ? "sent" : "received"
             problems = String(decoding: (try? JSONEncoder().encode(m.problems)) ?? Data("[]".utf8), as: UTF8.self)
             labels = String(decoding: (try? JSONEncoder().encode(m.labelIds)) ?? Data("[]".utf8), as: UTF8.self)
+            references = String(
+                decoding: (try? JSONEncoder().encode(m.references.compactMap(MessageIdentity.normalizedMessageID))) ?? Data("[]".utf8),
+                as: UTF8.self)
         }
     }
 
@@ -232,13 +237,13 @@ public final class CaptureDatabase: Sendable {
         try db.cachedStatement(
             sql: """
                 INSERT INTO emails (canonical_key, message_id, in_reply_to, subject, from_name, from_address, sent_at, text_body,
-                                    html_body, snippet, has_calendar, size_estimate, problems, fingerprint)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                    html_body, snippet, has_calendar, size_estimate, problems, fingerprint, reference_ids)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(canonical_key) DO NOTHING
                 """
         ).execute(arguments: [
             key, m.messageId, m.inReplyTo, m.subject, m.from?.name, m.from?.address, sentAt, m.textBody,
-            m.htmlBody, m.snippet, m.hasCalendar, m.sizeEstimate, problems, row.fingerprint,
+            m.htmlBody, m.snippet, m.hasCalendar, m.sizeEstimate, problems, row.fingerprint, row.references,
         ])
         let newEmail = db.changesCount > 0
         let emailId = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM emails WHERE canonical_key = ?"), arguments: [key])!

@@ -239,7 +239,7 @@ public struct ReadModel: Sendable {
                                 INSERT INTO email_access_log (viewer, owner, email_id, message_id, level, surface, at) VALUES (?, ?, ?, ?, ?, ?, ?)
                                 """,
                             arguments: [
-                                me, owner, m.id, (m.messageId ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "<>")),
+                                me, owner, m.id, try Self.listedId(db, m),
                                 m.visibility.rawValue, surface.rawValue, now,
                             ])
                     }
@@ -247,6 +247,13 @@ public struct ReadModel: Sendable {
             }
             return (summary, messages)
         }
+    }
+
+    /// How a message is named in thread objects and the access log: its Message-ID without brackets, else
+    /// its canonical key.
+    static func listedId(_ db: Database, _ m: CaptureDatabase.ThreadMessage) throws -> String {
+        if let id = m.messageId { return id.trimmingCharacters(in: CharacterSet(charactersIn: "<>")) }
+        return try String.fetchOne(db, sql: "SELECT canonical_key FROM emails WHERE id = ?", arguments: [m.id]) ?? ""
     }
 
     /// An attachment the viewer may download (its message visible in full), or nil.
@@ -260,6 +267,82 @@ public struct ReadModel: Sendable {
             return try levels(db, viewer, thread: row.threadId)[emailId]
         }
         return level == .full ? row : nil
+    }
+
+    // MARK: - Interactions (metadata only)
+
+    /// Every captured, not-deleted message visible to `viewer` (at any level), as the relationship figures
+    /// see it: participants, holders, time and reply links; never subject or body. A message's time is its
+    /// Date header, else the earliest internalDate among its mailbox copies.
+    public func interactions(for viewer: Viewer) async throws -> [InteractionMessage] {
+        try await database.writer.read { db in
+            let levels = try levels(db, viewer, thread: nil)
+            guard !levels.isEmpty else { return [] }
+            var holders: [Int64: [String]] = [:]
+            var firstInternal: [Int64: Int64] = [:]
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.email_id, lower(a.email), s.internal_date FROM email_sightings s JOIN email_accounts a ON a.id = s.account_id
+                    WHERE s.deleted_at IS NULL ORDER BY s.email_id, lower(a.email)
+                    """)
+            {
+                let id: Int64 = r[0]
+                guard levels[id] != nil else { continue }
+                holders[id, default: []].append(r[1])
+                if let d: Int64 = r[2] { firstInternal[id] = min(firstInternal[id] ?? d, d) }
+            }
+            var parts: [Int64: [(role: String, address: String)]] = [:]
+            for r in try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT email_id, role, address_canonical FROM email_participants WHERE address_canonical IS NOT NULL ORDER BY email_id, role, position"
+            ) {
+                let id: Int64 = r[0]
+                guard holders[id] != nil else { continue }
+                parts[id, default: []].append((r[1], r[2]))
+            }
+            let iso = Date.ISO8601FormatStyle(timeZone: .gmt)
+            var out: [InteractionMessage] = []
+            for r in try Row.fetchAll(
+                db, sql: "SELECT id, thread_id, sent_at, message_id, in_reply_to, reference_ids FROM emails ORDER BY id")
+            {
+                let id: Int64 = r[0]
+                guard let owners = holders[id] else { continue }
+                let sent: String? = r[2]
+                guard
+                    let at = sent.flatMap({ try? iso.parse($0) })
+                        ?? firstInternal[id].map({ Date(timeIntervalSince1970: Double($0) / 1000) })
+                else { continue }
+                let p = parts[id] ?? []
+                let refs = (r[5] as String?).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
+                out.append(
+                    InteractionMessage(
+                        id: id, threadId: r[1], at: at, messageId: MessageIdentity.normalizedMessageID(r[3]),
+                        inReplyTo: MessageIdentity.normalizedMessageID(r[4]), references: refs,
+                        from: p.first { $0.role == "from" }?.address, to: p.filter { $0.role == "to" }.map(\.address),
+                        cc: p.filter { $0.role == "cc" }.map(\.address), bcc: p.filter { $0.role == "bcc" }.map(\.address), holders: owners)
+                )
+            }
+            return out
+        }
+    }
+
+    /// The display name last seen for each address on a message visible to `viewer`.
+    public func participantNames(for viewer: Viewer) async throws -> [String: String] {
+        try await database.writer.read { db in
+            let levels = try levels(db, viewer, thread: nil)
+            var out: [String: String] = [:]
+            for r in try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT email_id, address_canonical, name FROM email_participants WHERE name IS NOT NULL AND address_canonical IS NOT NULL ORDER BY email_id"
+            ) {
+                guard levels[r[0]] != nil, let name: String = r[2], !name.isEmpty else { continue }
+                out[r[1]] = name
+            }
+            return out
+        }
     }
 
     // MARK: - Settings

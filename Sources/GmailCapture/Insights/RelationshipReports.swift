@@ -1,0 +1,294 @@
+public import Foundation
+
+/// The relationship reports every surface shows (CLI, routes; later MCP and the UI): computed from the
+/// metadata of the messages a viewer may see (`ReadModel.interactions`), never from content, with
+/// `RelationshipCalculator`'s figures and strength formula.
+public struct RelationshipReports: Sendable {
+    public let readModel: ReadModel
+    public let directory: CRMDirectory
+    public let policy: CapturePolicy
+    public let clock: any CaptureClock
+    /// Compute as of this moment instead of the clock's now (reports "as of" a date).
+    public var asOf: Date?
+
+    public init(
+        readModel: ReadModel, directory: CRMDirectory, policy: CapturePolicy = CapturePolicy(), clock: any CaptureClock = SystemClock(),
+        asOf: Date? = nil
+    ) {
+        self.readModel = readModel
+        self.directory = directory
+        self.policy = policy
+        self.clock = clock
+        self.asOf = asOf
+    }
+
+    var now: Date { asOf ?? clock.now() }
+
+    /// A teammate's side of a relationship.
+    public struct TeammateFigure: Sendable, Equatable, Encodable {
+        public var email: String
+        public var strength: Double
+        public var grade: StrengthGrade
+        public var messagesIn: Int
+        public var messagesOut: Int
+        public var lastContactAt: String?
+
+        enum CodingKeys: String, CodingKey { case email, strength, grade, messagesIn, messagesOut, lastContactAt }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(email, forKey: .email)
+            try c.encode(strength, forKey: .strength)
+            try c.encode(grade, forKey: .grade)
+            try c.encode(messagesIn, forKey: .messagesIn)
+            try c.encode(messagesOut, forKey: .messagesOut)
+            try c.encode(lastContactAt, forKey: .lastContactAt)
+        }
+    }
+
+    /// The team's relationship with one investor (`investors relationships --json`, `GET /api/email/investors`).
+    public struct InvestorRelationship: Sendable, Equatable, Encodable {
+        public var investorId: String
+        public var name: String
+        public var firstContactAt: String?
+        public var lastContactAt: String?
+        public var lastContactBy: String?
+        public var lastInboundAt: String?
+        public var lastOutboundAt: String?
+        public var messagesIn: Int
+        public var messagesOut: Int
+        public var threads: Int
+        public var strength: Double
+        public var grade: StrengthGrade
+        public var teammates: [TeammateFigure]
+        /// Interactions all time (for "going cold"); not part of the JSON.
+        public var interactions: Int
+
+        enum CodingKeys: String, CodingKey {
+            case investorId, name, firstContactAt, lastContactAt, lastContactBy, lastInboundAt, lastOutboundAt, messagesIn, messagesOut,
+                threads
+            case strength, grade, teammates
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(investorId, forKey: .investorId)
+            try c.encode(name, forKey: .name)
+            try c.encode(firstContactAt, forKey: .firstContactAt)
+            try c.encode(lastContactAt, forKey: .lastContactAt)
+            try c.encode(lastContactBy, forKey: .lastContactBy)
+            try c.encode(lastInboundAt, forKey: .lastInboundAt)
+            try c.encode(lastOutboundAt, forKey: .lastOutboundAt)
+            try c.encode(messagesIn, forKey: .messagesIn)
+            try c.encode(messagesOut, forKey: .messagesOut)
+            try c.encode(threads, forKey: .threads)
+            try c.encode(strength, forKey: .strength)
+            try c.encode(grade, forKey: .grade)
+            try c.encode(teammates, forKey: .teammates)
+        }
+    }
+
+    static func iso(_ d: Date?) -> String? { d.map { CaptureDatabase.isoString($0) } }
+
+    static func teammates(_ byTeammate: [String: RelationshipFigures]) -> [TeammateFigure] {
+        byTeammate.map { email, f in
+            TeammateFigure(
+                email: email, strength: f.strength, grade: f.grade, messagesIn: f.messagesIn, messagesOut: f.messagesOut,
+                lastContactAt: iso(f.lastContactAt))
+        }.sorted { ($0.strength, $1.email) > ($1.strength, $0.email) }
+    }
+
+    func calculator() async throws -> RelationshipCalculator {
+        let teammates = Set(try await readModel.database.accounts().map { $0.email.lowercased() })
+        return RelationshipCalculator(teammates: teammates, now: now)
+    }
+
+    /// One object per investor with at least one interaction visible to `viewer` (or only `investor`),
+    /// strongest first. An investor's figures aggregate over its own addresses (primary and aliases).
+    public func investors(for viewer: Viewer, investor: String? = nil) async throws -> [InvestorRelationship] {
+        let messages = try await readModel.interactions(for: viewer)
+        let calc = try await calculator()
+        var out: [InvestorRelationship] = []
+        for inv in try await directory.investors() where investor == nil || inv.id == investor {
+            let addresses = Set(inv.emails.compactMap { AddressNormalizer.canonical($0) })
+            guard !addresses.isEmpty else { continue }
+            let (team, byTeammate) = calc.figures(party: { addresses.contains($0) }, messages: messages)
+            guard let t = team, t.interactions > 0 else { continue }
+            out.append(
+                InvestorRelationship(
+                    investorId: inv.id, name: inv.name, firstContactAt: Self.iso(t.firstContactAt),
+                    lastContactAt: Self.iso(t.lastContactAt),
+                    lastContactBy: t.lastContactBy, lastInboundAt: Self.iso(t.lastInboundAt), lastOutboundAt: Self.iso(t.lastOutboundAt),
+                    messagesIn: t.messagesIn, messagesOut: t.messagesOut, threads: t.threads, strength: t.strength, grade: t.grade,
+                    teammates: Self.teammates(byTeammate), interactions: t.interactions))
+        }
+        return out.sorted { ($0.strength, $1.investorId) > ($1.strength, $0.investorId) }
+    }
+
+    /// Investors with at least `minInteractions` interactions whose last contact is older than `days`
+    /// days, ordered by how strong the relationship was: its strength as of its last contact (today's
+    /// strength has decayed for all of them, to 0 after a year).
+    public func cold(for viewer: Viewer, minInteractions: Int = 5, days: Int = 90) async throws -> [InvestorRelationship] {
+        let cutoff = now.addingTimeInterval(-Double(days) * 86_400)
+        let messages = try await readModel.interactions(for: viewer)
+        let teammates = Set(try await readModel.database.accounts().map { $0.email.lowercased() })
+        let byId = Dictionary(uniqueKeysWithValues: try await directory.investors().map { ($0.id, $0) })
+        var ranked: [(InvestorRelationship, Double)] = []
+        for r in try await investors(for: viewer) where r.interactions >= minInteractions {
+            guard let inv = byId[r.investorId],
+                let last = r.lastContactAt.flatMap({ try? Date.ISO8601FormatStyle(timeZone: .gmt).parse($0) }),
+                last < cutoff
+            else { continue }
+            let addresses = Set(inv.emails.compactMap { AddressNormalizer.canonical($0) })
+            let then = RelationshipCalculator(teammates: teammates, now: last).figures(
+                party: { addresses.contains($0) }, messages: messages
+            ).team
+            ranked.append((r, then?.strength ?? 0))
+        }
+        return ranked.sorted { ($0.1, $1.0.investorId) > ($1.1, $0.0.investorId) }.map(\.0)
+    }
+
+    /// `who-knows`: the teammates who know an address or a domain (its subdomains included), strongest
+    /// first, and the people there with their last contact and strength.
+    public struct WhoKnows: Sendable, Encodable {
+        public struct Person: Sendable, Encodable {
+            public var address: String
+            public var name: String?
+            public var lastContactAt: String?
+            public var strength: Double
+            enum CodingKeys: String, CodingKey { case address, name, lastContactAt, strength }
+            public func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(address, forKey: .address)
+                try c.encode(name, forKey: .name)
+                try c.encode(lastContactAt, forKey: .lastContactAt)
+                try c.encode(strength, forKey: .strength)
+            }
+        }
+        public var query: String
+        public var teammates: [TeammateFigure]
+        public var people: [Person]
+    }
+
+    public enum QueryError: Error, Equatable, CustomStringConvertible {
+        case notAnAddressOrDomain(String)
+        public var description: String {
+            switch self {
+            case .notAnAddressOrDomain(let q): return "\"\(q)\" is neither an email address nor a domain"
+            }
+        }
+    }
+
+    public func whoKnows(_ query: String, for viewer: Viewer) async throws -> WhoKnows {
+        let q = query.trimmingCharacters(in: .whitespaces).lowercased()
+        let matches: (String) -> Bool
+        if q.contains("@") {
+            guard let c = AddressNormalizer.canonical(q) else { throw QueryError.notAnAddressOrDomain(query) }
+            matches = { $0 == c }
+        } else {
+            var d = Substring(q)
+            while d.hasPrefix(".") { d = d.dropFirst() }
+            while d.hasSuffix(".") { d = d.dropLast() }
+            guard d.contains("."), !d.contains(" ") else { throw QueryError.notAnAddressOrDomain(query) }
+            let domain = String(d)
+            matches = { $0.hasSuffix("@" + domain) || $0.hasSuffix("." + domain) }
+        }
+        let messages = try await readModel.interactions(for: viewer)
+        let calc = try await calculator()
+        let (_, byTeammate) = calc.figures(party: matches, messages: messages)
+        let names = try await readModel.participantNames(for: viewer)
+        let people = calc.people(messages: messages).filter { matches($0.key) }.map { address, f in
+            WhoKnows.Person(address: address, name: names[address], lastContactAt: Self.iso(f.lastContactAt), strength: f.strength)
+        }.sorted { ($0.strength, $1.address) > ($1.strength, $0.address) }
+        return WhoKnows(query: query, teammates: Self.teammates(byTeammate), people: people)
+    }
+
+    /// A correspondent worth adding to the CRM.
+    public struct Suggestion: Sendable, Encodable {
+        public var address: String
+        public var name: String?
+        public var domain: String
+        public var messagesIn: Int
+        public var messagesOut: Int
+        public var threads: Int
+        public var lastContactAt: String?
+        public var strength: Double
+        enum CodingKeys: String, CodingKey { case address, name, domain, messagesIn, messagesOut, threads, lastContactAt, strength }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(address, forKey: .address)
+            try c.encode(name, forKey: .name)
+            try c.encode(domain, forKey: .domain)
+            try c.encode(messagesIn, forKey: .messagesIn)
+            try c.encode(messagesOut, forKey: .messagesOut)
+            try c.encode(threads, forKey: .threads)
+            try c.encode(lastContactAt, forKey: .lastContactAt)
+            try c.encode(strength, forKey: .strength)
+        }
+    }
+
+    /// Local parts of senders that are machines, lists or bulk mail, never suggested.
+    static let bulkLocalParts = [
+        "noreply", "no-reply", "donotreply", "do-not-reply", "notifications", "notification", "newsletter", "news",
+        "mailer-daemon", "bounce", "bounces", "postmaster", "marketing", "updates", "info", "hello", "support",
+    ]
+
+    /// Frequent two-way external correspondents (at least two messages each way) who are not CRM investors,
+    /// excluding the workspace domain, public mail providers' bulk senders (no-reply, newsletters,
+    /// notifications and the like) and blocklisted addresses or domains; strongest first.
+    public func suggestions(for viewer: Viewer) async throws -> [Suggestion] {
+        let messages = try await readModel.interactions(for: viewer)
+        let calc = try await calculator()
+        let investors = try await directory.investors()
+        let known = Set(investors.flatMap { $0.emails.compactMap { AddressNormalizer.canonical($0) } })
+        let domain = readModel.policy.workspaceDomain
+        let names = try await readModel.participantNames(for: viewer)
+        return calc.people(messages: messages).compactMap { address, f -> Suggestion? in
+            guard f.messagesIn >= 2, f.messagesOut >= 2, !known.contains(address) else { return nil }
+            let parts = address.split(separator: "@", maxSplits: 1)
+            guard parts.count == 2 else { return nil }
+            let local = String(parts[0]), host = String(parts[1])
+            if let d = domain, host == d || host.hasSuffix("." + d) { return nil }
+            if Self.bulkLocalParts.contains(where: { local == $0 || local.hasPrefix($0 + "+") || local.hasPrefix($0 + ".") }) { return nil }
+            if case .exclude = policy.decide(labels: [], participants: [address]) { return nil }
+            return Suggestion(
+                address: address, name: names[address], domain: host, messagesIn: f.messagesIn, messagesOut: f.messagesOut,
+                threads: f.threads, lastContactAt: Self.iso(f.lastContactAt), strength: f.strength)
+        }.sorted { ($0.strength, $1.address) > ($1.strength, $0.address) }
+    }
+
+    /// One visible interaction with an investor, for its timeline.
+    public struct TimelineItem: Sendable, Encodable {
+        public var threadId: Int64
+        public var messageId: String?
+        public var at: String
+        /// inbound, outbound, or copied (the investor only copied on someone else's mail).
+        public var direction: String
+        public var teammates: [String]
+        enum CodingKeys: String, CodingKey { case threadId, messageId, at, direction, teammates }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(threadId, forKey: .threadId)
+            try c.encode(messageId, forKey: .messageId)
+            try c.encode(at, forKey: .at)
+            try c.encode(direction, forKey: .direction)
+            try c.encode(teammates, forKey: .teammates)
+        }
+    }
+
+    /// An investor's visible interactions, newest first, paginated; nil when the investor does not exist.
+    public func timeline(investorId: String, for viewer: Viewer, limit: Int, offset: Int) async throws -> [TimelineItem]? {
+        guard let inv = try await directory.investors().first(where: { $0.id == investorId }) else { return nil }
+        let addresses = Set(inv.emails.compactMap { AddressNormalizer.canonical($0) })
+        let teammates = Set(try await readModel.database.accounts().map { $0.email.lowercased() })
+        let items = try await readModel.interactions(for: viewer).compactMap { m -> TimelineItem? in
+            let partyIsSender = m.from.map { addresses.contains($0) } ?? false
+            let partyIsRecipient = (m.to + m.cc).contains { addresses.contains($0) }
+            guard partyIsSender || partyIsRecipient else { return nil }
+            let teamSent = m.from.map { teammates.contains($0) } ?? false
+            let direction = partyIsSender ? "inbound" : teamSent ? "outbound" : "copied"
+            return TimelineItem(
+                threadId: m.threadId, messageId: m.messageId, at: CaptureDatabase.isoString(m.at), direction: direction,
+                teammates: m.holders)
+        }.sorted { ($0.at, $0.threadId) > ($1.at, $1.threadId) }
+        return Array(items.dropFirst(offset).prefix(limit))
+    }
+}
