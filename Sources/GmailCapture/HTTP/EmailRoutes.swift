@@ -365,7 +365,8 @@ public struct EmailRoutes: Sendable {
             throw RouteError.badRequest("mode must be private, shared or default")
         }
         guard try await readModel.markThread(id, owner: user.email, mode: mode) else { throw RouteError.noThread }
-        return try Self.json(["thread": String(id), "mode": mode.rawValue])
+        struct Out: Encodable { var thread: Int64; var mode: String }
+        return try Self.json(Out(thread: id, mode: mode.rawValue))
     }
 
     func setAddressPrivacy(_ request: Request, _ user: AuthenticatedUser) async throws -> Response {

@@ -164,6 +164,13 @@ extension CaptureDatabase {
     public struct ThreadMessage: Sendable, Codable, Equatable {
         public struct Participant: Sendable, Codable, Equatable {
             public var role: String; public var name: String?; public var address: String
+            enum CodingKeys: String, CodingKey { case role, name, address }
+            public func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(role, forKey: .role)
+                try c.encode(name, forKey: .name)
+                try c.encode(address, forKey: .address)
+            }
         }
         public struct Attachment: Sendable, Codable, Equatable {
             public var id: Int64
@@ -249,7 +256,7 @@ extension CaptureDatabase {
                 let owners = try String.fetchAll(
                     db,
                     sql: """
-                        SELECT DISTINCT a.email FROM email_sightings s JOIN email_accounts a ON a.id = s.account_id WHERE s.email_id = ? ORDER BY a.email
+                        SELECT DISTINCT a.email FROM email_sightings s JOIN email_accounts a ON a.id = s.account_id WHERE s.email_id = ? AND s.deleted_at IS NULL ORDER BY a.email
                         """, arguments: [eid])
                 let fromCanonical = rows.first { ($0["role"] as String) == "from" }.flatMap { $0["address_canonical"] as String? }
                 let outbound =

@@ -36,7 +36,7 @@ public struct ReadModel: Sendable {
         owners AS (
             SELECT s.email_id, a.email AS owner, e.thread_id, MAX(s.account_id IN (SELECT id FROM va)) AS mine
             FROM email_sightings s JOIN email_accounts a ON a.id = s.account_id JOIN emails e ON e.id = s.email_id
-            WHERE (:thread IS NULL OR e.thread_id = :thread)
+            WHERE (:thread IS NULL OR e.thread_id = :thread) AND s.deleted_at IS NULL
             GROUP BY s.email_id, a.email
         ),
         internal AS (
@@ -189,7 +189,7 @@ public struct ReadModel: Sendable {
         let mailboxes = try String.fetchAll(
             db,
             sql: """
-                SELECT DISTINCT a.email FROM email_sightings s JOIN email_accounts a ON a.id = s.account_id WHERE s.email_id IN (\(marks)) ORDER BY a.email
+                SELECT DISTINCT a.email FROM email_sightings s JOIN email_accounts a ON a.id = s.account_id WHERE s.email_id IN (\(marks)) AND s.deleted_at IS NULL ORDER BY a.email
                 """, arguments: StatementArguments(ids))
         var best: [String: CaptureDatabase.ThreadSummary.Link] = [:]
         for r in try Row.fetchAll(
