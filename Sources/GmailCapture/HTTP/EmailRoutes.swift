@@ -15,6 +15,8 @@ public struct EmailRoutes: Sendable {
     public let directory: CRMDirectory
     /// Every read of captured mail goes through it.
     public let readModel: ReadModel
+    /// Relationship figures (with the configured blocklist for suggestions); default: built over `readModel`.
+    let reports: RelationshipReports?
     public let authenticator: any RequestAuthenticator
     public let attachments: AttachmentStore
     public let oauth: OAuthTokenProvider?
@@ -32,6 +34,7 @@ public struct EmailRoutes: Sendable {
     ///   teammates, internal mail private on `workspaceDomain`).
     public init(
         enabled: Bool, database: CaptureDatabase, directory: CRMDirectory, readModel: ReadModel? = nil,
+        relationships: RelationshipReports? = nil,
         authenticator: any RequestAuthenticator,
         attachments: AttachmentStore, oauth: OAuthTokenProvider?, workspaceDomain: String?, clock: any CaptureClock,
         runNow: @escaping @Sendable (SyncScheduler.Trigger) -> Void,
@@ -39,6 +42,7 @@ public struct EmailRoutes: Sendable {
     ) {
         self.enabled = enabled
         self.database = database
+        reports = relationships
         self.readModel =
             readModel ?? ReadModel(database: database, policy: VisibilityPolicy(workspaceDomain: workspaceDomain), clock: clock)
         self.directory = directory
@@ -279,7 +283,7 @@ public struct EmailRoutes: Sendable {
     // MARK: - Relationships
 
     var relationships: RelationshipReports {
-        RelationshipReports(readModel: readModel, directory: directory, clock: clock)
+        reports ?? RelationshipReports(readModel: readModel, directory: directory, clock: clock)
     }
 
     static func intParameter(_ q: Request, _ k: String, _ d: Int, _ range: ClosedRange<Int>) throws -> Int {

@@ -24,6 +24,13 @@ public struct RelationshipReports: Sendable {
 
     var now: Date { asOf ?? clock.now() }
 
+    /// Whether an address is outside the firm (not on the workspace domain or a subdomain): only external
+    /// people have relationships; mail among colleagues never counts.
+    func external(_ address: String) -> Bool {
+        guard let d = readModel.policy.workspaceDomain else { return true }
+        return !(address.hasSuffix("@" + d) || address.hasSuffix("." + d))
+    }
+
     /// A teammate's side of a relationship.
     public struct TeammateFigure: Sendable, Equatable, Encodable {
         public var email: String
@@ -89,11 +96,12 @@ public struct RelationshipReports: Sendable {
     static func iso(_ d: Date?) -> String? { d.map { CaptureDatabase.isoString($0) } }
 
     static func teammates(_ byTeammate: [String: RelationshipFigures]) -> [TeammateFigure] {
-        byTeammate.map { email, f in
+        // The calculator's documented order: strongest first, ties to the later last contact, then the address.
+        RelationshipCalculator.ranked(byTeammate).map { email, f in
             TeammateFigure(
                 email: email, strength: f.strength, grade: f.grade, messagesIn: f.messagesIn, messagesOut: f.messagesOut,
                 lastContactAt: iso(f.lastContactAt))
-        }.sorted { ($0.strength, $1.email) > ($1.strength, $0.email) }
+        }
     }
 
     func calculator() async throws -> RelationshipCalculator {
@@ -110,7 +118,7 @@ public struct RelationshipReports: Sendable {
         for inv in try await directory.investors() where investor == nil || inv.id == investor {
             let addresses = Set(inv.emails.compactMap { AddressNormalizer.canonical($0) })
             guard !addresses.isEmpty else { continue }
-            let (team, byTeammate) = calc.figures(party: { addresses.contains($0) }, messages: messages)
+            let (team, byTeammate) = calc.figures(party: { addresses.contains($0) && external($0) }, messages: messages)
             guard let t = team, t.interactions > 0 else { continue }
             out.append(
                 InvestorRelationship(
@@ -180,12 +188,12 @@ public struct RelationshipReports: Sendable {
     public func whoKnows(_ query: String, for viewer: Viewer) async throws -> WhoKnows {
         let q = query.trimmingCharacters(in: .whitespaces).lowercased()
         let matches: (String) -> Bool
-        if q.contains("@") {
+        if q.contains("@"), !q.hasPrefix("@") {
             guard let c = AddressNormalizer.canonical(q) else { throw QueryError.notAnAddressOrDomain(query) }
             matches = { $0 == c }
         } else {
             var d = Substring(q)
-            while d.hasPrefix(".") { d = d.dropFirst() }
+            while d.hasPrefix(".") || d.hasPrefix("@") { d = d.dropFirst() }
             while d.hasSuffix(".") { d = d.dropLast() }
             guard d.contains("."), !d.contains(" ") else { throw QueryError.notAnAddressOrDomain(query) }
             let domain = String(d)
@@ -193,9 +201,9 @@ public struct RelationshipReports: Sendable {
         }
         let messages = try await readModel.interactions(for: viewer)
         let calc = try await calculator()
-        let (_, byTeammate) = calc.figures(party: matches, messages: messages)
+        let (_, byTeammate) = calc.figures(party: { matches($0) && external($0) }, messages: messages)
         let names = try await readModel.participantNames(for: viewer)
-        let people = calc.people(messages: messages).filter { matches($0.key) }.map { address, f in
+        let people = calc.people(messages: messages).filter { matches($0.key) && external($0.key) }.map { address, f in
             WhoKnows.Person(address: address, name: names[address], lastContactAt: Self.iso(f.lastContactAt), strength: f.strength)
         }.sorted { ($0.strength, $1.address) > ($1.strength, $0.address) }
         return WhoKnows(query: query, teammates: Self.teammates(byTeammate), people: people)

@@ -108,7 +108,7 @@ public struct CaptureRuntime: Sendable {
         authenticator: (any RequestAuthenticator)? = nil, runNow: @escaping @Sendable (SyncScheduler.Trigger) -> Void
     ) -> EmailRoutes {
         EmailRoutes(
-            enabled: gmail != nil, database: database, directory: directory, readModel: readModel,
+            enabled: gmail != nil, database: database, directory: directory, readModel: readModel, relationships: relationships,
             authenticator: authenticator ?? APITokenAuthenticator(directory: directory, clock: clock),
             attachments: AttachmentStore(root: URL(fileURLWithPath: config.attachmentDirectory)), oauth: gmail?.oauth,
             workspaceDomain: config.workspaceDomain, clock: clock, runNow: runNow, logger: logger)
