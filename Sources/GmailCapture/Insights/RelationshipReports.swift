@@ -104,6 +104,20 @@ public struct RelationshipReports: Sendable {
         }
     }
 
+    /// Message positions by sender and To/Cc address, so a party's figures read only the mail it is on
+    /// (everything a figure uses, replies' originals included, names the party).
+    static func index(_ messages: [InteractionMessage]) -> [String: [Int]] {
+        var out: [String: [Int]] = [:]
+        for (i, m) in messages.enumerated() {
+            for a in Set([m.from].compactMap { $0 } + m.to + m.cc) { out[a, default: []].append(i) }
+        }
+        return out
+    }
+
+    static func involving(_ addresses: Set<String>, _ messages: [InteractionMessage], _ index: [String: [Int]]) -> [InteractionMessage] {
+        Set(addresses.flatMap { index[$0] ?? [] }).sorted().map { messages[$0] }
+    }
+
     func calculator() async throws -> RelationshipCalculator {
         let teammates = Set(try await readModel.database.accounts().map { $0.email.lowercased() })
         return RelationshipCalculator(teammates: teammates, now: now)
@@ -113,12 +127,14 @@ public struct RelationshipReports: Sendable {
     /// strongest first. An investor's figures aggregate over its own addresses (primary and aliases).
     public func investors(for viewer: Viewer, investor: String? = nil) async throws -> [InvestorRelationship] {
         let messages = try await readModel.interactions(for: viewer)
+        let index = Self.index(messages)
         let calc = try await calculator()
         var out: [InvestorRelationship] = []
         for inv in try await directory.investors() where investor == nil || inv.id == investor {
             let addresses = Set(inv.emails.compactMap { AddressNormalizer.canonical($0) })
             guard !addresses.isEmpty else { continue }
-            let (team, byTeammate) = calc.figures(party: { addresses.contains($0) && external($0) }, messages: messages)
+            let (team, byTeammate) = calc.figures(
+                party: { addresses.contains($0) && external($0) }, messages: Self.involving(addresses, messages, index))
             guard let t = team, t.interactions > 0 else { continue }
             out.append(
                 InvestorRelationship(
@@ -137,6 +153,7 @@ public struct RelationshipReports: Sendable {
     public func cold(for viewer: Viewer, minInteractions: Int = 5, days: Int = 90) async throws -> [InvestorRelationship] {
         let cutoff = now.addingTimeInterval(-Double(days) * 86_400)
         let messages = try await readModel.interactions(for: viewer)
+        let index = Self.index(messages)
         let teammates = Set(try await readModel.database.accounts().map { $0.email.lowercased() })
         let byId = Dictionary(uniqueKeysWithValues: try await directory.investors().map { ($0.id, $0) })
         var ranked: [(InvestorRelationship, Double)] = []
@@ -147,7 +164,7 @@ public struct RelationshipReports: Sendable {
             else { continue }
             let addresses = Set(inv.emails.compactMap { AddressNormalizer.canonical($0) })
             let then = RelationshipCalculator(teammates: teammates, now: last).figures(
-                party: { addresses.contains($0) }, messages: messages
+                party: { addresses.contains($0) && external($0) }, messages: Self.involving(addresses, messages, index)
             ).team
             ranked.append((r, then?.strength ?? 0))
         }
