@@ -28,7 +28,7 @@ public struct RelationshipReports: Sendable {
     /// people have relationships; mail among colleagues never counts.
     func external(_ address: String) -> Bool {
         guard let d = readModel.policy.workspaceDomain else { return true }
-        return !(address.hasSuffix("@" + d) || address.hasSuffix("." + d))
+        return !AddressNormalizer.isAt(address, domain: d)
     }
 
     /// A teammate's side of a relationship.
@@ -126,25 +126,34 @@ public struct RelationshipReports: Sendable {
     /// One object per investor with at least one interaction visible to `viewer` (or only `investor`),
     /// strongest first. An investor's figures aggregate over its own addresses (primary and aliases).
     public func investors(for viewer: Viewer, investor: String? = nil) async throws -> [InvestorRelationship] {
-        let messages = try await readModel.interactions(for: viewer)
+        try await relationships(try await readModel.interactions(for: viewer), only: investor).map(\.relationship)
+    }
+
+    /// Each investor's relationship with its own addresses and its messages (read once per report).
+    func relationships(
+        _ messages: [InteractionMessage], only investor: String? = nil
+    ) async throws
+        -> [(relationship: InvestorRelationship, addresses: Set<String>, messages: [InteractionMessage])]
+    {
         let index = Self.index(messages)
         let calc = try await calculator()
-        var out: [InvestorRelationship] = []
+        var out: [(relationship: InvestorRelationship, addresses: Set<String>, messages: [InteractionMessage])] = []
         for inv in try await directory.investors() where investor == nil || inv.id == investor {
             let addresses = Set(inv.emails.compactMap { AddressNormalizer.canonical($0) })
             guard !addresses.isEmpty else { continue }
-            let (team, byTeammate) = calc.figures(
-                party: { addresses.contains($0) && external($0) }, messages: Self.involving(addresses, messages, index))
+            let theirs = Self.involving(addresses, messages, index)
+            let (team, byTeammate) = calc.figures(party: { addresses.contains($0) && external($0) }, messages: theirs)
             guard let t = team, t.interactions > 0 else { continue }
-            out.append(
-                InvestorRelationship(
-                    investorId: inv.id, name: inv.name, firstContactAt: Self.iso(t.firstContactAt),
-                    lastContactAt: Self.iso(t.lastContactAt),
-                    lastContactBy: t.lastContactBy, lastInboundAt: Self.iso(t.lastInboundAt), lastOutboundAt: Self.iso(t.lastOutboundAt),
-                    messagesIn: t.messagesIn, messagesOut: t.messagesOut, threads: t.threads, strength: t.strength, grade: t.grade,
-                    teammates: Self.teammates(byTeammate), interactions: t.interactions))
+            let r = InvestorRelationship(
+                investorId: inv.id, name: inv.name, firstContactAt: Self.iso(t.firstContactAt), lastContactAt: Self.iso(t.lastContactAt),
+                lastContactBy: t.lastContactBy, lastInboundAt: Self.iso(t.lastInboundAt), lastOutboundAt: Self.iso(t.lastOutboundAt),
+                messagesIn: t.messagesIn, messagesOut: t.messagesOut, threads: t.threads, strength: t.strength, grade: t.grade,
+                teammates: Self.teammates(byTeammate), interactions: t.interactions)
+            out.append((r, addresses, theirs))
         }
-        return out.sorted { ($0.strength, $1.investorId) > ($1.strength, $0.investorId) }
+        return out.sorted {
+            ($0.relationship.strength, $1.relationship.investorId) > ($1.relationship.strength, $0.relationship.investorId)
+        }
     }
 
     /// Investors with at least `minInteractions` interactions whose last contact is older than `days`
@@ -152,19 +161,15 @@ public struct RelationshipReports: Sendable {
     /// strength has decayed for all of them, to 0 after a year).
     public func cold(for viewer: Viewer, minInteractions: Int = 5, days: Int = 90) async throws -> [InvestorRelationship] {
         let cutoff = now.addingTimeInterval(-Double(days) * 86_400)
-        let messages = try await readModel.interactions(for: viewer)
-        let index = Self.index(messages)
-        let teammates = Set(try await readModel.database.accounts().map { $0.email.lowercased() })
-        let byId = Dictionary(uniqueKeysWithValues: try await directory.investors().map { ($0.id, $0) })
+        let teammates = try await calculator().teammates
         var ranked: [(InvestorRelationship, Double)] = []
-        for r in try await investors(for: viewer) where r.interactions >= minInteractions {
-            guard let inv = byId[r.investorId],
-                let last = r.lastContactAt.flatMap({ try? Date.ISO8601FormatStyle(timeZone: .gmt).parse($0) }),
-                last < cutoff
-            else { continue }
-            let addresses = Set(inv.emails.compactMap { AddressNormalizer.canonical($0) })
+        for (r, addresses, theirs) in try await relationships(try await readModel.interactions(for: viewer))
+        where r.interactions >= minInteractions {
+            guard let last = r.lastContactAt.flatMap({ try? Date.ISO8601FormatStyle(timeZone: .gmt).parse($0) }), last < cutoff else {
+                continue
+            }
             let then = RelationshipCalculator(teammates: teammates, now: last).figures(
-                party: { addresses.contains($0) && external($0) }, messages: Self.involving(addresses, messages, index)
+                party: { addresses.contains($0) && external($0) }, messages: theirs
             ).team
             ranked.append((r, then?.strength ?? 0))
         }
@@ -204,22 +209,17 @@ public struct RelationshipReports: Sendable {
 
     public func whoKnows(_ query: String, for viewer: Viewer) async throws -> WhoKnows {
         let q = query.trimmingCharacters(in: .whitespaces).lowercased()
-        let matches: (String) -> Bool
+        let matches: @Sendable (String) -> Bool
         if q.contains("@"), !q.hasPrefix("@") {
-            guard let c = AddressNormalizer.canonical(q) else { throw QueryError.notAnAddressOrDomain(query) }
-            matches = { $0 == c }
+            guard AddressNormalizer.canonical(q) != nil else { throw QueryError.notAnAddressOrDomain(query) }
+            matches = RelationshipParty.address(q)
         } else {
-            var d = Substring(q)
-            while d.hasPrefix(".") || d.hasPrefix("@") { d = d.dropFirst() }
-            while d.hasSuffix(".") { d = d.dropLast() }
-            guard d.contains("."), !d.contains(" ") else { throw QueryError.notAnAddressOrDomain(query) }
-            let domain = String(d)
-            matches = { $0.hasSuffix("@" + domain) || $0.hasSuffix("." + domain) }
+            guard let domain = AddressNormalizer.validDomain(q) else { throw QueryError.notAnAddressOrDomain(query) }
+            matches = RelationshipParty.domain(domain)
         }
-        let messages = try await readModel.interactions(for: viewer)
+        let (messages, names) = try await readModel.interactionsAndNames(for: viewer)
         let calc = try await calculator()
         let (_, byTeammate) = calc.figures(party: { matches($0) && external($0) }, messages: messages)
-        let names = try await readModel.participantNames(for: viewer)
         let people = calc.people(messages: messages).filter { matches($0.key) && external($0.key) }.map { address, f in
             WhoKnows.Person(address: address, name: names[address], lastContactAt: Self.iso(f.lastContactAt), strength: f.strength)
         }.sorted { ($0.strength, $1.address) > ($1.strength, $0.address) }
@@ -260,18 +260,17 @@ public struct RelationshipReports: Sendable {
     /// excluding the workspace domain, public mail providers' bulk senders (no-reply, newsletters,
     /// notifications and the like) and blocklisted addresses or domains; strongest first.
     public func suggestions(for viewer: Viewer) async throws -> [Suggestion] {
-        let messages = try await readModel.interactions(for: viewer)
+        let (messages, names) = try await readModel.interactionsAndNames(for: viewer)
         let calc = try await calculator()
         let investors = try await directory.investors()
         let known = Set(investors.flatMap { $0.emails.compactMap { AddressNormalizer.canonical($0) } })
         let domain = readModel.policy.workspaceDomain
-        let names = try await readModel.participantNames(for: viewer)
         return calc.people(messages: messages).compactMap { address, f -> Suggestion? in
             guard f.messagesIn >= 2, f.messagesOut >= 2, !known.contains(address) else { return nil }
             let parts = address.split(separator: "@", maxSplits: 1)
             guard parts.count == 2 else { return nil }
             let local = String(parts[0]), host = String(parts[1])
-            if let d = domain, host == d || host.hasSuffix("." + d) { return nil }
+            if let d = domain, AddressNormalizer.isAt(address, domain: d) { return nil }
             if Self.bulkLocalParts.contains(where: { local == $0 || local.hasPrefix($0 + "+") || local.hasPrefix($0 + ".") }) { return nil }
             if case .exclude = policy.decide(labels: [], participants: [address]) { return nil }
             return Suggestion(

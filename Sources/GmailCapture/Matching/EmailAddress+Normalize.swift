@@ -2,6 +2,29 @@ import Foundation
 import CaptureParsing
 /// Address canonicalisation for identity and matching.
 public enum AddressNormalizer {
+    /// A domain as written in a blocklist, a mark or a query: lowercased, a leading `@` or `.` and a
+    /// trailing `.` dropped (`@Payroll.Example.` → `payroll.example`); nil when nothing is left.
+    public static func domain(_ raw: String) -> String? {
+        var d = Substring(raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased())
+        while d.hasPrefix("@") || d.hasPrefix(".") { d = d.dropFirst() }
+        while d.hasSuffix(".") { d = d.dropLast() }
+        return d.isEmpty ? nil : String(d)
+    }
+
+    /// `domain(raw)` when it looks like a domain name (a dot, no `@`, no whitespace), else nil.
+    public static func validDomain(_ raw: String) -> String? {
+        guard let d = domain(raw), d.contains("."), !d.contains("@"), !d.contains(where: \.isWhitespace) else { return nil }
+        return d
+    }
+
+    /// Whether a canonical address is at `domain` or one of its subdomains (`b@eu.fund.example` is at
+    /// `fund.example`; `c@otherfund.example` is not).
+    public static func isAt(_ canonical: String, domain: String) -> Bool {
+        guard let at = canonical.lastIndex(of: "@") else { return false }
+        let host = canonical[canonical.index(after: at)...]
+        return host == domain || host.hasSuffix("." + domain)
+    }
+
     /// Providers where `+tag` is a sub-address of the same mailbox.
     public static let plusTagProviders: Set<String> = [
         "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com", "icloud.com", "me.com", "mac.com",

@@ -86,9 +86,8 @@ public struct InvestorIndex: Sendable {
     }
 
     func isInternal(_ canonical: String) -> Bool {
-        guard let w = workspaceDomain, let at = canonical.lastIndex(of: "@") else { return false }
-        let d = canonical[canonical.index(after: at)...]
-        return d == w || d.hasSuffix("." + w)
+        guard let w = workspaceDomain else { return false }
+        return AddressNormalizer.isAt(canonical, domain: w)
     }
 
     /// Links for one message's participants. Exact/alias matches link that investor only; a participant

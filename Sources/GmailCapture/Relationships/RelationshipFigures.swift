@@ -92,14 +92,7 @@ public enum RelationshipParty {
     /// Every address at `domain` or at one of its subdomains (`a@fund.example`, `b@eu.fund.example`;
     /// not `c@otherfund.example`). Case-insensitive; a leading `@` or `.` and a trailing `.` are ignored.
     public static func domain(_ domain: String) -> @Sendable (String) -> Bool {
-        var d = domain.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        while d.hasPrefix("@") || d.hasPrefix(".") { d.removeFirst() }
-        while d.hasSuffix(".") { d.removeLast() }
-        let host0 = d, suffix = "." + d
-        return { address in
-            guard !host0.isEmpty, let at = address.lastIndex(of: "@") else { return false }
-            let host = address[address.index(after: at)...].lowercased()
-            return host == host0 || host.hasSuffix(suffix)
-        }
+        let d = AddressNormalizer.domain(domain)
+        return { address in d.map { AddressNormalizer.isAt(address.lowercased(), domain: $0) } ?? false }
     }
 }

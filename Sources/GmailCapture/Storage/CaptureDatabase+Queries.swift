@@ -125,13 +125,6 @@ extension CaptureDatabase {
         }
     }
 
-    /// One thread, everything in it (the operator's view).
-    public func thread(id: Int64) async throws -> ThreadSummary? {
-        try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM email_threads WHERE id = ?", arguments: [id]).map { try Self.summary(db, $0) }
-        }
-    }
-
     static func summary(_ db: Database, _ t: Row) throws -> ThreadSummary {
         let id: Int64 = t["id"]
         let ids = try String.fetchAll(
@@ -228,11 +221,6 @@ extension CaptureDatabase {
         }
     }
 
-    /// The messages of a thread, oldest first, everything shown (the operator's view).
-    public func threadMessages(threadId: Int64) async throws -> [ThreadMessage] {
-        try await writer.read { db in try Self.messages(db, threadId: threadId, levels: nil, workspaceDomain: nil) }
-    }
-
     /// The messages of a thread: with `levels`, only those ids, each masked to its level.
     static func messages(
         _ db: Database, threadId: Int64, levels: [Int64: SharingLevel]?, workspaceDomain: String?
@@ -261,7 +249,7 @@ extension CaptureDatabase {
                 let fromCanonical = rows.first { ($0["role"] as String) == "from" }.flatMap { $0["address_canonical"] as String? }
                 let outbound =
                     fromCanonical.map { c in
-                        teammates.contains(c) || workspaceDomain.map { c.hasSuffix("@" + $0) || c.hasSuffix("." + $0) } ?? false
+                        teammates.contains(c) || workspaceDomain.map { AddressNormalizer.isAt(c, domain: $0) } ?? false
                     } ?? false
                 var attachments: [ThreadMessage.Attachment] = []
                 if level == .full {

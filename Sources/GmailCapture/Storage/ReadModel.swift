@@ -275,9 +275,14 @@ public struct ReadModel: Sendable {
     /// see it: participants, holders, time and reply links; never subject or body. A message's time is its
     /// Date header, else the earliest internalDate among its mailbox copies.
     public func interactions(for viewer: Viewer) async throws -> [InteractionMessage] {
+        try await interactionsAndNames(for: viewer).messages
+    }
+
+    /// `interactions(for:)` and, from the same visible messages, the display name last seen for each address.
+    public func interactionsAndNames(for viewer: Viewer) async throws -> (messages: [InteractionMessage], names: [String: String]) {
         try await database.writer.read { db in
             let levels = try levels(db, viewer, thread: nil)
-            guard !levels.isEmpty else { return [] }
+            guard !levels.isEmpty else { return ([], [:]) }
             var holders: [Int64: [String]] = [:]
             var firstInternal: [Int64: Int64] = [:]
             for r in try Row.fetchAll(
@@ -293,12 +298,17 @@ public struct ReadModel: Sendable {
                 if let d: Int64 = r[2] { firstInternal[id] = min(firstInternal[id] ?? d, d) }
             }
             var parts: [Int64: [(role: String, address: String)]] = [:]
+            var names: [String: String] = [:]
             for r in try Row.fetchAll(
                 db,
-                sql:
-                    "SELECT email_id, role, address_canonical FROM email_participants WHERE address_canonical IS NOT NULL ORDER BY email_id, role, position"
+                sql: """
+                    SELECT email_id, role, address_canonical, name FROM email_participants WHERE address_canonical IS NOT NULL
+                    ORDER BY email_id, role, position
+                    """
             ) {
                 let id: Int64 = r[0]
+                guard levels[id] != nil else { continue }
+                if let name: String = r[3], !name.isEmpty { names[r[2]] = name }
                 guard holders[id] != nil else { continue }
                 parts[id, default: []].append((r[1], r[2]))
             }
@@ -324,24 +334,7 @@ public struct ReadModel: Sendable {
                         cc: p.filter { $0.role == "cc" }.map(\.address), bcc: p.filter { $0.role == "bcc" }.map(\.address), holders: owners)
                 )
             }
-            return out
-        }
-    }
-
-    /// The display name last seen for each address on a message visible to `viewer`.
-    public func participantNames(for viewer: Viewer) async throws -> [String: String] {
-        try await database.writer.read { db in
-            let levels = try levels(db, viewer, thread: nil)
-            var out: [String: String] = [:]
-            for r in try Row.fetchAll(
-                db,
-                sql:
-                    "SELECT email_id, address_canonical, name FROM email_participants WHERE name IS NOT NULL AND address_canonical IS NOT NULL ORDER BY email_id"
-            ) {
-                guard levels[r[0]] != nil, let name: String = r[2], !name.isEmpty else { continue }
-                out[r[1]] = name
-            }
-            return out
+            return (out, names)
         }
     }
 
@@ -405,11 +398,7 @@ public struct ReadModel: Sendable {
 
     /// Marks a domain (and its subdomains) for all the owner's mail with anyone at it.
     public func markDomain(_ domain: String, owner: String, mode: PrivacyMode) async throws {
-        var d = Substring(domain.trimmingCharacters(in: .whitespaces).lowercased())
-        while d.hasPrefix("@") || d.hasPrefix(".") { d = d.dropFirst() }
-        while d.hasSuffix(".") { d = d.dropLast() }
-        guard d.contains("."), !d.contains("@"), !d.contains(" ") else { throw SettingError.notADomain(domain) }
-        let value = String(d)
+        guard let value = AddressNormalizer.validDomain(domain) else { throw SettingError.notADomain(domain) }
         try await database.writer.write { db in try Self.mark(db, owner: owner, kind: "domain", value: value, mode: mode) }
     }
 

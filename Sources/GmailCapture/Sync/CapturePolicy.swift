@@ -18,10 +18,7 @@ public struct CapturePolicy: Sendable, Equatable {
                 blockedAddresses.insert(c)
             } else {
                 // "@payroll.example", "payroll.example." and "payroll.example" name the same domain.
-                var domain = Substring(entry)
-                while domain.hasPrefix("@") || domain.hasPrefix(".") { domain = domain.dropFirst() }
-                while domain.hasSuffix(".") { domain = domain.dropLast() }
-                if !domain.isEmpty { blockedDomains.insert(String(domain)) }
+                if let domain = AddressNormalizer.domain(entry) { blockedDomains.insert(domain) }
             }
         }
     }
