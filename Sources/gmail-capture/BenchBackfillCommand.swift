@@ -33,6 +33,8 @@ struct BenchBackfillCommand: AsyncParsableCommand {
     @Option(help: "Seed for the synthetic mailbox.") var seed: UInt64 = 8
     @Option(help: "Mailbox mix: realistic (mostly 5-50 KB, attachments) or small (1-8 KB notes).") var mix = "realistic"
     @Flag(help: "One JSON object.") var json = false
+    @Flag(help: "Store without the full-text search index (migration 0009 left out), to measure what indexing costs.")
+    var withoutSearchIndex = false
 
     func validate() throws {
         if QuotaConfig.named(quota) == nil { throw ValidationError("--quota must be off, classic or 2026") }
@@ -48,7 +50,9 @@ struct BenchBackfillCommand: AsyncParsableCommand {
         let mailbox = BenchMailbox(messages: messages, accounts: accounts, seed: seed, mix: BenchMailbox.Mix(rawValue: mix)!)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let database = try CaptureDatabase(path: dir.appendingPathComponent("crm.db").path)
+        let all = try MigrationRunner.bundled()
+        let runner = withoutSearchIndex ? MigrationRunner(migrations: all.migrations.filter { $0.name < "0009" }) : all
+        let database = try CaptureDatabase(path: dir.appendingPathComponent("crm.db").path, migrations: runner)
         for a in mailbox.accounts { try await database.upsertAccount(email: a, userId: nil) }
         var logger = Logger(label: "bench")
         logger.logLevel = .critical

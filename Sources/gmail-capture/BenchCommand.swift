@@ -9,7 +9,9 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (build in release mode first: swift build -c release).",
-        subcommands: [BenchParseCommand.self, BenchBackfillCommand.self, BenchGenerateCommand.self, BenchFakeCommand.self]
+        subcommands: [
+            BenchParseCommand.self, BenchBackfillCommand.self, BenchGenerateCommand.self, BenchFakeCommand.self, BenchSearchCommand.self,
+        ]
     )
 }
 

@@ -421,3 +421,52 @@ private func teammates(_ o: [String: Any]) -> [[String: Any]] { o["teammates"] a
         }
     }
 }
+
+/// Issue 15: GET /api/email/search as the authenticated viewer, in-process and over a live socket.
+@Suite struct SearchRouteTests {
+    static let resultKeys: Set<String> = ["threadId", "subject", "lastAt", "matchedMessageId", "snippet", "mailboxes", "investorIds"]
+
+    @Test(arguments: Mode.allCases)
+    func searchAnswersAsTheViewerWithCursors(mode: Mode) async throws {
+        let f = try await RelationshipRouteFixture.make()
+        try await f.app().test(mode.testing) { c in
+            #expect(try await get(c, "search?q=about", nil).status == .unauthorized)
+            let missing = try await get(c, "search", f.tokens[kim])
+            #expect(missing.status == .badRequest && missing.message?.contains("q is required") == true)
+            let unknown = try await get(c, "search?q=label:inbox", f.tokens[kim])
+            #expect(unknown.status == .badRequest && unknown.message?.hasPrefix("unknown operator label:") == true)
+            #expect(try await get(c, "search?q=about&limit=0", f.tokens[kim]).status == .badRequest)
+            // kim's own thread matches on its subject for her...
+            let own = try await get(c, "search?q=k1", f.tokens[kim])
+            #expect(own.status == .ok)
+            let results = own.object["results"] as? [[String: Any]] ?? []
+            #expect(results.map { $0["threadId"] as? Int64 } == [f.kimThread])
+            #expect(results.allSatisfy { Set($0.keys) == Self.resultKeys })
+            #expect(results.first?["subject"] as? String == "About k1@lumenridge.example")
+            #expect((results.first?["snippet"] as? String)?.contains("«k1»") == true)
+            #expect(own.object.keys.contains("nextCursor") && own.object["nextCursor"] is NSNull)
+            // ...but bob sees it only as metadata: its subject does not match, its participants do.
+            let other = try await get(c, "search?q=k1", f.tokens[bob])
+            #expect((other.object["results"] as? [[String: Any]])?.isEmpty == true)
+            let byParticipant = try await get(c, "search?q=teammate:kim@firm.example%20from:maya", f.tokens[bob])
+            let meta = byParticipant.object["results"] as? [[String: Any]] ?? []
+            #expect(meta.map { $0["threadId"] as? Int64 } == [f.kimThread])
+            // The snippet shows the participant that matched, nothing of the subject or body.
+            let snippet = meta.first?["snippet"] as? String ?? ""
+            #expect(meta.first?["subject"] is NSNull && snippet.contains("«maya»") && !snippet.contains("About"), "\(snippet)")
+            // Pages of one thread each, every visible thread once.
+            var seen: [Int64] = []
+            var cursor: String?
+            repeat {
+                let page = try await get(
+                    c, "search?q=body&limit=1" + (cursor.map { "&cursor=" + $0 } ?? ""), f.tokens[alex])
+                #expect(page.status == .ok)
+                seen += (page.object["results"] as? [[String: Any]] ?? []).compactMap { $0["threadId"] as? Int64 }
+                cursor = page.object["nextCursor"] as? String
+            } while cursor != nil && seen.count < 50
+            #expect(seen.count == Set(seen).count && !seen.isEmpty)
+            let bad = try await get(c, "search?q=body&cursor=zzz", f.tokens[alex])
+            #expect(bad.status == .badRequest && bad.message?.hasPrefix("invalid cursor") == true)
+        }
+    }
+}

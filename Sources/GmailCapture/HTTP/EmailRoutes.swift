@@ -81,6 +81,7 @@ public struct EmailRoutes: Sendable {
         c.post("accounts/:id/resume", use: guarded { _, ctx, u in try await setEnabled(ctx.parameters.get("id"), true, u) })
         c.get("threads", use: guarded { r, _, u in try await threads(r, u) })
         c.get("threads/:id", use: guarded { _, ctx, u in try await thread(ctx.parameters.get("id"), u) })
+        c.get("search", use: guarded { r, _, u in try await search(r, u) })
         c.put("threads/:id/sharing", use: guarded { r, ctx, u in try await setThreadSharing(ctx.parameters.get("id"), r, u) })
         c.get("me/sharing", use: guarded { _, _, u in try await mySharing(u) })
         c.put("me/sharing", use: guarded { r, _, u in try await setMySharing(r, u) })
@@ -269,6 +270,25 @@ public struct EmailRoutes: Sendable {
             before: try date("before"), after: try date("after"), limit: limit, offset: offset)
         struct Out: Encodable { var threads: [CaptureDatabase.ThreadSummary]; var limit: Int; var offset: Int; var nextOffset: Int? }
         return try Self.json(Out(threads: rows, limit: limit, offset: offset, nextOffset: rows.count == limit ? offset + limit : nil))
+    }
+
+    /// `?q=&limit=&cursor=`: threads matching the query as the caller may see them (README "Search").
+    func search(_ request: Request, _ user: AuthenticatedUser) async throws -> Response {
+        let q = request.uri.queryParameters
+        guard let text = q.get("q"), !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw RouteError.badRequest("q is required: words, \"phrases\" or operators such as from:, investor:, after:")
+        }
+        var limit = 20
+        if let raw = q.get("limit") {
+            guard let n = Int(raw), (1...100).contains(n) else { throw RouteError.badRequest("limit must be an integer in 1...100") }
+            limit = n
+        }
+        do {
+            return try Self.json(
+                try await readModel.search(text, for: viewer(user), limit: limit, cursor: q.get("cursor"), surface: .api))
+        } catch let e as SearchQueryError {
+            throw RouteError.badRequest(e.description)
+        }
     }
 
     /// A thread as the caller may see it (thread membership alone grants nothing); one with nothing

@@ -18,6 +18,10 @@ public final class CaptureDatabase: Sendable {
     /// The one connection pool. Internal: only Storage/ imports GRDB, so only Storage/ can run SQL on
     /// it; everything else uses the intent-named methods (tests: the `Testing` SPI).
     let writer: any DatabaseWriter
+    /// Whether the store path maintains the full-text index (migration 0009). Always, except for a
+    /// database opened with a runner that leaves that migration out (`bench backfill --without-search-index`
+    /// measures the store without it).
+    let indexesSearch: Bool
 
     /// Opens (creating) the SQLite file in WAL mode and applies pending migrations. A file created here
     /// is created 0600 whatever the umask, and so are its -wal and -shm files (SQLite gives them the
@@ -37,6 +41,7 @@ public final class CaptureDatabase: Sendable {
             for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) { chmod(path + suffix, 0o600) }
         }
         try (migrations ?? MigrationRunner.bundled()).migrate(writer)
+        indexesSearch = try writer.read { db in try db.tableExists("email_search") }
     }
 
     /// Creates an empty file with mode 0600 when none exists (an empty file is a valid new SQLite
@@ -58,6 +63,7 @@ public final class CaptureDatabase: Sendable {
     public init(inMemory migrations: MigrationRunner? = nil) throws {
         writer = try DatabaseQueue()
         try (migrations ?? MigrationRunner.bundled()).migrate(writer)
+        indexesSearch = try writer.read { db in try db.tableExists("email_search") }
     }
 
     // MARK: - Accounts
@@ -133,7 +139,7 @@ public final class CaptureDatabase: Sendable {
     /// attachment stubs and investor links; a failed-item ledger entry for it is cleared in the same commit.
     public func store(_ m: ParsedMessage, account: Account, links: [InvestorLink]) async throws -> Stored {
         let row = Prepared(m, account: account, links: links)
-        return try await writer.write { db in try Self.insert(db, row) }
+        return try await writer.write { [indexesSearch] db in try Self.insert(db, row, index: indexesSearch) }
     }
 
     /// Stores several messages of one mailbox in one transaction (the backfill's chunks): each message
@@ -143,14 +149,16 @@ public final class CaptureDatabase: Sendable {
     public func store(batch: [(message: ParsedMessage, links: [InvestorLink])], account: Account) async throws -> [Stored] {
         let rows = batch.map { Prepared($0.message, account: account, links: $0.links) }
         do {
-            return try await writer.write { db in try rows.map { try Self.insert(db, $0) } }
+            return try await writer.write { [indexesSearch] db in try rows.map { try Self.insert(db, $0, index: indexesSearch) } }
         } catch is CancellationError {
             throw CancellationError()
         } catch {
             var out: [Stored] = []
             var firstFailure: (any Error)?
             for row in rows {
-                do { out.append(try await writer.write { db in try Self.insert(db, row) }) } catch { firstFailure = firstFailure ?? error }
+                do { out.append(try await writer.write { [indexesSearch] db in try Self.insert(db, row, index: indexesSearch) }) } catch {
+                    firstFailure = firstFailure ?? error
+                }
             }
             if let firstFailure { throw firstFailure }
             return out
@@ -228,7 +236,7 @@ public final class CaptureDatabase: Sendable {
         return (row.key + "#" + row.fingerprint.prefix(32), json)
     }
 
-    static func insert(_ db: Database, _ row: Prepared) throws -> Stored {
+    static func insert(_ db: Database, _ row: Prepared, index: Bool) throws -> Stored {
         let (m, account, links, direction, sentAt, labels) = (row.m, row.account, row.links, row.direction, row.sentAt, row.labels)
         let (key, problems) = try resolveIdentity(db, row)
         var input = row.threadInput
@@ -284,6 +292,7 @@ public final class CaptureDatabase: Sendable {
             ).execute(arguments: [emailId, sightingId, a.partId, a.filename, a.mimeType, a.size, a.contentId, a.inline, a.attachmentId])
         }
         try Self.writeLinks(db, emailId: emailId, links: links)
+        if index { try Self.indexForSearch(db, emailId: emailId, newEmail: newEmail) }
         if let gmailId = m.gmailId {
             // Stored: an earlier failure of this item is settled in the same commit.
             try db.cachedStatement(sql: "DELETE FROM email_item_ledger WHERE account_id = ? AND gmail_id = ? AND state = ?")
@@ -295,6 +304,23 @@ public final class CaptureDatabase: Sendable {
                 arguments: [d, account.id])
         }
         return Stored(emailId: emailId, sightingId: sightingId, threadId: threadId, newEmail: newEmail)
+    }
+
+    /// Adds an email to the full-text index when it is new, or when no mailbox held it until this sighting
+    /// (the triggers of migration 0009 take it out when the last mailbox deletes it). Runs after the
+    /// participants and attachment stubs are written, so the row holds all of them.
+    static func indexForSearch(_ db: Database, emailId: Int64, newEmail: Bool) throws {
+        if !newEmail,
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM email_search WHERE rowid = ?"), arguments: [emailId]) == true
+        {
+            return
+        }
+        try db.cachedStatement(
+            sql: """
+                INSERT OR REPLACE INTO email_search (rowid, subject, body, sender, recipients, filenames)
+                SELECT id, subject, body, sender, recipients, filenames FROM email_search_source WHERE id = ?
+                """
+        ).execute(arguments: [emailId])
     }
 
     static func writeLinks(_ db: Database, emailId: Int64, links: [InvestorLink]) throws {

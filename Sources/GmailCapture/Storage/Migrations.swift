@@ -95,9 +95,18 @@ public struct MigrationRunner: Sendable {
             defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
             var dropped: [String] = []
             try db.inTransaction {
-                let tables = try emailTables(db)
-                for t in tables { try db.execute(sql: "DROP TABLE IF EXISTS \"\(t)\"") }
-                dropped = tables.sorted()
+                // Views first (they name the tables), then one table at a time, listing again after each:
+                // dropping the full-text index drops its shadow tables with it.
+                for v in try String.fetchAll(
+                    db,
+                    sql: "SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE 'email\\_%' ESCAPE '\\'")
+                {
+                    try db.execute(sql: "DROP VIEW IF EXISTS \"\(v)\"")
+                }
+                let before = try emailTables(db)
+                while let t = try emailTables(db).first { try db.execute(sql: "DROP TABLE \"\(t)\"") }
+                // Every table that went, shadow tables included.
+                dropped = before.sorted()
                 return .commit
             }
             return dropped

@@ -29,14 +29,16 @@ public struct ReadModel: Sendable {
 
     // MARK: - The rules in SQL
 
-    /// `visible(email_id, lvl)`: 0 hidden, 1 metadata, 2 subject, 3 full, for `:viewer`; `:thread` limits
-    /// it to one thread (NULL: all). Named arguments: viewer, thread, domain, def, ceil.
+    /// `visible(email_id, lvl, mine)`: 0 hidden, 1 metadata, 2 subject, 3 full, for `:viewer` (`mine`: the
+    /// viewer's own mailbox holds it); `:thread` limits it to one thread and `:ids` (a JSON array of email
+    /// ids) to those messages (NULL: all). Named arguments: viewer, thread, ids, domain, def, ceil.
     static let visibleSQL = """
         WITH va AS (SELECT id FROM email_accounts WHERE email = :viewer COLLATE NOCASE),
         owners AS (
             SELECT s.email_id, a.email AS owner, e.thread_id, MAX(s.account_id IN (SELECT id FROM va)) AS mine
             FROM email_sightings s JOIN email_accounts a ON a.id = s.account_id JOIN emails e ON e.id = s.email_id
             WHERE (:thread IS NULL OR e.thread_id = :thread) AND s.deleted_at IS NULL
+              AND (:ids IS NULL OR s.email_id IN (SELECT value FROM json_each(:ids)))
             GROUP BY s.email_id, a.email
         ),
         internal AS (
@@ -66,13 +68,14 @@ public struct ReadModel: Sendable {
             FROM owners o
         ),
         visible AS (
-            SELECT email_id, CASE WHEN MAX(mine) = 1 THEN 3 WHEN MIN(lvl) < 0 THEN 0 ELSE MAX(lvl) END AS lvl FROM graded GROUP BY email_id
+            SELECT email_id, CASE WHEN MAX(mine) = 1 THEN 3 WHEN MIN(lvl) < 0 THEN 0 ELSE MAX(lvl) END AS lvl, MAX(mine) AS mine
+            FROM graded GROUP BY email_id
         )
         """
 
-    func arguments(_ viewer: String, thread: Int64? = nil) -> [String: (any DatabaseValueConvertible)?] {
+    func arguments(_ viewer: String, thread: Int64? = nil, ids: String? = nil) -> [String: (any DatabaseValueConvertible)?] {
         [
-            "viewer": viewer, "thread": thread, "domain": policy.workspaceDomain, "def": policy.defaultLevel.rank,
+            "viewer": viewer, "thread": thread, "ids": ids, "domain": policy.workspaceDomain, "def": policy.defaultLevel.rank,
             "ceil": policy.ceiling.rank,
         ]
     }
