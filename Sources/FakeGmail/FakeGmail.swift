@@ -90,6 +90,13 @@ public actor FakeGmail {
     var requestCounts: [String: Int] = [:]
     var rateLimited: [String: Int] = [:]
     var baseURL: String
+    /// Cloud Pub/Sub (topics, subscriptions, outstanding messages) and Gmail's push notifier.
+    var pubsub: PubSubModel
+    var notifier = PushNotifier()
+    var pushSender: (any PushSender)?
+    var pushLog: [PushDeliveryRecord] = []
+    /// Signs the OIDC tokens on push requests (kept across `reset`, like service accounts).
+    var pushOIDC = PushOIDCIssuer()
 
     public init(options: Options = Options()) {
         self.options = options
@@ -99,6 +106,7 @@ public actor FakeGmail {
         model.retentionAgeMillis = options.historyRetentionSeconds.map { $0 * 1000 }
         quota = QuotaLedger(config: options.quota)
         baseURL = options.baseURL
+        pubsub = PubSubModel(seed: options.seed)
     }
 
     // MARK: - Mailboxes
@@ -114,6 +122,7 @@ public actor FakeGmail {
         user: String, raw: [UInt8], labelIds: [String] = ["INBOX", "UNREAD"], internalDate: Int64? = nil
     ) throws -> InsertedMessage {
         let r = try model.insert(user, raw: raw, labelIds: labelIds, internalDate: internalDate)
+        pumpNotifier()
         return InsertedMessage(id: r.id, threadId: r.threadId, historyId: r.historyId)
     }
 
@@ -121,12 +130,14 @@ public actor FakeGmail {
     public func deleteMessage(user: String, id: String) throws {
         guard let n = parseGmailID(id) else { throw FakeGmailError.invalidID }
         guard model.delete(user, id: n) else { throw FakeGmailError.notFound }
+        pumpNotifier()
     }
 
     /// Adds and removes labels (history: labelAdded / labelRemoved). Unknown names become user labels.
     public func modifyLabels(user: String, id: String, add: [String] = [], remove: [String] = []) throws {
         guard let n = parseGmailID(id) else { throw FakeGmailError.invalidID }
         guard model.modify(user, id: n, add: add, remove: remove) else { throw FakeGmailError.notFound }
+        pumpNotifier()
     }
 
     /// Every startHistoryId older than the mailbox's current one now gives 404.
@@ -157,7 +168,10 @@ public actor FakeGmail {
     /// The virtual clock now, without awaiting the actor.
     public nonisolated func currentMillis() -> Int64 { clockReading.withLock { $0 } }
 
-    public func advanceClock(seconds: Double) { model.advance(millis: Int64(seconds * 1000)) }
+    public func advanceClock(seconds: Double) {
+        model.advance(millis: Int64(seconds * 1000))
+        pumpNotifier()
+    }
 
     public func addFault(_ rule: FaultRule) throws { try faults.add(rule) }
 
@@ -184,6 +198,9 @@ public actor FakeGmail {
         rateLimited = [:]
         oauth.accessTokens = [:]
         oauth.revokedUsers = []
+        pubsub = PubSubModel(seed: options.seed)
+        notifier = PushNotifier()
+        pushLog = []
     }
 
     // MARK: - Auth

@@ -21,12 +21,19 @@ struct FakeGmailServerCommand: AsyncParsableCommand {
     @Option(help: "Quota simulation: classic, 2026 or off.") var quota = "classic"
     @Option(help: "Keep at most this many history records per mailbox.") var historyRetention: Int?
     @Option(help: "Keep the newest this many requests in the journal (GET /__fake/journal).") var journalLimit = 100_000
+    @Option(help: "The Google Cloud project id (service-account keys; users.watch wants topics in it).") var projectId =
+        "fake-gmail-project"
+    @Option(help: "Push delivery round interval in real milliseconds (0: no push delivery).") var pushIntervalMs = 50
+    @Option(help: "virtual: the clock moves only through /__fake/clock/advance; wall: it follows real time.") var clock = "virtual"
     @Flag(help: "Log every request to stderr.") var verbose = false
 
     func validate() throws {
         if QuotaConfig.named(quota) == nil { throw ValidationError("--quota must be classic, 2026 or off (got \"\(quota)\")") }
         if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
         if journalLimit < 1 { throw ValidationError("--journal-limit must be at least 1") }
+        if !["virtual", "wall"].contains(clock) { throw ValidationError("--clock must be virtual or wall (got \"\(clock)\")") }
+        if pushIntervalMs < 0 { throw ValidationError("--push-interval-ms must be 0 or more") }
+        if projectId.isEmpty || projectId.contains("/") { throw ValidationError("--project-id must be a project id") }
     }
 
     func run() async throws {
@@ -43,9 +50,10 @@ struct FakeGmailServerCommand: AsyncParsableCommand {
         let newest = loaded?.users.flatMap(\.messages).compactMap(\.internalDate).max()
         var options = FakeGmail.Options(
             seed: seed, quota: QuotaConfig.named(quota)!, historyRetentionRecords: historyRetention,
-            journalLimit: journalLimit)
+            projectID: projectId, journalLimit: journalLimit)
         if let n = newest { options.clockStartMillis = max(options.clockStartMillis, n) }
         let fake = FakeGmail(options: options)
+        await fake.setPushSender(HTTPPushSender())
         if let s = loaded { try await s.seed(into: fake) }
         let keyOut = serviceAccountOut
         let host = host
@@ -62,7 +70,9 @@ struct FakeGmailServerCommand: AsyncParsableCommand {
             }
             FileHandle.standardOutput.write(Data("listening on http://\(host):\(bound)\n".utf8))
         }
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services: [any Service] = [app]
+        if pushIntervalMs > 0 { services.append(PushPump(fake: fake, intervalMillis: pushIntervalMs, wallClock: clock == "wall")) }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

@@ -30,7 +30,7 @@ public struct QuotaConfig: Sendable, Equatable {
         enabled: true,
         costs: [
             .getProfile: 1, .messagesList: 5, .messagesGet: 5, .messagesAttachmentsGet: 5, .historyList: 2, .threadsList: 10,
-            .threadsGet: 10, .labelsList: 1, .labelsGet: 1,
+            .threadsGet: 10, .labelsList: 1, .labelsGet: 1, .watch: 100, .stop: 50,
         ], perUserPerMinute: 15_000, perProjectPerMinute: 1_200_000)
 
     /// Projects created from 2026-05-01: messages.get 20, attachments 20, threads.get 40; 6,000 units/user/min.
@@ -38,7 +38,7 @@ public struct QuotaConfig: Sendable, Equatable {
         enabled: true,
         costs: [
             .getProfile: 1, .messagesList: 5, .messagesGet: 20, .messagesAttachmentsGet: 20, .historyList: 2, .threadsList: 10,
-            .threadsGet: 40, .labelsList: 1, .labelsGet: 1,
+            .threadsGet: 40, .labelsList: 1, .labelsGet: 1, .watch: 100, .stop: 50,
         ], perUserPerMinute: 6_000, perProjectPerMinute: 1_200_000)
 
     public static let off = QuotaConfig(enabled: false, costs: classic.costs, perUserPerMinute: 15_000, perProjectPerMinute: 1_200_000)

@@ -12,6 +12,8 @@ struct HistoryRecord: Sendable {
     let changedLabelIds: [String]
     /// Virtual time of the change, for age-based retention.
     let atMillis: Int64
+    /// The labels a deleted message had (not rendered; the push notifier's label filter reads them).
+    var labelsBeforeDeletion: [String] = []
 }
 
 /// One user's mailbox: messages, labels, threads and the history log. A value type with domain
@@ -86,7 +88,7 @@ struct Mailbox: Sendable {
         history.append(
             HistoryRecord(
                 id: hid, kind: .messageDeleted, messageId: id, threadId: m.threadId,
-                labelIds: [], changedLabelIds: [], atMillis: now))
+                labelIds: [], changedLabelIds: [], atMillis: now, labelsBeforeDeletion: m.labelIds))
         return true
     }
 

@@ -18,11 +18,13 @@ import Foundation
 /// | `POST /__fake/delegation` `{"authorized"}` | `setDelegationAuthorized` |
 /// | `POST /__fake/oauth-clients` `{"id","secret"}` | `registerOAuthClient` |
 /// | `POST /__fake/users/{email}/token` | `accessToken(for:)` |
+/// | `GET /__fake/users/{email}/watch`, `POST .../watch/expire`, `POST .../watch/notify`, `/__fake/push/...` | see `pushControl` |
 extension FakeGmail {
     func control(_ r: FakeRequest) -> FakeResponse {
         let segs = r.path.split(separator: "/").dropFirst().map { String($0).removingPercentEncoding ?? String($0) }
         let ok: FakeResponse = .json(200, .object([("ok", .bool(true))]))
         do {
+            if let answer = try pushControl(r, segs) { return answer }
             switch (r.method, segs) {
             case ("POST", ["users"]):
                 guard let email = WireJSON.parseObject(r.body)?["email"] as? String else {

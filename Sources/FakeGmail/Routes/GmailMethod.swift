@@ -15,6 +15,8 @@ public enum GmailMethod: String, Sendable, CaseIterable, Codable {
     case threadsGet = "gmail.users.threads.get"
     case labelsList = "gmail.users.labels.list"
     case labelsGet = "gmail.users.labels.get"
+    case watch = "gmail.users.watch"
+    case stop = "gmail.users.stop"
 
     static let idPrefix = "gmail.users."
 
@@ -49,6 +51,8 @@ enum FakeEndpoint: Sendable, Equatable {
     case oauthConsent
     /// A path under `/gmail/v1/users/{id}/` the fake does not serve (the resource is the first segment).
     case unsupported(resource: String)
+    /// A Cloud Pub/Sub REST method (`pubsub.projects.subscriptions.pull`), by its discovery id.
+    case pubsub(String)
 
     /// The name in the journal.
     var journalName: String {
@@ -59,6 +63,7 @@ enum FakeEndpoint: Sendable, Equatable {
         case .oauthToken: return "oauth2.token"
         case .oauthConsent: return "oauth2.auth"
         case .unsupported(let resource): return GmailMethod.idPrefix + resource
+        case .pubsub(let id): return id
         }
     }
 

@@ -100,6 +100,11 @@ extension FakeGmail {
                 return a.id.localizedStandardCompare(b.id) == .orderedAscending
             }
             return .object([("labels", .array(labels.map { Resources.label($0, counts: nil) }))])
+        case .watch:
+            return try watch(mb, r)
+        case .stop:
+            stopWatch(mb)
+            return .null
         case .labelsGet:
             guard let id = mb.labelId(forNameOrId: call.params[0]), let l = mb.labels[id] else { throw FakeGmailError.notFound }
             let with = mb.messages.values.filter { $0.labelIds.contains(id) }

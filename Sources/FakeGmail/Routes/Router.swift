@@ -21,6 +21,11 @@ extension FakeGmail {
             return tokenEndpoint(request)
         }
         if path == "/o/oauth2/v2/auth" || path == "/o/oauth2/auth" { return consent(request) }
+        if path == "/oauth2/v3/certs" { return FakeResponse.json(200, pushOIDC.jwks()) }
+        if path.hasPrefix("/v1/projects/") {
+            guard batchPart == nil else { return FakeGmailError.badRequest("Pub/Sub calls cannot be batched here").response }
+            return pubsub(request)
+        }
         if path == "/batch" || path == "/batch/gmail/v1" || path == "/batch/gmail/v1/" {
             guard batchPart == nil else { return FakeGmailError.badRequest("nested batch").response }
             return batch(request)
@@ -45,6 +50,8 @@ extension FakeGmail {
         case ("GET", let s) where s.count == 2 && s[0] == "threads": method = .threadsGet; ids = [s[1]]
         case ("GET", ["labels"]): method = .labelsList
         case ("GET", let s) where s.count == 2 && s[0] == "labels": method = .labelsGet; ids = [s[1]]
+        case ("POST", ["watch"]): method = .watch
+        case ("POST", ["stop"]): method = .stop
         default:
             let unsupported = FakeEndpoint.unsupported(resource: segments.dropFirst().first ?? "")
             count(unsupported)
@@ -115,7 +122,9 @@ extension FakeGmail {
         var response: FakeResponse
         do {
             let pretty = request.queryValue("prettyPrint").map { $0 != "false" } ?? true
-            response = FakeResponse.json(200, try gmail(GmailCall(method: method, user: user, params: ids), request), pretty: pretty)
+            let answer = try gmail(GmailCall(method: method, user: user, params: ids), request)
+            // users.stop answers 204 with no body.
+            response = method == .stop ? FakeResponse(status: 204) : FakeResponse.json(200, answer, pretty: pretty)
         } catch let e as FakeGmailError {
             response = e.response
         } catch {

@@ -60,9 +60,10 @@ public enum FakeGmailHTTPServer {
 
 extension FakeGmailHTTPServer {
     /// Runs `fake` on a loopback port for the duration of `body` (which gets the base URL), then shuts
-    /// the server down gracefully. For tests, benchmarks and the demo's live mode.
+    /// the server down gracefully. For tests, benchmarks and the demo's live mode. With `pushPump`, a
+    /// `PushPump` runs alongside (push delivery every that many real milliseconds).
     public static func withLiveServer<T: Sendable>(
-        _ fake: FakeGmail, host: String = "127.0.0.1", logger: Logger,
+        _ fake: FakeGmail, host: String = "127.0.0.1", logger: Logger, pushPump: PushPump? = nil,
         _ body: @Sendable (String) async throws -> T
     ) async throws -> T {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
@@ -70,7 +71,8 @@ extension FakeGmailHTTPServer {
             await fake.setBaseURL("http://\(host):\(port)")
             continuation.yield(port)
         }
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+        let services: [any Service] = [app] + (pushPump.map { [$0] } ?? [])
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [], logger: logger))
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             var it = ports.makeAsyncIterator()

@@ -12,6 +12,9 @@ public struct FakeGmailError: Error, Sendable, Equatable {
     /// Auth errors carry `location`/`locationType` and a different inner message.
     var innerMessage: String?
     var location: String?
+    /// Google's newer APIs (Pub/Sub) send `{"error": {"code", "message", "status"}}` without the legacy
+    /// `errors` list.
+    var omitsErrorList = false
 
     public init(code: Int, message: String, reason: String, domain: String = "global", status: String? = nil) {
         self.code = code
@@ -92,6 +95,12 @@ public struct FakeGmailError: Error, Sendable, Equatable {
     }
     public static let mailServiceNotEnabled = FakeGmailError(
         code: 400, message: "Precondition check failed.", reason: "failedPrecondition", status: "FAILED_PRECONDITION")
+    /// An error as Cloud Pub/Sub's REST API sends it: no `errors` list.
+    static func pubsub(_ code: Int, _ message: String, status: String? = nil) -> FakeGmailError {
+        var e = FakeGmailError(code: code, message: message, reason: "", status: status)
+        e.omitsErrorList = true
+        return e
+    }
     public static let domainPolicy = FakeGmailError(
         code: 403, message: "The domain administrators have disabled Gmail apps.", reason: "domainPolicy")
 
@@ -109,17 +118,10 @@ public struct FakeGmailError: Error, Sendable, Equatable {
             ("message", .string(innerMessage ?? message)), ("domain", .string(domain)), ("reason", .string(reason)),
         ]
         if let l = location { inner += [("location", .string(l)), ("locationType", .string("header"))] }
-        return .object([
-            (
-                "error",
-                .object([
-                    ("code", .number(Int64(code))),
-                    ("message", .string(message)),
-                    ("errors", .array([.object(inner)])),
-                    ("status", .string(status)),
-                ])
-            )
-        ])
+        var body: [(String, WireJSON)] = [("code", .number(Int64(code))), ("message", .string(message))]
+        if !omitsErrorList { body.append(("errors", .array([.object(inner)]))) }
+        body.append(("status", .string(status)))
+        return .object([("error", .object(body))])
     }
 
     /// The single adapter from errors to wire responses.
