@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         // Shared MIME module: RFC 5322/2045-2047/2231 codecs, charsets, multipart structure, HTML to text.
@@ -74,6 +75,17 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // The read-only MCP server over captured mail (stdio for `gmail-capture mcp`, streamable HTTP for `serve`).
+        .target(
+            name: "CaptureMCP",
+            dependencies: [
+                "GmailCapture",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         // Serves GmailCapture's transport seam from an in-process FakeGmail (tests and the demo).
         .target(name: "FakeGmailBridge", dependencies: ["FakeGmail", "GmailCapture"]),
         .executableTarget(
@@ -88,7 +100,8 @@ let package = Package(
         .executableTarget(
             name: "gmail-capture",
             dependencies: [
-                "GmailCapture", "FakeGmail", "FakeGmailBridge", "MIMEKit", "CaptureFiles",
+                "GmailCapture", "FakeGmail", "FakeGmailBridge", "MIMEKit", "CaptureFiles", "CaptureMCP",
+                .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -142,6 +155,16 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(
+            name: "MCPTests",
+            dependencies: [
+                "CaptureMCP", "GmailCapture", "CaptureParsing", "MIMEKit", "FakeGmail", "FakeGmailBridge", "TestSupport",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
         .testTarget(name: "SyncIntegrationTests", dependencies: ["GmailCapture", "FakeGmail", "FakeGmailBridge", "TestSupport"]),
     ]

@@ -12,7 +12,7 @@ struct GmailCaptureCommand: AsyncParsableCommand {
             DemoCommand.self, ServeCommand.self, SyncCommand.self, AccountsCommand.self, StatusCommand.self, ThreadsCommand.self,
             ThreadCommand.self, ParseCommand.self, ConfigCommand.self, MigrateCommand.self, UsersCommand.self, InvestorsCommand.self,
             RematchCommand.self, BenchCommand.self, PrivacyCommand.self, AccessLogCommand.self, WhoKnowsCommand.self,
-            ContactsCommand.self, SearchCommand.self,
+            ContactsCommand.self, SearchCommand.self, MCPCommand.self,
         ]
     )
 }

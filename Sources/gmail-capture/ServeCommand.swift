@@ -1,4 +1,5 @@
 import ArgumentParser
+import CaptureMCP
 import FakeGmail
 import FakeGmailBridge
 import Foundation
@@ -25,6 +26,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Run against an embedded FakeGmail with the demo firm (database: --db, else $CRM_DB_PATH, else data/serve-demo.db).")
     var fake = false
     @Flag(help: "Debug logging.") var verbose = false
+    @Option(help: "Most characters of text in one /mcp answer; longer answers are paginated.") var mcpMaxChars =
+        CaptureMCPServer.Options.defaultMaxChars
 
     /// Written into a database `serve --fake` seeded, so a later start recognises it.
     static let demoMarker = "serve-fake-demo"
@@ -36,6 +39,14 @@ struct ServeCommand: AsyncParsableCommand {
         let scheduler = runtime.scheduler()
         let router = Router()
         router.addRoutes(runtime.routes(runNow: { scheduler?.runNow($0) }).collection(), atPath: "/api/email")
+        // MCP over streamable HTTP, behind the same bearer tokens (the token decides the viewer).
+        var mcpLogger = Logger(label: "gmail-capture.mcp")
+        mcpLogger.logLevel = verbose ? .debug : .info
+        let mcp = MCPHTTPEndpoint(
+            server: CaptureMCPServer(runtime: runtime, options: .init(maxChars: mcpMaxChars), logger: mcpLogger),
+            authenticator: APITokenAuthenticator(directory: runtime.directory, clock: runtime.clock), enabled: runtime.gmail != nil,
+            localhostOnly: ["127.0.0.1", "localhost", "::1"].contains(host), logger: logger)
+        router.addRoutes(mcp.collection(), atPath: "/mcp")
         let host = host
         let app = Application(
             router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(max(1, idleTimeout))))),

@@ -1,0 +1,81 @@
+import Foundation
+import GRDB
+
+/// Single messages by their RFC Message-ID, through the same visibility rules as threads (`levels`).
+extension ReadModel {
+    /// The RFC Message-ID as thread objects list it: without angle brackets or surrounding whitespace.
+    static func bareMessageId(_ raw: String) -> String {
+        raw.trimmingCharacters(in: .whitespacesAndNewlines).trimmingCharacters(in: CharacterSet(charactersIn: "<>"))
+    }
+
+    /// The captured emails a listed Message-ID names (its stored Message-ID, else its canonical key, as
+    /// `messageIds` of thread objects list them), oldest id first.
+    static func emails(_ db: Database, listedId id: String) throws -> [(email: Int64, thread: Int64)] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, thread_id FROM emails WHERE message_id IN (?1, ?2) OR (message_id IS NULL AND canonical_key = ?2)
+                ORDER BY id
+                """, arguments: ["<\(id)>", id]
+        ).map { ($0[0], $0[1]) }
+    }
+
+    /// One message as `viewer` may see it, masked to its level, with its thread's id; nil when no message
+    /// with that Message-ID is visible to the viewer (exactly as for one that does not exist). Reading
+    /// another teammate's message at subject or full level is written to the access log, one entry per
+    /// owner, as `thread(id:for:surface:)` does.
+    public func message(
+        rfcId: String, for viewer: Viewer, surface: ReadSurface
+    ) async throws -> (threadId: Int64, message: CaptureDatabase.ThreadMessage)? {
+        let id = Self.bareMessageId(rfcId)
+        guard !id.isEmpty else { return nil }
+        let now = CaptureDatabase.isoString(clock.now())
+        return try await database.writer.write { db in
+            for candidate in try Self.emails(db, listedId: id) {
+                guard let level = try levels(db, viewer, thread: candidate.thread)[candidate.email],
+                    let m = try CaptureDatabase.messages(
+                        db, threadId: candidate.thread, levels: [candidate.email: level], workspaceDomain: policy.workspaceDomain
+                    ).first
+                else { continue }
+                if let me = viewer.email, m.visibility >= .subject,
+                    !m.owners.contains(where: { $0.caseInsensitiveCompare(me) == .orderedSame })
+                {
+                    let listed = try Self.listedId(db, m)
+                    for owner in m.owners {
+                        try db.execute(
+                            sql: """
+                                INSERT INTO email_access_log (viewer, owner, email_id, message_id, level, surface, at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                                """,
+                            arguments: [me, owner, m.id, listed, m.visibility.rawValue, surface.rawValue, now])
+                    }
+                }
+                return (candidate.thread, m)
+            }
+            return nil
+        }
+    }
+
+    /// The sender and date of each listed Message-ID visible to `viewer` (metadata: visible at any level;
+    /// nothing is logged). Ids the viewer cannot see are absent.
+    public func senders(ofMessageIds ids: [String], for viewer: Viewer) async throws -> [String: (from: String?, date: String?)] {
+        let wanted = Set(ids.map(Self.bareMessageId).filter { !$0.isEmpty })
+        guard !wanted.isEmpty else { return [:] }
+        return try await database.writer.read { db in
+            var out: [String: (from: String?, date: String?)] = [:]
+            for id in wanted {
+                for candidate in try Self.emails(db, listedId: id) {
+                    guard try levels(db, viewer, thread: candidate.thread)[candidate.email] != nil else { continue }
+                    let row = try Row.fetchOne(
+                        db,
+                        sql: """
+                            SELECT e.sent_at, (SELECT address FROM email_participants p WHERE p.email_id = e.id AND p.role = 'from'
+                                ORDER BY position LIMIT 1) AS sender FROM emails e WHERE e.id = ?
+                            """, arguments: [candidate.email])
+                    out[id] = (row?["sender"], row?["sent_at"])
+                    break
+                }
+            }
+            return out
+        }
+    }
+}
