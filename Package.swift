@@ -167,6 +167,18 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
         .testTarget(name: "SyncIntegrationTests", dependencies: ["GmailCapture", "FakeGmail", "FakeGmailBridge", "TestSupport"]),
+        .testTarget(
+            name: "PushTests",
+            dependencies: [
+                "GmailCapture", "FakeGmail", "FakeGmailBridge", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
     ]
 )
 

@@ -39,6 +39,8 @@ struct ServeCommand: AsyncParsableCommand {
         let scheduler = runtime.scheduler()
         let router = Router()
         router.addRoutes(runtime.routes(runNow: { scheduler?.runNow($0) }).collection(), atPath: "/api/email")
+        // POST /api/email/push: verified by its own secret or OIDC token, not by bearer tokens.
+        router.addRoutes(runtime.pushRoutes(runNow: { scheduler?.runNow($0) }).collection(), atPath: "/api/email")
         // MCP over streamable HTTP, behind the same bearer tokens (the token decides the viewer).
         var mcpLogger = Logger(label: "gmail-capture.mcp")
         mcpLogger.logLevel = verbose ? .debug : .info
@@ -58,6 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let scheduler {
             services.append(scheduler)
             if fake { scheduler.runNow(.all) }
+            if let push = try runtime.pushService(scheduler: scheduler) { services.append(push) }
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

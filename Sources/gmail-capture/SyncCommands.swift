@@ -59,7 +59,11 @@ struct SyncCommand: AsyncParsableCommand {
         }
         guard let scheduler = rt.scheduler() else { return }
         scheduler.runNow(account.map { .mailbox($0) } ?? .all)
-        let group = ServiceGroup(configuration: .init(services: [scheduler], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services: [any Service] = [scheduler]
+        // Push (CRM_GMAIL_PUSH_MODE): watches renewed, and in pull mode the subscription pulled. Push mode
+        // needs `serve` for its route; `sync` still keeps the watches.
+        if let push = try rt.pushService(scheduler: scheduler) { services.append(push) }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }
@@ -105,14 +109,15 @@ struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Per-mailbox sync status.",
         discussion:
-            "--json: an array, one object per mailbox: email, state, enabled, cursor, messagesStored, backlog, parkedItems, lastError, lastSuccessAt, lastRun {status, kind, startedAt, finishedAt, counts}, quotaUnitsLastRun."
+            "--json: an array, one object per mailbox: email, state, enabled, cursor, messagesStored, backlog, parkedItems, lastError, lastSuccessAt, lastRun {status, kind, startedAt, finishedAt, counts}, quotaUnitsLastRun, attachmentsPending, push {mode, watchExpiresAt, lastNotificationAt, notificationsReceived}."
     )
     @OptionGroup var db: DatabaseOption
     @Flag(help: "Stable JSON.") var json = false
 
     func run() async throws {
-        let rows = try await db.runtime().database.status()
-        if json { print(try jsonString(rows)); return }
+        let rt = try db.runtime()
+        if json { print(try jsonString(try await rt.database.statusReport(pushMode: rt.config.pushMode))); return }
+        let rows = try await rt.database.status()
         for s in rows {
             print(
                 "\(s.email)\t\(s.state.rawValue)\tstored \(s.messagesStored)\tbacklog \(s.backlog)\tparked \(s.parkedItems)\tlast run \(s.lastRun?.status.rawValue ?? "never")\(s.lastError.map { "\t\($0)" } ?? "")"

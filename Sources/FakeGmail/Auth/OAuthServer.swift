@@ -49,6 +49,10 @@ struct OAuthServer: Sendable {
         "https://mail.google.com/", "https://www.googleapis.com/auth/gmail.metadata",
     ]
     static let googleTokenURL = "https://oauth2.googleapis.com/token"
+    /// Scopes a service account may get a token for as itself (no `sub`).
+    static let serviceAccountOwnScopes: Set<String> = [
+        "https://www.googleapis.com/auth/pubsub", "https://www.googleapis.com/auth/cloud-platform",
+    ]
 
     struct OAuthError: Error {
         var status: Int
@@ -161,6 +165,15 @@ struct OAuthServer: Sendable {
         if scopes.isEmpty {
             return .failure(
                 OAuthError(status: 400, error: "invalid_scope", description: "Invalid OAuth scope or ID token audience provided."))
+        }
+        // Without `sub` the service account asks for its own token: Google grants that for non-Gmail
+        // scopes (Pub/Sub pull); Gmail itself still needs a delegated subject.
+        if claims["sub"] == nil, !scopes.isDisjoint(with: Self.serviceAccountOwnScopes) {
+            let token = issue(email: iss.lowercased(), scopes: scopes, now: now, mint: mint)
+            return .success(
+                .object([
+                    ("access_token", .string(token)), ("expires_in", .number(tokenLifetimeSeconds)), ("token_type", .string("Bearer")),
+                ]))
         }
         guard sa.delegationAuthorized else {
             return .failure(

@@ -26,15 +26,19 @@ public actor ServiceAccountTokenProvider: AccessTokenProvider {
     let signingKey: _RSA.Signing.PrivateKey
     let tokenURL: String
     let scope: String
+    /// false: the service account's own token (no `sub`; Pub/Sub), whatever mailbox is asked for.
+    let delegated: Bool
     let transport: any HTTPTransport
     let clock: any CaptureClock
     var cache: [String: CachedToken] = [:]
     /// Refresh this long before Google's expiry.
     let margin: TimeInterval = 120
 
+    /// - Parameter delegated: true (DWD) signs `sub` = the mailbox; false mints the service account's own
+    ///   token (Pub/Sub pull), the mailbox name then only keys the cache.
     public init(
-        keyJSON: Data, scope: String = gmailReadonly, tokenURLOverride: String? = nil, transport: any HTTPTransport,
-        clock: any CaptureClock
+        keyJSON: Data, scope: String = gmailReadonly, tokenURLOverride: String? = nil, delegated: Bool = true,
+        transport: any HTTPTransport, clock: any CaptureClock
     ) throws {
         let key: Key
         do { key = try JSONDecoder().decode(Key.self, from: keyJSON) } catch {
@@ -47,13 +51,15 @@ public actor ServiceAccountTokenProvider: AccessTokenProvider {
         self.key = key
         tokenURL = tokenURLOverride ?? key.token_uri ?? "https://oauth2.googleapis.com/token"
         self.scope = scope
+        self.delegated = delegated
         self.transport = transport
         self.clock = clock
     }
 
     /// Loads the key file, warning (through `logger`) when it is readable by group or others.
     public static func load(
-        path: String, transport: any HTTPTransport, clock: any CaptureClock, logger: Logger
+        path: String, scope: String = gmailReadonly, delegated: Bool = true, transport: any HTTPTransport, clock: any CaptureClock,
+        logger: Logger
     ) throws -> ServiceAccountTokenProvider {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw KeyError(description: "cannot read the service-account key at \(path)")
@@ -62,7 +68,7 @@ public actor ServiceAccountTokenProvider: AccessTokenProvider {
             logger.warning(
                 "service-account key file is readable by other users; chmod 600 it", metadata: ["file.mode": "\(String(perms, radix: 8))"])
         }
-        return try ServiceAccountTokenProvider(keyJSON: data, transport: transport, clock: clock)
+        return try ServiceAccountTokenProvider(keyJSON: data, scope: scope, delegated: delegated, transport: transport, clock: clock)
     }
 
     public func accessToken(for mailbox: String, forceRefresh: Bool) async throws -> String {
@@ -86,9 +92,8 @@ public actor ServiceAccountTokenProvider: AccessTokenProvider {
         let iat = Int(now.timeIntervalSince1970)
         var header: [String: String] = ["alg": "RS256", "typ": "JWT"]
         if let kid = key.private_key_id { header["kid"] = kid }
-        let claims: [String: Any] = [
-            "iss": key.client_email, "sub": subject, "scope": scope, "aud": tokenURL, "iat": iat, "exp": iat + 3600,
-        ]
+        var claims: [String: Any] = ["iss": key.client_email, "scope": scope, "aud": tokenURL, "iat": iat, "exp": iat + 3600]
+        if delegated { claims["sub"] = subject }
         let h = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes])
         let c = try JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys, .withoutEscapingSlashes])
         let input = Base64.encode(h, urlSafe: true, padded: false) + "." + Base64.encode(c, urlSafe: true, padded: false)

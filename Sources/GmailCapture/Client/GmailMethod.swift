@@ -17,6 +17,10 @@ public enum GmailMethod: String, Sendable, CaseIterable, Codable, CustomStringCo
     case threadsGet = "gmail.users.threads.get"
     case labelsList = "gmail.users.labels.list"
     case labelsGet = "gmail.users.labels.get"
+    /// `POST users/{userId}/watch`: push notifications to a Pub/Sub topic.
+    case watch = "gmail.users.watch"
+    /// `POST users/{userId}/stop`.
+    case stop = "gmail.users.stop"
     /// `POST /batch/gmail/v1`, the multipart envelope (each part is charged as the method it carries).
     case batch = "batch"
     /// The OAuth 2.0 token endpoint (JWT bearer grant, code exchange, refresh).

@@ -36,7 +36,7 @@ public struct QuotaCostTable: Sendable, Equatable {
 
     public static let classic = QuotaCostTable(costs: [
         .getProfile: 1, .messagesList: 5, .messagesGet: 5, .messagesAttachmentsGet: 5, .historyList: 2, .threadsList: 10,
-        .threadsGet: 10, .labelsList: 1, .labelsGet: 1, .oauthToken: 0,
+        .threadsGet: 10, .labelsList: 1, .labelsGet: 1, .watch: 100, .stop: 50, .oauthToken: 0,
     ])
     public static let table2026 = QuotaCostTable(
         costs: classic.costs.merging([

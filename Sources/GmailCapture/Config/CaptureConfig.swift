@@ -6,6 +6,9 @@ import CaptureParsing
 public struct CaptureConfig: Sendable, Equatable {
     public enum AuthMethod: String, Sendable { case dwd, oauth }
     public enum QuotaCosts: String, Sendable { case classic, table2026 = "2026" }
+    /// How Gmail push notifications arrive (CRM_GMAIL_PUSH_MODE): not at all, by pulling a Pub/Sub
+    /// subscription, or pushed by Pub/Sub to `POST /api/email/push`.
+    public enum PushMode: String, Sendable, Codable { case off, pull, push }
 
     public var integrationEnabled = false
     public var authMethod: AuthMethod = .dwd
@@ -44,6 +47,21 @@ public struct CaptureConfig: Sendable, Equatable {
     public var visibilityPolicy: VisibilityPolicy {
         VisibilityPolicy(defaultLevel: defaultSharing, ceiling: maxSharing, workspaceDomain: workspaceDomain)
     }
+    /// Gmail push notifications (README "Push notifications").
+    public var pushMode: PushMode = .off
+    /// `projects/P/topics/T`: the topic `users.watch` publishes to (pull and push).
+    public var pubsubTopic: String?
+    /// `projects/P/subscriptions/S`: the pull subscription (pull).
+    public var pubsubSubscription: String?
+    public var pubsubBaseURL = "https://pubsub.googleapis.com"
+    /// The shared secret the push endpoint URL carries as `?token=` (push).
+    public var pushSecret: String?
+    /// The `aud` claim the push subscription's OIDC token carries (push).
+    public var pushOIDCAudience: String?
+    /// The service account the push subscription signs its OIDC tokens as (push).
+    public var pushOIDCEmail: String?
+    /// Google's JWK set for those tokens.
+    public var pushOIDCCertsURL = "https://www.googleapis.com/oauth2/v3/certs"
     /// The variables the environment set (non-empty), whatever their values.
     public var setVariables: Set<String> = []
 
@@ -66,7 +84,7 @@ public struct CaptureConfig: Sendable, Equatable {
     }
 
     /// Variable names that hold secrets: never echoed, masked when printed.
-    public static let secretVariables: Set<String> = ["CRM_GMAIL_OAUTH_CLIENT_SECRET", "CRM_GMAIL_SECRET_KEY"]
+    public static let secretVariables: Set<String> = ["CRM_GMAIL_OAUTH_CLIENT_SECRET", "CRM_GMAIL_SECRET_KEY", "CRM_GMAIL_PUSH_SECRET"]
 
     /// Every variable this integration reads, in documentation order.
     public static let variables: [String] = [
@@ -76,6 +94,9 @@ public struct CaptureConfig: Sendable, Equatable {
         "CRM_GMAIL_RATE_UNITS_SEC", "CRM_GMAIL_RETRY_MAX", "CRM_GMAIL_HISTORY_STALE_DAYS", "CRM_DB_PATH", "CRM_GMAIL_ATTACHMENT_DIR",
         "CRM_GMAIL_API_BASE_URL", "CRM_GMAIL_OAUTH_AUTH_URL", "CRM_GMAIL_OAUTH_TOKEN_URL", "CRM_GMAIL_QUOTA_COSTS",
         "CRM_GMAIL_PROJECT_UNITS_SEC", "CRM_GMAIL_BLOCKLIST", "CRM_GMAIL_CRM_SCHEMA", "CRM_GMAIL_DEFAULT_SHARING", "CRM_GMAIL_MAX_SHARING",
+        "CRM_GMAIL_PUSH_MODE", "CRM_GMAIL_PUBSUB_TOPIC", "CRM_GMAIL_PUBSUB_SUBSCRIPTION", "CRM_GMAIL_PUBSUB_BASE_URL",
+        "CRM_GMAIL_PUSH_SECRET",
+        "CRM_GMAIL_PUSH_OIDC_AUDIENCE", "CRM_GMAIL_PUSH_OIDC_EMAIL", "CRM_GMAIL_PUSH_OIDC_CERTS_URL",
     ]
 
     /// Variables the storage commands need (`users`, `investors`, `migrate`, `status`, …): only these are
@@ -245,6 +266,14 @@ public struct CaptureConfig: Sendable, Equatable {
                 "a per-mailbox budget no larger than the project budget")
         }
 
+        parsePush(&c, value: value, url: url, bad: bad)
+        if c.integrationEnabled, c.pushMode == .pull, c.authMethod == .oauth, !fileExists(c.serviceAccountKeyPath) {
+            bad(
+                "CRM_GMAIL_SA_KEY_PATH",
+                "no readable file at \"\(c.serviceAccountKeyPath)\" (pull mode reads Pub/Sub as the service account)",
+                "the path of a service account's JSON key with roles/pubsub.subscriber on the subscription")
+        }
+
         // What each mode needs, once the integration is on.
         if c.integrationEnabled {
             switch c.authMethod {
@@ -272,6 +301,71 @@ public struct CaptureConfig: Sendable, Equatable {
             }
         }
         return (c, problems)
+    }
+
+    /// The push variables: the mode, the Pub/Sub names (checked for Google's resource form), and what
+    /// each mode needs (pull: topic and subscription; push: topic and a verification method).
+    static func parsePush(
+        _ c: inout CaptureConfig, value: (String) -> String?, url: (String, String) -> String,
+        bad: (String, String, String) -> Void
+    ) {
+        if let m = value("CRM_GMAIL_PUSH_MODE") {
+            if let mode = PushMode(rawValue: m.lowercased()) {
+                c.pushMode = mode
+            } else {
+                bad("CRM_GMAIL_PUSH_MODE", "\"\(m)\" is not a push mode", "off, pull or push")
+            }
+        }
+        for (name, kind) in [("CRM_GMAIL_PUBSUB_TOPIC", "topics"), ("CRM_GMAIL_PUBSUB_SUBSCRIPTION", "subscriptions")] {
+            guard let v = value(name) else { continue }
+            let parts = v.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 4, parts[0] == "projects", parts[2] == Substring(kind), !parts[1].isEmpty, !parts[3].isEmpty,
+                !v.contains(" ")
+            else {
+                bad(name, "\"\(v.prefix(120))\" is not a Pub/Sub \(kind.dropLast()) name", "projects/PROJECT/\(kind)/NAME")
+                continue
+            }
+            if kind == "topics" { c.pubsubTopic = v } else { c.pubsubSubscription = v }
+        }
+        c.pubsubBaseURL = url("CRM_GMAIL_PUBSUB_BASE_URL", c.pubsubBaseURL)
+        c.pushSecret = value("CRM_GMAIL_PUSH_SECRET")
+        c.pushOIDCAudience = value("CRM_GMAIL_PUSH_OIDC_AUDIENCE")
+        c.pushOIDCEmail = value("CRM_GMAIL_PUSH_OIDC_EMAIL")
+        c.pushOIDCCertsURL = url("CRM_GMAIL_PUSH_OIDC_CERTS_URL", c.pushOIDCCertsURL)
+        if let s = c.pushSecret, s.count < 16 {
+            bad(
+                "CRM_GMAIL_PUSH_SECRET", "the value is shorter than 16 characters",
+                "a long random string, e.g. the output of: openssl rand -hex 32")
+        }
+        if (c.pushOIDCAudience == nil) != (c.pushOIDCEmail == nil) {
+            let missing = c.pushOIDCAudience == nil ? "CRM_GMAIL_PUSH_OIDC_AUDIENCE" : "CRM_GMAIL_PUSH_OIDC_EMAIL"
+            bad(
+                missing, "missing (OIDC verification needs both the audience and the service account)",
+                "the push subscription's oidcToken audience and serviceAccountEmail")
+        }
+        guard c.pushMode != .off, c.integrationEnabled else { return }
+        if c.pubsubTopic == nil && value("CRM_GMAIL_PUBSUB_TOPIC") == nil {
+            bad(
+                "CRM_GMAIL_PUBSUB_TOPIC", "missing (required for push mode \(c.pushMode.rawValue))",
+                "the topic users.watch publishes to, projects/PROJECT/topics/NAME")
+        }
+        switch c.pushMode {
+        case .pull:
+            if c.pubsubSubscription == nil && value("CRM_GMAIL_PUBSUB_SUBSCRIPTION") == nil {
+                bad(
+                    "CRM_GMAIL_PUBSUB_SUBSCRIPTION", "missing (required for pull)",
+                    "the pull subscription, projects/PROJECT/subscriptions/NAME")
+            }
+        case .push:
+            let oidc = value("CRM_GMAIL_PUSH_OIDC_AUDIENCE") != nil || value("CRM_GMAIL_PUSH_OIDC_EMAIL") != nil
+            if value("CRM_GMAIL_PUSH_SECRET") == nil && !oidc {
+                bad(
+                    "CRM_GMAIL_PUSH_MODE", "push needs a way to verify Pub/Sub's requests",
+                    "CRM_GMAIL_PUSH_SECRET (the endpoint's ?token=) and/or CRM_GMAIL_PUSH_OIDC_AUDIENCE with CRM_GMAIL_PUSH_OIDC_EMAIL")
+            }
+        case .off:
+            break
+        }
     }
 
     /// The effective configuration as (variable, shown value) pairs, secrets masked.
@@ -304,6 +398,14 @@ public struct CaptureConfig: Sendable, Equatable {
             ("CRM_GMAIL_CRM_SCHEMA", crmSchemaPath ?? "(unset)"),
             ("CRM_GMAIL_DEFAULT_SHARING", defaultSharing.rawValue),
             ("CRM_GMAIL_MAX_SHARING", maxSharing.rawValue),
+            ("CRM_GMAIL_PUSH_MODE", pushMode.rawValue),
+            ("CRM_GMAIL_PUBSUB_TOPIC", pubsubTopic ?? "(unset)"),
+            ("CRM_GMAIL_PUBSUB_SUBSCRIPTION", pubsubSubscription ?? "(unset)"),
+            ("CRM_GMAIL_PUBSUB_BASE_URL", pubsubBaseURL),
+            ("CRM_GMAIL_PUSH_SECRET", mask(pushSecret)),
+            ("CRM_GMAIL_PUSH_OIDC_AUDIENCE", pushOIDCAudience ?? "(unset)"),
+            ("CRM_GMAIL_PUSH_OIDC_EMAIL", pushOIDCEmail ?? "(unset)"),
+            ("CRM_GMAIL_PUSH_OIDC_CERTS_URL", pushOIDCCertsURL),
         ]
     }
 }

@@ -24,6 +24,8 @@ public struct EmailRoutes: Sendable {
     public let clock: any CaptureClock
     public let runNow: @Sendable (SyncScheduler.Trigger) -> Void
     public let logger: Logger
+    /// Reported per mailbox by `status` (`push.mode`).
+    public var pushMode: CaptureConfig.PushMode
     /// Manual sync triggers per member per minute; more answer 429 with Retry-After.
     public static let runNowPerMinute = 5
     /// Request bodies larger than this answer 413.
@@ -38,9 +40,11 @@ public struct EmailRoutes: Sendable {
         authenticator: any RequestAuthenticator,
         attachments: AttachmentStore, oauth: OAuthTokenProvider?, workspaceDomain: String?, clock: any CaptureClock,
         runNow: @escaping @Sendable (SyncScheduler.Trigger) -> Void,
-        logger: Logger = Logger(label: "gmail-capture.noop", factory: { _ in SwiftLogNoOpLogHandler() })
+        logger: Logger = Logger(label: "gmail-capture.noop", factory: { _ in SwiftLogNoOpLogHandler() }),
+        pushMode: CaptureConfig.PushMode = .off
     ) {
         self.enabled = enabled
+        self.pushMode = pushMode
         self.database = database
         reports = relationships
         self.readModel =
@@ -199,18 +203,21 @@ public struct EmailRoutes: Sendable {
         struct Row: Encodable {
             var mailbox: CaptureDatabase.MailboxStatus
             var lagSeconds: Int?
+            var push: PushStatus
         }
         struct Out: Encodable { var health: String; var mailboxes: [Row] }
         let now = clock.now()
         let iso = ISO8601DateFormatter()
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let rows = try await database.status().filter { user.admin || $0.email.caseInsensitiveCompare(user.email) == .orderedSame }.map {
-            s in
-            Row(
+        let rows = try await database.statusReport(pushMode: pushMode).filter {
+            user.admin || $0.status.email.caseInsensitiveCompare(user.email) == .orderedSame
+        }.map { report in
+            let s = report.status
+            return Row(
                 mailbox: s,
                 lagSeconds: s.lastSuccessAt.flatMap { iso.date(from: $0) ?? ISO8601DateFormatter().date(from: $0) }.map {
                     Int(now.timeIntervalSince($0))
-                })
+                }, push: report.push)
         }
         let bad = rows.contains { $0.mailbox.state.isDegraded || $0.mailbox.parkedItems > 0 }
         return try Self.json(Out(health: rows.isEmpty ? "no mailboxes" : bad ? "degraded" : "ok", mailboxes: rows))

@@ -36,6 +36,8 @@ public struct CaptureRuntime: Sendable {
         public let engine: SyncEngine
         /// The consent flow, in oauth mode.
         public let oauth: OAuthTokenProvider?
+        /// The HTTP seam every call goes through (Gmail, tokens, Pub/Sub, Google's keys).
+        public let transport: any HTTPTransport
     }
 
     /// Builds the runtime.
@@ -88,7 +90,7 @@ public struct CaptureRuntime: Sendable {
             logger: logger, progress: progress)
         return CaptureRuntime(
             config: config, database: database, directory: directory, clock: clock, logger: logger,
-            gmail: Gmail(client: client, limiter: limiter, engine: engine, oauth: oauth))
+            gmail: Gmail(client: client, limiter: limiter, engine: engine, oauth: oauth, transport: transport))
     }
 
     static let oauthIncomplete = CaptureConfig.Problem(
@@ -111,7 +113,51 @@ public struct CaptureRuntime: Sendable {
             enabled: gmail != nil, database: database, directory: directory, readModel: readModel, relationships: relationships,
             authenticator: authenticator ?? APITokenAuthenticator(directory: directory, clock: clock),
             attachments: AttachmentStore(root: URL(fileURLWithPath: config.attachmentDirectory)), oauth: gmail?.oauth,
-            workspaceDomain: config.workspaceDomain, clock: clock, runNow: runNow, logger: logger)
+            workspaceDomain: config.workspaceDomain, clock: clock, runNow: runNow, logger: logger, pushMode: config.pushMode)
+    }
+
+    // MARK: - Push
+
+    /// Where notifications land: recorded, then `runNow(.mailbox(m))`.
+    public func pushInbox(runNow: @escaping @Sendable (SyncScheduler.Trigger) -> Void) -> PushInbox {
+        PushInbox(database: database, clock: clock, wake: { runNow(.mailbox($0)) }, logger: logger)
+    }
+
+    /// `POST /api/email/push` (mount beside `routes(...)` under `/api/email`); it answers 404 unless
+    /// CRM_GMAIL_PUSH_MODE is `push`, 503 when the integration is off.
+    public func pushRoutes(runNow: @escaping @Sendable (SyncScheduler.Trigger) -> Void) -> PushRoutes {
+        var verifier: PushVerifier?
+        if let gmail, config.pushMode == .push {
+            let oidc = config.pushOIDCAudience.flatMap { audience in
+                config.pushOIDCEmail.map {
+                    PushVerifier.OIDC(audience: audience, serviceAccountEmail: $0, certsURL: config.pushOIDCCertsURL)
+                }
+            }
+            verifier = PushVerifier(secret: config.pushSecret, oidc: oidc, transport: gmail.transport, clock: clock)
+        }
+        return PushRoutes(enabled: gmail != nil, verifier: verifier, inbox: pushInbox(runNow: runNow), logger: logger)
+    }
+
+    /// The push service beside `scheduler` (nil when CRM_GMAIL_PUSH_MODE is off or the integration is off).
+    /// - Parameter pubsubTokens: credentials for Pub/Sub pull; by default the service account's own token
+    ///   (`CRM_GMAIL_SA_KEY_PATH`, scope pubsub, no subject).
+    public func pushService(
+        scheduler: SyncScheduler, pubsubTokens: (any AccessTokenProvider)? = nil, planner: PushPlanner = PushPlanner(),
+        pacing: PushService.PullPacing = PushService.PullPacing()
+    ) throws -> PushService? {
+        guard let gmail, config.pushMode != .off, let topic = config.pubsubTopic else { return nil }
+        var pubsub: PubSubClient?
+        if config.pushMode == .pull, let subscription = config.pubsubSubscription {
+            let tokens =
+                try pubsubTokens
+                ?? ServiceAccountTokenProvider.load(
+                    path: config.serviceAccountKeyPath, scope: PubSubClient.scope, delegated: false, transport: gmail.transport,
+                    clock: clock, logger: logger)
+            pubsub = PubSubClient(baseURL: config.pubsubBaseURL, subscription: subscription, transport: gmail.transport, tokens: tokens)
+        }
+        return PushService(
+            mode: config.pushMode, topic: topic, client: gmail.client, database: database, pubsub: pubsub,
+            inbox: pushInbox(runNow: { scheduler.runNow($0) }), planner: planner, pacing: pacing, clock: clock, logger: logger)
     }
 }
 
