@@ -136,16 +136,21 @@ extension CaptureDatabase {
                 SELECT DISTINCT a.email FROM emails e JOIN email_sightings s ON s.email_id = e.id JOIN email_accounts a ON a.id = s.account_id
                 WHERE e.thread_id = ? ORDER BY a.email
                 """, arguments: [id])
-        let links = try Row.fetchAll(
+        // Each investor once, with its most confident link (the first of equals, in message order). Read
+        // from the thread's own messages: a correlated subquery here went through the investor's every link.
+        var best: [String: ThreadSummary.Link] = [:]
+        for r in try Row.fetchAll(
             db,
             sql: """
-                SELECT l.investor_id, MAX(l.confidence) AS confidence,
-                       (SELECT rule FROM email_investor_links l2 JOIN emails e2 ON e2.id = l2.email_id
-                        WHERE e2.thread_id = ?1 AND l2.investor_id = l.investor_id ORDER BY l2.confidence DESC LIMIT 1) AS rule
-                FROM email_investor_links l JOIN emails e ON e.id = l.email_id WHERE e.thread_id = ?1
-                GROUP BY l.investor_id ORDER BY l.investor_id
-                """, arguments: [id]
-        ).map { ThreadSummary.Link(investorId: $0["investor_id"], rule: $0["rule"], confidence: $0["confidence"]) }
+                SELECT l.investor_id, l.rule, l.confidence FROM emails e JOIN email_investor_links l ON l.email_id = e.id
+                WHERE e.thread_id = ? ORDER BY e.id
+                """, arguments: [id])
+        {
+            let link = ThreadSummary.Link(investorId: r["investor_id"], rule: r["rule"], confidence: r["confidence"])
+            if let current = best[link.investorId], current.confidence >= link.confidence { continue }
+            best[link.investorId] = link
+        }
+        let links = best.values.sorted { $0.investorId < $1.investorId }
         return ThreadSummary(
             id: id, subject: t["subject"], firstAt: t["first_at"], lastAt: t["last_at"], messageIds: ids, mailboxes: mailboxes,
             investorIds: links.map(\.investorId), investorLinks: links)

@@ -80,94 +80,239 @@ extension ReadModel {
     }
 
     /// Up to `want` threads, in order, each with its best-matching visible message.
+    ///
+    /// One candidate stream per visibility level (the operator: full only), each ordered in SQL (BM25,
+    /// or newest first) and read a page at a time; the streams are merged in that order, and each
+    /// candidate counts only at the level it is visible at for this viewer (checked a batch at a time
+    /// with the visibility rules). A level's stream is limited up front to mail some owner could show at
+    /// that level (the viewer's own mailbox for full; owners whose sharing level, capped by the firm
+    /// ceiling, or whose shared marks reach it; never the viewer's own mail below full), so candidates
+    /// that could never count are not read at all. That prefilter only narrows: the visibility check decides.
     func searchThreads(_ db: Database, _ query: SearchQuery, viewer: Viewer, want: Int) throws -> [SearchHit] {
-        struct Candidate { var id: Int64; var thread: Int64; var score: Double; var time: String; var level: SharingLevel }
-        let levels: [SharingLevel] = viewer == .operator ? [.full] : [.full, .subject, .metadata]
-        var candidates: [Candidate] = []
-        for level in levels {
-            guard let plan = query.plan(at: level) else { continue }
-            let (sql, arguments) = Self.candidateSQL(plan, ranked: query.ranked)
-            for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {
-                candidates.append(Candidate(id: row[0], thread: row[1], score: row[2] ?? 0, time: row[3] ?? "", level: level))
+        var streams: [CandidateStream] = []
+        if let me = viewer.email {
+            let owners = try Self.potentialOwners(db, viewer: me, policy: policy)
+            for level in [SharingLevel.full, .subject, .metadata] {
+                guard let plan = query.plan(at: level) else { continue }
+                let accounts = owners.accounts(reaching: level)
+                guard !accounts.isEmpty else { continue }
+                let (sql, arguments) = Self.candidateSQL(
+                    plan, ranked: query.ranked, holders: accounts, notHeldBy: level == .full ? nil : owners.viewerAccount)
+                streams.append(CandidateStream(level: level, sql: sql, arguments: arguments))
             }
+        } else if let plan = query.plan(at: .full) {
+            let (sql, arguments) = Self.candidateSQL(plan, ranked: query.ranked, holders: nil, notHeldBy: nil)
+            streams.append(CandidateStream(level: .full, sql: sql, arguments: arguments))
         }
-        if query.ranked {
-            candidates.sort { ($0.score, $1.id) < ($1.score, $0.id) }
-        } else {
-            candidates.sort { ($0.time, $0.id) > ($1.time, $1.id) }
+        let ranked = query.ranked
+        func before(_ a: Candidate, _ b: Candidate) -> Bool {
+            ranked ? (a.score, b.id) < (b.score, a.id) : (a.time, a.id) > (b.time, b.id)
         }
-        // Walk in order, learning each candidate's level for this viewer a chunk at a time; a candidate
-        // counts only at the level it is visible at (its row at another level matched other fields).
         var known: [Int64: (level: Int, mine: Bool)] = [:]
         var seenThreads = Set<Int64>()
         var hits: [SearchHit] = []
-        var chunk = 256
-        var next = 0
-        while next < candidates.count, hits.count < want {
-            let end = min(candidates.count, next + chunk)
+        while hits.count < want {
+            // The next batch of candidates in merged order.
+            var batch: [Candidate] = []
+            while batch.count < 128 {
+                for i in streams.indices where streams[i].buffer.isEmpty { try streams[i].refill(db) }
+                guard
+                    let best = streams.indices.filter({ !streams[$0].buffer.isEmpty }).min(by: {
+                        before(streams[$0].head, streams[$1].head)
+                    })
+                else { break }
+                batch.append(streams[best].pop())
+            }
+            if batch.isEmpty { break }
             if let me = viewer.email {
-                let unknown = Set(candidates[next..<end].map(\.id)).filter { known[$0] == nil }
+                let unknown = Set(batch.map(\.id)).filter { known[$0] == nil }
                 if !unknown.isEmpty {
                     let ids = "[" + unknown.map(String.init).joined(separator: ",") + "]"
                     for row in try Row.fetchAll(
-                        db, sql: Self.visibleSQL + " SELECT email_id, lvl, mine FROM visible",
+                        db, sql: Self.visibleSQL(.ids) + " SELECT email_id, lvl, mine FROM visible",
                         arguments: StatementArguments(arguments(me, ids: ids)))
                     {
                         known[row[0]] = (row[1], row[2])
                     }
                 }
             }
-            for c in candidates[next..<end] {
+            for c in batch {
                 let seen = viewer == .operator ? (level: 3, mine: true) : known[c.id] ?? (0, false)
                 guard seen.level == c.level.rank, !seenThreads.contains(c.thread) else { continue }
                 seenThreads.insert(c.thread)
                 hits.append(SearchHit(email: c.id, thread: c.thread, level: c.level, mine: seen.mine))
                 if hits.count == want { break }
             }
-            next = end
-            chunk *= 4
         }
         return hits
     }
 
+    struct Candidate {
+        var id: Int64
+        var thread: Int64
+        var score: Double
+        var time: String
+        var level: SharingLevel
+    }
+
+    /// One level's candidates, read from SQL a page at a time (pages double).
+    struct CandidateStream {
+        let level: SharingLevel
+        let sql: String
+        let arguments: StatementArguments
+        var buffer: [Candidate] = []
+        var offset = 0
+        var pageSize = 200
+        var exhausted = false
+
+        init(level: SharingLevel, sql: String, arguments: StatementArguments) {
+            self.level = level
+            self.sql = sql
+            self.arguments = arguments
+        }
+
+        var head: Candidate { buffer[buffer.count - 1] }
+        mutating func pop() -> Candidate { buffer.removeLast() }
+
+        mutating func refill(_ db: Database) throws {
+            guard !exhausted else { return }
+            var args = arguments
+            args += [pageSize, offset]
+            let rows = try Row.fetchAll(db, sql: sql + " LIMIT ? OFFSET ?", arguments: args)
+            // Kept reversed, so the best is last and popped in O(1).
+            var threads: [Int64: Int64] = [:]
+            if rows.contains(where: { $0[1] == nil }) {
+                let ids = "[" + rows.map { String($0[0] as Int64) }.joined(separator: ",") + "]"
+                for r in try Row.fetchAll(
+                    db, sql: "SELECT id, thread_id FROM emails WHERE id IN (SELECT value FROM json_each(?))", arguments: [ids])
+                {
+                    threads[r[0]] = r[1]
+                }
+            }
+            buffer = rows.reversed().map {
+                let id: Int64 = $0[0]
+                return Candidate(id: id, thread: $0[1] ?? threads[id] ?? 0, score: $0[2] ?? 0, time: $0[3] ?? "", level: level)
+            }
+            offset += rows.count
+            exhausted = rows.count < pageSize
+            pageSize *= 2
+        }
+    }
+
+    /// Whose mail could reach each level for a viewer, before the per-message rules (marks, internal
+    /// mail, the most generous owner) decide.
+    struct PotentialOwners {
+        var viewerAccount: Int64?
+        /// Each account's highest possible level for the viewer.
+        var reach: [Int64: SharingLevel]
+
+        func accounts(reaching level: SharingLevel) -> [Int64] {
+            reach.filter { $0.value >= level }.map(\.key).sorted()
+        }
+    }
+
+    static func potentialOwners(_ db: Database, viewer: String, policy: VisibilityPolicy) throws -> PotentialOwners {
+        var levels: [String: SharingLevel] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT teammate, level FROM email_sharing_levels") {
+            if let l = SharingLevel(rawValue: row[1]) { levels[(row[0] as String).lowercased()] = l }
+        }
+        let shared = Set(
+            try String.fetchAll(db, sql: "SELECT DISTINCT lower(teammate) FROM email_privacy_marks WHERE mode = 'shared'"))
+        var out = PotentialOwners(viewerAccount: nil, reach: [:])
+        for row in try Row.fetchAll(db, sql: "SELECT id, email FROM email_accounts") {
+            let id: Int64 = row[0]
+            let email = (row[1] as String).lowercased()
+            if email == viewer.lowercased() {
+                out.viewerAccount = id
+                out.reach[id] = .full
+            } else {
+                let own = min(levels[email] ?? policy.defaultLevel, policy.ceiling)
+                out.reach[id] = shared.contains(email) ? max(own, policy.ceiling) : own
+            }
+        }
+        return out
+    }
+
     /// The candidates of one level: id, thread, BM25 score (or 0), time. Every value is bound.
-    static func candidateSQL(_ plan: SearchQuery.Plan, ranked: Bool) -> (String, StatementArguments) {
+    /// The candidates of one level, best first: id, thread (NULL when the emails table was not needed;
+    /// filled in per page), BM25 score (or 0), time. With words and no date condition the full-text
+    /// table is read alone (joining every match to `emails` costs more than the ranking). Every value is bound.
+    static func candidateSQL(
+        _ plan: SearchQuery.Plan, ranked: Bool, holders: [Int64]?, notHeldBy: Int64?
+    ) -> (String, StatementArguments) {
+        // Without words, investor, teammate and attachment conditions are `id IN (subquery)`, so SQLite
+        // drives from them (an investor's links, a teammate's mailbox) instead of testing every email.
+        // With words the full-text match must drive (a rowid list driving it re-runs the match per row),
+        // so they are per-row tests; so is the holders prefilter (as a list it would hold nearly every sighting).
         var arguments = StatementArguments()
         var conditions: [String] = []
         let time =
             "COALESCE(e.sent_at, (SELECT strftime('%Y-%m-%dT%H:%M:%fZ', MIN(g.internal_date) / 1000.0, 'unixepoch') FROM email_sightings g WHERE g.email_id = e.id))"
+        let needsEmails =
+            !ranked
+            || plan.filters.contains {
+                switch $0.filter {
+                case .after, .before: return true
+                default: return false
+                }
+            }
         var sql: String
+        let key: String
         if let match = plan.match {
             let score = ranked ? "bm25(email_search, \(plan.weights.map { String($0) }.joined(separator: ", ")))" : "0"
-            sql = "SELECT e.id, e.thread_id, \(score), \(time) FROM email_search JOIN emails e ON e.id = email_search.rowid"
+            if needsEmails {
+                key = "e.id"
+                sql = "SELECT e.id, e.thread_id, \(score), \(time) FROM email_search JOIN emails e ON e.id = email_search.rowid"
+            } else {
+                key = "email_search.rowid"
+                sql = "SELECT email_search.rowid, NULL, \(score), '' FROM email_search"
+            }
             conditions.append("email_search MATCH ?")
             arguments += [match]
         } else {
+            key = "e.id"
             sql = "SELECT e.id, e.thread_id, 0, \(time) FROM emails e"
             conditions.append("EXISTS (SELECT 1 FROM email_sightings g WHERE g.email_id = e.id AND g.deleted_at IS NULL)")
         }
+        if let holders {
+            conditions.append(
+                """
+                EXISTS (SELECT 1 FROM email_sightings h WHERE h.email_id = \(key) AND h.deleted_at IS NULL
+                    AND h.account_id IN (SELECT value FROM json_each(?)))
+                """)
+            arguments += ["[" + holders.map(String.init).joined(separator: ",") + "]"]
+        }
+        if let notHeldBy {
+            conditions.append(
+                "NOT EXISTS (SELECT 1 FROM email_sightings h WHERE h.email_id = \(key) AND h.deleted_at IS NULL AND h.account_id = ?)")
+            arguments += [notHeldBy]
+        }
         if let exclude = plan.exclude {
-            conditions.append("e.id NOT IN (SELECT rowid FROM email_search WHERE email_search MATCH ?)")
+            conditions.append("\(key) NOT IN (SELECT rowid FROM email_search WHERE email_search MATCH ?)")
             arguments += [exclude]
         }
         for (filter, negated) in plan.filters {
             let not = negated ? "NOT " : ""
             switch filter {
             case .investor(let id):
-                conditions.append("\(not)EXISTS (SELECT 1 FROM email_investor_links l WHERE l.email_id = e.id AND l.investor_id = ?)")
+                conditions.append(
+                    plan.match == nil
+                        ? "\(key) \(not)IN (SELECT l.email_id FROM email_investor_links l WHERE l.investor_id = ?)"
+                        : "\(not)EXISTS (SELECT 1 FROM email_investor_links l WHERE l.email_id = \(key) AND l.investor_id = ?)")
                 arguments += [id]
             case .domain(let d):
                 conditions.append(
                     """
-                    \(not)EXISTS (SELECT 1 FROM email_participants p WHERE p.email_id = e.id AND p.role IN ('from', 'to', 'cc')
+                    \(not)EXISTS (SELECT 1 FROM email_participants p WHERE p.email_id = \(key) AND p.role IN ('from', 'to', 'cc')
                         AND substr(COALESCE(p.address_canonical, ''), -length(?) - 1) IN ('@' || ?, '.' || ?))
                     """)
                 arguments += [d, d, d]
             case .teammate(let address):
                 conditions.append(
                     """
-                    \(not)EXISTS (SELECT 1 FROM email_sightings g JOIN email_accounts a ON a.id = g.account_id
-                        WHERE g.email_id = e.id AND g.deleted_at IS NULL AND a.email = ? COLLATE NOCASE)
+                    \(plan.match == nil ? "\(key) \(not)IN (SELECT g.email_id" : "\(not)EXISTS (SELECT 1") FROM email_sightings g
+                        JOIN email_accounts a ON a.id = g.account_id
+                        WHERE \(plan.match == nil ? "" : "g.email_id = \(key) AND ")g.deleted_at IS NULL AND a.email = ? COLLATE NOCASE)
                     """)
                 arguments += [address]
             case .after(let day):
@@ -177,10 +322,14 @@ extension ReadModel {
                 conditions.append("\(time) < ?")
                 arguments += [day]
             case .hasAttachment:
-                conditions.append("\(not)EXISTS (SELECT 1 FROM email_attachments t WHERE t.email_id = e.id AND t.inline = 0)")
+                conditions.append(
+                    plan.match == nil
+                        ? "\(key) \(not)IN (SELECT t.email_id FROM email_attachments t WHERE t.inline = 0)"
+                        : "\(not)EXISTS (SELECT 1 FROM email_attachments t WHERE t.email_id = \(key) AND t.inline = 0)")
             }
         }
         sql += " WHERE " + conditions.joined(separator: " AND ")
+        sql += ranked ? " ORDER BY 3 ASC, 1 DESC" : " ORDER BY 4 DESC, 1 DESC"
         return (sql, arguments)
     }
 

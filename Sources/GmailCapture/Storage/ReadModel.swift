@@ -29,16 +29,42 @@ public struct ReadModel: Sendable {
 
     // MARK: - The rules in SQL
 
+    /// Which messages `visibleSQL` grades: every one, one thread's (`:thread`), or a JSON array of email
+    /// ids (`:ids`). Separate statements, so each scope is read through its own index (a `:thread IS NULL
+    /// OR ...` condition would scan every sighting).
+    enum VisibleScope {
+        case all, thread, ids
+
+        var owners: String {
+            switch self {
+            case .all:
+                return """
+                    FROM email_sightings s JOIN email_accounts a ON a.id = s.account_id JOIN emails e ON e.id = s.email_id
+                    WHERE s.deleted_at IS NULL
+                    """
+            case .thread:
+                return """
+                    FROM emails e JOIN email_sightings s ON s.email_id = e.id JOIN email_accounts a ON a.id = s.account_id
+                    WHERE e.thread_id = :thread AND s.deleted_at IS NULL
+                    """
+            case .ids:
+                return """
+                    FROM email_sightings s JOIN email_accounts a ON a.id = s.account_id JOIN emails e ON e.id = s.email_id
+                    WHERE s.email_id IN (SELECT value FROM json_each(:ids)) AND s.deleted_at IS NULL
+                    """
+            }
+        }
+    }
+
     /// `visible(email_id, lvl, mine)`: 0 hidden, 1 metadata, 2 subject, 3 full, for `:viewer` (`mine`: the
-    /// viewer's own mailbox holds it); `:thread` limits it to one thread and `:ids` (a JSON array of email
-    /// ids) to those messages (NULL: all). Named arguments: viewer, thread, ids, domain, def, ceil.
-    static let visibleSQL = """
+    /// viewer's own mailbox holds it), over the messages of `scope`. Named arguments: viewer, thread or
+    /// ids, domain, def, ceil.
+    static func visibleSQL(_ scope: VisibleScope) -> String {
+        """
         WITH va AS (SELECT id FROM email_accounts WHERE email = :viewer COLLATE NOCASE),
         owners AS (
             SELECT s.email_id, a.email AS owner, e.thread_id, MAX(s.account_id IN (SELECT id FROM va)) AS mine
-            FROM email_sightings s JOIN email_accounts a ON a.id = s.account_id JOIN emails e ON e.id = s.email_id
-            WHERE (:thread IS NULL OR e.thread_id = :thread) AND s.deleted_at IS NULL
-              AND (:ids IS NULL OR s.email_id IN (SELECT value FROM json_each(:ids)))
+            \(scope.owners)
             GROUP BY s.email_id, a.email
         ),
         internal AS (
@@ -72,6 +98,7 @@ public struct ReadModel: Sendable {
             FROM graded GROUP BY email_id
         )
         """
+    }
 
     func arguments(_ viewer: String, thread: Int64? = nil, ids: String? = nil) -> [String: (any DatabaseValueConvertible)?] {
         [
@@ -90,7 +117,7 @@ public struct ReadModel: Sendable {
         }
         var out: [Int64: SharingLevel] = [:]
         for row in try Row.fetchAll(
-            db, sql: Self.visibleSQL + " SELECT email_id, lvl FROM visible WHERE lvl > 0",
+            db, sql: Self.visibleSQL(thread == nil ? .all : .thread) + " SELECT email_id, lvl FROM visible WHERE lvl > 0",
             arguments: StatementArguments(arguments(me, thread: thread)))
         {
             out[row[0]] = SharingLevel(rank: row[1])
