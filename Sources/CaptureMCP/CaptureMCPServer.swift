@@ -21,6 +21,8 @@ public struct CaptureMCPServer: Sendable {
         /// Where each call's untrusted-content nonce comes from.
         public var nonces: NonceSource
         public var version: String
+        /// The installation's push mode, reported by `mailbox_status` as `status --json` does.
+        public var pushMode: CaptureConfig.PushMode = .off
 
         public static let defaultMaxChars = 20_000
         /// Below this, one message's headers may not fit a page.
@@ -55,6 +57,8 @@ public struct CaptureMCPServer: Sendable {
         runtime: CaptureRuntime, options: Options = Options(),
         logger: Logger = Logger(label: "gmail-capture.mcp", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
+        var options = options
+        options.pushMode = runtime.config.pushMode
         self.init(
             readModel: runtime.readModel, relationships: runtime.relationships, directory: runtime.directory, options: options,
             logger: logger)

@@ -170,8 +170,8 @@ extension CaptureMCPServer {
         } else {
             admin = true
         }
-        let rows = try await readModel.database.status().filter {
-            admin || $0.email.caseInsensitiveCompare(viewer.email ?? "") == .orderedSame
+        let rows = try await readModel.database.statusReport(pushMode: options.pushMode).filter {
+            admin || $0.status.email.caseInsensitiveCompare(viewer.email ?? "") == .orderedSame
         }
         return Prepared { _ in
             listAnswer(
@@ -180,14 +180,19 @@ extension CaptureMCPServer {
                 emptyNote: "No enrolled mailbox: nothing of yours is captured.",
                 wrap: { ["mailboxes": .array($0), "nextCursor": $1] }
             ) { i in
-                let s = rows[i]
+                let s = rows[i].status
                 var text =
                     "\(s.email) · \(s.state.rawValue)\(s.enabled ? "" : " (paused)") · \(s.messagesStored) message(s) stored · backlog \(s.backlog) · parked \(s.parkedItems) · attachments pending \(s.attachmentsPending) · last success \(s.lastSuccessAt ?? "never")"
                 if let run = s.lastRun {
                     text += " · last run \(run.kind.rawValue) \(run.status.rawValue) started \(run.startedAt)"
                 }
                 if let e = s.lastError { text += " · last error: \(Self.clip(e, 500))" }
-                return (text, Self.value(s))
+                let push = rows[i].push
+                if push.mode != .off {
+                    text +=
+                        " · push \(push.mode.rawValue): watch until \(push.watchExpiresAt ?? "none"), \(push.notificationsReceived) notification(s), last \(push.lastNotificationAt ?? "never")"
+                }
+                return (text, Self.value(rows[i]))
             }
         }
     }

@@ -112,10 +112,15 @@ enum ToolCatalog {
             "email": string, "state": string, "enabled": boolean, "cursor": optionalString, "messagesStored": integer,
             "backlog": integer, "parkedItems": integer, "lastError": optionalString, "lastSuccessAt": optionalString,
             "lastRun": nullable(["type": "object"]), "quotaUnitsLastRun": optionalInteger, "attachmentsPending": integer,
+            "push": object(
+                [
+                    "mode": string, "watchExpiresAt": optionalString, "lastNotificationAt": optionalString,
+                    "notificationsReceived": integer,
+                ], required: ["mode", "watchExpiresAt", "lastNotificationAt", "notificationsReceived"]),
         ],
         required: [
             "email", "state", "enabled", "cursor", "messagesStored", "backlog", "parkedItems", "lastError", "lastSuccessAt", "lastRun",
-            "quotaUnitsLastRun", "attachmentsPending",
+            "quotaUnitsLastRun", "attachmentsPending", "push",
         ])
 
     static let timelineItem = object(

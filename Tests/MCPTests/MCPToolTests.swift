@@ -342,9 +342,10 @@ import Testing
         #expect(rows.map { $0["email"]?.stringValue } == [Self.kim])
         let keys: Set<String> = [
             "email", "state", "enabled", "cursor", "messagesStored", "backlog", "parkedItems", "lastError", "lastSuccessAt", "lastRun",
-            "quotaUnitsLastRun", "attachmentsPending",
+            "quotaUnitsLastRun", "attachmentsPending", "push",
         ]
         #expect(Set(rows[0].keys) == keys, "the CLI's status --json keys")
+        #expect(rows[0]["push"]?.objectValue?["mode"]?.stringValue == "off")
         #expect((rows[0]["messagesStored"]?.intValue ?? 0) > 0)
         let alex = try await firm.session(MCPFirm.alex)
         let all = try await alex.call("mailbox_status")

@@ -309,6 +309,9 @@ struct SearchStoreTests {
             "q1@quillstone.com", from: "carl@quillstone.com", to: [kim], subject: "Quarterly update",
             body: "Numbers attached; allocation pending.", daysAgo: 5, in: [kim])
         #expect(threads(try await rm.search("quarterly", for: .operator, surface: .cli)) == [t.quill])
+        // The index holds exactly what its source gives (no token left behind by the deletions), one
+        // document per email some mailbox holds.
+        #expect(try f.db.checkSearchIndex() == 6)
     }
 
     @Test func rematchIsSeenByInvestorSearch() async throws {
@@ -392,6 +395,7 @@ struct SearchStoreTests {
         let found = try await rm.search("allocation", for: .operator, surface: .cli)
         #expect(found.results.count == 2)  // Harborline and the internal thread; Quillstone was deleted first
         #expect(try await rm.search("filename:term", for: .operator, surface: .cli).results.count == 1)
+        #expect(try f.db.checkSearchIndex() == 5)
         // The email tables, the index and its view drop cleanly.
         let dropped = try CaptureDatabase.dropEmailTables(path: path)
         #expect(dropped.contains("email_search") && dropped.contains("emails"))

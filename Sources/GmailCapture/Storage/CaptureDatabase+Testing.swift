@@ -172,6 +172,15 @@ extension CaptureDatabase {
     }
 
     /// The email tables (the ones `dropEmailTables` removes) present in the file, sorted.
+    /// FTS5's own check that the full-text index matches what its source gives for every indexed email
+    /// (throws `SQLITE_CORRUPT_VTAB` when a deletion left tokens behind). Also the number of documents.
+    @_spi(Testing) public func checkSearchIndex() throws -> Int {
+        try writer.write { db in
+            try db.execute(sql: "INSERT INTO email_search (email_search, rank) VALUES ('integrity-check', 1)")
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_search_docs") ?? 0
+        }
+    }
+
     @_spi(Testing) public func emailTableNames() throws -> [String] {
         try writer.read { db in try MigrationRunner.emailTables(db).sorted() }
     }

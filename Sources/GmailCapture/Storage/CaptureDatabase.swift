@@ -312,18 +312,27 @@ public final class CaptureDatabase: Sendable {
         return Stored(emailId: emailId, sightingId: sightingId, threadId: threadId, newEmail: newEmail)
     }
 
-    /// Adds an email to the full-text index when it is new, or when no mailbox held it until this sighting
-    /// (the triggers of migration 0009 take it out when the last mailbox deletes it). Runs after the
-    /// participants and attachment stubs are written, so the row holds all of them.
+    /// Adds an email to the full-text index when it is not in it: new, or held by no mailbox until this
+    /// sighting (the triggers of migration 0009 take it out when the last mailbox deletes it). Runs after
+    /// the participants and attachment stubs are written; the filenames are recorded once, with the
+    /// document, so a later deletion gives FTS5 exactly what was indexed.
     static func indexForSearch(_ db: Database, emailId: Int64, newEmail: Bool) throws {
         if !newEmail,
-            try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM email_search WHERE rowid = ?"), arguments: [emailId]) == true
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM email_search_docs WHERE email_id = ?"), arguments: [emailId])
+                == true
         {
             return
         }
         try db.cachedStatement(
             sql: """
-                INSERT OR REPLACE INTO email_search (rowid, subject, body, sender, recipients, filenames)
+                INSERT INTO email_search_docs (email_id, filenames)
+                VALUES (?1, COALESCE((SELECT group_concat(f, ' ') FROM (SELECT DISTINCT a.filename AS f FROM email_attachments a
+                        WHERE a.email_id = ?1 AND a.filename IS NOT NULL AND a.filename <> '' ORDER BY a.filename)), ''))
+                """
+        ).execute(arguments: [emailId])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO email_search (rowid, subject, body, sender, recipients, filenames)
                 SELECT id, subject, body, sender, recipients, filenames FROM email_search_source WHERE id = ?
                 """
         ).execute(arguments: [emailId])
