@@ -101,4 +101,94 @@ write("two-teammates",
        {"email": f"bob@{FIRM}", "messages": [{"eml": f"mail/c{i}.eml", "labelIds": ["INBOX"], "internalDate": str(BASE + i * 3600000), "ref": f"b{i}"} for i in (1, 2)]}],
       [{"op": "checkpoint", "name": "backfill"}],
       msgs)
+
+# Push (Gmail's users.watch side; the watch itself is set by the capture under test, see README "Push notifications").
+ALICE = f"alice@{FIRM}"
+
+def alice_with(n):
+    """Alice's mailbox with n investor messages (m1..mn), and their .eml files."""
+    msgs = {f"m{i}.eml": investor_mail(i, i * 60000) for i in range(1, n + 1)}
+    user = {"email": ALICE, "messages": [{"eml": f"mail/m{i}.eml", "labelIds": ["INBOX"], "internalDate": str(BASE + i * 60000), "ref": f"m{i}"} for i in range(1, n + 1)]}
+    return user, msgs
+
+def insert(fn, ref, labels=("INBOX", "UNREAD")):
+    return {"op": "insert", "user": ALICE, "eml": f"mail/{fn}", "labelIds": list(labels), "ref": ref}
+
+# 5. A burst: 100 new messages within one virtual second, pushes delivered as they go; the notifier's one
+#    per second per mailbox coalesces them. Expect one or two syncs, not 100.
+user, msgs = alice_with(1)
+burst = []
+for i in range(1, 101):
+    msgs[f"burst{i:03}.eml"] = investor_mail(300 + i, 600000 + i * 10)
+    burst.append(insert(f"burst{i:03}.eml", f"burst{i}"))
+    if i % 10 == 1:
+        burst.append({"op": "deliverPushes"})
+write("push-burst", [user],
+      [{"op": "checkpoint", "name": "backfill"}]
+      + burst
+      + [{"op": "advance", "seconds": 1},  # the second ends: the coalesced notification goes out
+         {"op": "deliverPushes"},
+         {"op": "checkpoint", "name": "burst"}],
+      msgs)
+
+# 6. Dropped: Gmail never publishes the notification; only the scheduler's poll can catch the mail.
+user, msgs = alice_with(3)
+msgs["late1.eml"] = investor_mail(401, 3600000)
+write("push-dropped", [user],
+      [{"op": "checkpoint", "name": "backfill"},
+       {"op": "notificationFault", "user": ALICE, "kind": "drop"},
+       insert("late1.eml", "late1"),
+       {"op": "deliverPushes"},
+       {"op": "checkpoint", "name": "dropped"}],
+      msgs)
+
+# 7. A lapsed watch: Gmail lets it expire silently, new mail is not notified; a day later the daily
+#    renewal re-establishes it and the next change is pushed.
+user, msgs = alice_with(3)
+msgs["late1.eml"] = investor_mail(501, 3600000)
+msgs["late2.eml"] = investor_mail(502, 90000000)
+write("push-lapsed-watch", [user],
+      [{"op": "checkpoint", "name": "backfill"},
+       {"op": "expireWatch", "user": ALICE},
+       insert("late1.eml", "late1"),
+       {"op": "deliverPushes"},
+       {"op": "checkpoint", "name": "lapsed"},
+       {"op": "advance", "seconds": 86400},
+       {"op": "checkpoint", "name": "a-day-later"},
+       insert("late2.eml", "late2"),
+       {"op": "deliverPushes"},
+       {"op": "checkpoint", "name": "renewed"}],
+      msgs)
+
+# 8. Duplicate and stale: one change notified twice, then notifications at or below the client's cursor
+#    (the current historyId once synced, the watch's starting one, and 1). At most one history.list.
+user, msgs = alice_with(3)
+msgs["late1.eml"] = investor_mail(601, 3600000)
+write("push-duplicate-stale", [user],
+      [{"op": "checkpoint", "name": "backfill"},
+       {"op": "notificationFault", "user": ALICE, "kind": "duplicate", "count": 1},
+       insert("late1.eml", "late1"),
+       {"op": "deliverPushes"},
+       {"op": "checkpoint", "name": "duplicate"},
+       {"op": "deliverPushes"},
+       {"op": "checkpoint", "name": "redelivery"},
+       {"op": "notify", "user": ALICE},
+       {"op": "notify", "user": ALICE, "stale": True},
+       {"op": "notify", "user": ALICE, "historyId": "1"},
+       {"op": "deliverPushes"},
+       {"op": "checkpoint", "name": "stale"}],
+      msgs)
+
+# 9. Latency: single new messages more than a second apart (outside the notifier's one-per-second
+#    window, so each is notified at once); a test measures delivery to stored for the first N samples
+#    (40 for PUSH_LATENCY_SAMPLES=40).
+user, msgs = alice_with(2)
+samples = []
+for n in range(1, 41):
+    msgs[f"sample{n:02}.eml"] = investor_mail(700 + n, 3600000 + n * 1100)
+    samples += [{"op": "advance", "seconds": 1.1},
+                insert(f"sample{n:02}.eml", f"sample{n}"),
+                {"op": "deliverPushes"},
+                {"op": "checkpoint", "name": f"sample-{n}"}]
+write("push-latency", [user], [{"op": "checkpoint", "name": "watched"}] + samples, msgs)
 print("wrote", sorted(os.listdir(ROOT)))

@@ -16,8 +16,172 @@ import Testing
         let scenario = try Scenario.load(directory: Self.historyDir.appendingPathComponent(name))
         let fake = FakeGmail(options: .init(seed: 1, quota: .off))
         var refs = try await scenario.seed(into: fake)
+        // The push scenarios expect the client under test to have watched each mailbox.
+        if name.hasPrefix("push-") { try await Self.watchEveryone(fake) }
         for step in scenario.steps { try await Scenario.apply(step, to: fake, refs: &refs) }
         #expect(!(await fake.users()).isEmpty)
+    }
+
+    /// A topic Gmail may publish to, a pull subscription on it, and a `users.watch` on it for every user.
+    static func watchEveryone(_ fake: FakeGmail) async throws {
+        try await fake.createTopic(PushFixture.topic)
+        try await fake.grantGmailPublish(topic: PushFixture.topic)
+        try await fake.createSubscription(PushFixture.subscription, topic: PushFixture.topic)
+        for user in await fake.users() {
+            try await PushFixture.watch(fake, token: await fake.accessToken(for: user))
+        }
+    }
+
+    /// Writes `{"steps": [step]}` as a scenario and loads it.
+    static func load(steps: String, users: String = "[]") throws -> Scenario {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("scenario-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data("{\"users\": \(users), \"steps\": [\(steps)]}".utf8).write(to: dir.appendingPathComponent("scenario.json"))
+        return try Scenario.load(directory: dir)
+    }
+
+    @Test func pushStepsParse() throws {
+        let a = "\"user\": \"alice@firm.example\""
+        let s = try Self.load(
+            steps: """
+                {"op": "notificationFault", \(a), "kind": "duplicate", "count": 1},
+                {"op": "notificationFault", "kind": "delay", "delayMs": 2500, "nth": 2, "probability": 0.5},
+                {"op": "notificationFault", \(a), "kind": "stale", "historyId": 7},
+                {"op": "clearNotificationFaults"},
+                {"op": "notificationInterval", "millis": 0},
+                {"op": "expireWatch", \(a)},
+                {"op": "notify", \(a)},
+                {"op": "notify", \(a), "stale": true},
+                {"op": "notify", \(a), "historyId": "12"},
+                {"op": "notify", \(a), "historyId": 13},
+                {"op": "deliverPushes"}
+                """)
+        #expect(s.steps.count == 11)
+        let faults: [NotificationFault] = s.steps.compactMap { if case .notificationFault(let f) = $0 { f } else { nil } }
+        #expect(
+            faults == [
+                NotificationFault(kind: .duplicate, user: "alice@firm.example", count: 1),
+                NotificationFault(kind: .delay, nth: 2, probability: 0.5, delayMs: 2500),
+                NotificationFault(kind: .stale, user: "alice@firm.example", historyId: "7"),
+            ])
+        guard case .clearNotificationFaults = s.steps[3], case .notificationInterval(millis: 0) = s.steps[4],
+            case .expireWatch(user: "alice@firm.example") = s.steps[5], case .deliverPushes = s.steps[10]
+        else {
+            Issue.record("\(s.steps)")
+            return
+        }
+        let notified: [Scenario.NotifiedHistory] = s.steps.compactMap { if case .notify(_, let h) = $0 { h } else { nil } }
+        #expect(notified == [.current, .watchStart, .id("12"), .id("13")])
+    }
+
+    @Test(arguments: [
+        (#"{"op": "notificationFault", "kind": "explode"}"#, #""kind" must be one of drop, delay, duplicate, reorder, stale"#),
+        (#"{"op": "notificationFault"}"#, #""kind" must be one of"#),
+        (#"{"op": "notificationFault", "kind": "drop", "count": 0}"#, #""count" must be an integer from 1"#),
+        (#"{"op": "notificationFault", "kind": "drop", "count": 1.5}"#, #""count" must be an integer"#),
+        (#"{"op": "notificationFault", "kind": "drop", "count": true}"#, #""count" must be an integer"#),
+        (#"{"op": "notificationFault", "kind": "drop", "probability": 2}"#, #""probability" must be a number from 0 to 1"#),
+        (#"{"op": "notificationFault", "kind": "drop", "delayMs": 10}"#, #""delayMs" is only for kind delay"#),
+        (#"{"op": "notificationFault", "kind": "drop", "historyId": "5"}"#, #""historyId" is only for kind stale"#),
+        (#"{"op": "notificationFault", "kind": "stale", "historyId": "-5"}"#, #""historyId" must be an unsigned integer"#),
+        (#"{"op": "notificationFault", "kind": "drop", "user": "nobody"}"#, #""user" must be an email address"#),
+        (#"{"op": "notificationFault", "kind": "drop", "rule": {}}"#, #"unknown field "rule""#),
+        (#"{"op": "clearNotificationFaults", "user": "a@b.example"}"#, #"unknown field "user""#),
+        (#"{"op": "deliverPushes", "count": 2}"#, #"unknown field "count""#),
+        (#"{"op": "notificationInterval"}"#, #"missing "millis""#),
+        (#"{"op": "notificationInterval", "millis": -1}"#, #""millis" must be an integer from 0"#),
+        (#"{"op": "expireWatch"}"#, #"missing "user""#),
+        (#"{"op": "expireWatch", "user": 5}"#, #""user" must be a non-empty string"#),
+        (#"{"op": "notify"}"#, #"missing "user""#),
+        (#"{"op": "notify", "user": "a@b.example", "stale": false}"#, #""stale" must be true"#),
+        (#"{"op": "notify", "user": "a@b.example", "stale": true, "historyId": "3"}"#, #"exclude each other"#),
+        (#"{"op": "notify", "user": "a@b.example", "historyId": "x"}"#, #""historyId" must be an unsigned integer"#),
+        (#"{"op": "notify", "user": "a@b.example", "historyid": "3"}"#, #"unknown field "historyid""#),
+        (#"{"op": "deliverPush"}"#, #"unknown op "deliverPush""#),
+    ])
+    func badPushStepsNameTheStepAndTheProblem(step: String, problem: String) throws {
+        do {
+            _ = try Self.load(steps: step)
+            Issue.record("expected an error for \(step)")
+        } catch let e as Scenario.LoadError {
+            #expect(e.description.contains("scenario.json: steps[0]"), "\(e)")
+            #expect(e.description.contains(problem), "\(e)")
+        }
+    }
+
+    @Test func pushStepsDriveTheNotifier() async throws {
+        let (fake, token) = try await PushFixture.make()
+        let alice = PushFixture.alice
+        var refs: [String: FakeGmail.InsertedMessage] = [:]
+        func apply(_ json: String) async throws {
+            for step in try Self.load(steps: json).steps { try await Scenario.apply(step, to: fake, refs: &refs) }
+        }
+        // Without a watch, expireWatch and notify are errors naming the mailbox.
+        await #expect(throws: Scenario.LoadError.self) { try await apply(#"{"op": "expireWatch", "user": "alice@firm.example"}"#) }
+        await #expect(throws: Scenario.LoadError.self) { try await apply(#"{"op": "notify", "user": "alice@firm.example"}"#) }
+        let watch = try await PushFixture.watch(fake, token: token)
+        let start = try #require(watch["historyId"] as? String)
+
+        // A dropped notification is never published; cleared faults let the next one through.
+        try await apply(#"{"op": "notificationFault", "user": "alice@firm.example", "kind": "drop", "count": 1}"#)
+        try await PushFixture.deliver(fake, 1)
+        #expect(await PushFixture.published(fake).isEmpty)
+        try await apply(#"{"op": "notificationFault", "kind": "drop"}, {"op": "clearNotificationFaults"}"#)
+        await fake.advanceClock(seconds: 2)
+        let second = try await PushFixture.deliver(fake, 2)
+        #expect(await PushFixture.published(fake) == [second])
+
+        // With no cap, a duplicate fault publishes each change twice.
+        try await apply(#"{"op": "notificationInterval", "millis": 0}, {"op": "notificationFault", "kind": "duplicate", "count": 1}"#)
+        let third = try await PushFixture.deliver(fake, 3)
+        #expect(await PushFixture.published(fake) == [second, third, third])
+
+        // notify: the current historyId, the watch's start, or the one given.
+        try await apply(
+            #"{"op": "notify", "user": "alice@firm.example"}, {"op": "notify", "user": "alice@firm.example", "stale": true},"#
+                + #"{"op": "notify", "user": "alice@firm.example", "historyId": "1"}"#)
+        #expect(await PushFixture.published(fake).suffix(3) == [third, start, "1"])
+
+        // deliverPushes sends what is due to a push subscription's endpoint.
+        let sender = RecordingPushSender()
+        await fake.setPushSender(sender)
+        try await fake.createSubscription(
+            PushFixture.project + "/subscriptions/crm-push", topic: PushFixture.topic, pushEndpoint: "http://crm.test/push")
+        try await apply(#"{"op": "notify", "user": "alice@firm.example"}, {"op": "deliverPushes"}"#)
+        #expect(await sender.count == 1)
+
+        // expireWatch: the watch lapses now, and later mail is not notified.
+        try await apply(#"{"op": "expireWatch", "user": "alice@firm.example"}"#)
+        #expect(await fake.watchStatus(user: alice) == nil)
+        let published = await PushFixture.published(fake).count
+        try await PushFixture.deliver(fake, 4)
+        #expect(await PushFixture.published(fake).count == published)
+    }
+
+    /// The push-* fixtures do on a watched mailbox what their names say.
+    @Test func pushFixturesPublishWhatTheirNamesSay() async throws {
+        func replay(_ name: String) async throws -> FakeGmail {
+            let scenario = try Scenario.load(directory: Self.historyDir.appendingPathComponent(name))
+            let fake = FakeGmail(options: .init(seed: 1, quota: .off))
+            var refs = try await scenario.seed(into: fake)
+            try await Self.watchEveryone(fake)
+            for step in scenario.steps { try await Scenario.apply(step, to: fake, refs: &refs) }
+            return fake
+        }
+        let alice = "alice@firm.example"
+        // 100 messages in one second: the first notified at once, the rest coalesced into one.
+        let burst = try await replay("push-burst")
+        #expect(await burst.messageIDs(user: alice).count == 101)
+        #expect(await burst.publishedNotifications().count == 2)
+        #expect(try await replay("push-dropped").publishedNotifications().isEmpty)
+        // The lapsed watch notifies nothing (re-watching is the client's part).
+        #expect(try await replay("push-lapsed-watch").publishedNotifications().isEmpty)
+        // The duplicated change, then the three stale ones.
+        #expect(try await replay("push-duplicate-stale").publishedNotifications().count == 5)
+        let latency = try await replay("push-latency")
+        #expect(await latency.publishedNotifications().count == 40)
+        #expect(await latency.messageIDs(user: alice).count == 42)
     }
 
     @Test func incrementalScenarioEndsWithTheNetEffect() async throws {
@@ -67,6 +231,16 @@ import Testing
             #expect(e.description.contains("nope.eml") && e.description.contains("missing .eml"))
         }
     }
+}
+
+/// Counts push requests, answering 204.
+actor RecordingPushSender: PushSender {
+    var count = 0
+    nonisolated func send(_ request: PushRequest) async throws -> Int {
+        await bump()
+        return 204
+    }
+    func bump() { count += 1 }
 }
 
 /// The standalone binary, started as a new user would.

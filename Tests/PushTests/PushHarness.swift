@@ -5,6 +5,7 @@ import GmailCapture
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import TestSupport
 import Testing
 
 /// FakeGmail with one mailbox, a topic Gmail may publish to and a subscription, and GmailCapture's
@@ -51,6 +52,23 @@ struct PushHarness: Sendable {
         try await fake.grantGmailPublish(topic: topic)
         try await fake.createSubscription(pullSubscription, topic: topic, ackDeadlineSeconds: 10)
         return fake
+    }
+
+    /// A fake seeded from the Fixtures/history scenario `name` (its clock at the newest message, as
+    /// `fakegmail-server --scenario` starts it), with the topic (Gmail may publish) and the pull
+    /// subscription; and the replay of the scenario's steps.
+    static func fake(scenario name: String, seed: UInt64 = 18) async throws -> (FakeGmail, ScenarioReplay) {
+        let scenario = try Scenario.load(directory: TestPaths.fixtures.appendingPathComponent("history").appendingPathComponent(name))
+        var options = FakeGmail.Options(seed: seed, baseURL: "http://fake.test")
+        if let newest = scenario.users.flatMap(\.messages).compactMap(\.internalDate).max() {
+            options.clockStartMillis = max(options.clockStartMillis, newest)
+        }
+        let fake = FakeGmail(options: options)
+        let refs = try await scenario.seed(into: fake)
+        try await fake.createTopic(topic)
+        try await fake.grantGmailPublish(topic: topic)
+        try await fake.createSubscription(pullSubscription, topic: topic, ackDeadlineSeconds: 10)
+        return (fake, ScenarioReplay(scenario, fake: fake, refs: refs))
     }
 
     /// The runtime over `fake` (in process, virtual clock linked to the fake's, unless `transport`/`clock` given).
@@ -128,8 +146,9 @@ struct PushHarness: Sendable {
     /// Lets queued work settle (real time), for "nothing more happens" checks.
     static func settle() async throws { try await Task.sleep(for: .milliseconds(150)) }
 
-    /// Waits until nothing moves: no new Gmail call and no new sync outcome for 300 ms (at most 10 s), so
-    /// a "nothing more happens" check does not depend on how loaded the machine is.
+    /// Waits until nothing moves: no sync run in progress, and no new Gmail call and no new sync outcome
+    /// for 300 ms (at most 10 s), so a "nothing more happens" check does not depend on how loaded the
+    /// machine is (a run's last Gmail call can come long before its outcome).
     func quiesce() async throws {
         let clock = ContinuousClock()
         let start = clock.now
@@ -138,7 +157,8 @@ struct PushHarness: Sendable {
         while stableSince.duration(to: clock.now) < .milliseconds(300), start.duration(to: clock.now) < .seconds(10) {
             try await Task.sleep(for: .milliseconds(25))
             let now = (await gmailCalls().count, await scheduler.outcomes().count)
-            if now != last {
+            let running = try await db.status().contains { $0.lastRun?.status == .running }
+            if now != last || running {
                 last = now
                 stableSince = clock.now
             }
@@ -163,6 +183,48 @@ struct PushHarness: Sendable {
             Note \(i).\r
 
             """.utf8)
+    }
+}
+
+/// A Fixtures/history scenario replayed against its fake in order: `run(to:)` applies the steps up to a
+/// checkpoint, where the test acts (syncs, asserts), as `SyncScenarioTests.replay` does.
+actor ScenarioReplay {
+    struct Mismatch: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let scenario: Scenario
+    let fake: FakeGmail
+    private(set) var refs: [String: FakeGmail.InsertedMessage]
+    private var next = 0
+
+    init(_ scenario: Scenario, fake: FakeGmail, refs: [String: FakeGmail.InsertedMessage]) {
+        self.scenario = scenario
+        self.fake = fake
+        self.refs = refs
+    }
+
+    /// Applies the steps from where the replay stands up to the checkpoint `name`; returns when the last
+    /// `insert` among them had returned (for latency measured from delivery), if there was one. Passing
+    /// another checkpoint first, or reaching the end, is an error: the test and the fixture disagree.
+    @discardableResult
+    func run(to name: String) async throws -> ContinuousClock.Instant? {
+        var refs = self.refs
+        defer { self.refs = refs }
+        var delivered: ContinuousClock.Instant?
+        while next < scenario.steps.count {
+            let step = scenario.steps[next]
+            next += 1
+            if case .checkpoint(let at) = step {
+                guard at == name else {
+                    throw Mismatch(description: "\(scenario.directory.lastPathComponent): checkpoint \"\(at)\" before \"\(name)\"")
+                }
+                return delivered
+            }
+            try await Scenario.apply(step, to: fake, refs: &refs)
+            if case .insert = step { delivered = ContinuousClock.now }
+        }
+        throw Mismatch(description: "\(scenario.directory.lastPathComponent): no checkpoint \"\(name)\"")
     }
 }
 

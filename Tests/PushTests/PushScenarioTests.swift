@@ -5,13 +5,17 @@ import GmailCapture
 import Testing
 
 /// Push end to end against FakeGmail in process: watch → notifier → Pub/Sub push (to the capture's route)
-/// or pull → the mailbox's sync. Virtual time; real time only for the scheduler's own task to run.
+/// or pull → the mailbox's sync. The Gmail side of each scenario is a Fixtures/history `push-*` scenario
+/// (made by Scripts/make_history_fixtures.py), replayed checkpoint by checkpoint; the capture's side
+/// (backfill, renewals, the scheduler's poll) and the assertions are here. Virtual time; real time only
+/// for the scheduler's own task to run.
 @Suite struct PushScenarioTests {
     static let alice = PushHarness.alice
 
-    /// A push-mode harness whose fake pushes straight into the route, with the backfill done and the watch set.
-    static func pushReady(initial: Int = 3) async throws -> PushHarness {
-        let fake = try await PushHarness.fake(initial: initial)
+    /// A push-mode harness over the scenario `name` whose fake pushes straight into the route, with the
+    /// watch set (the backfill is the test's first act, at the scenario's first checkpoint).
+    static func pushReady(_ name: String) async throws -> (PushHarness, ScenarioReplay) {
+        let (fake, replay) = try await PushHarness.fake(scenario: name)
         try await fake.createSubscription(
             PushHarness.pushSubscription, topic: PushHarness.topic,
             pushEndpoint: "http://crm.test/api/email/push?token=\(PushHarness.secret)")
@@ -20,21 +24,27 @@ import Testing
         let watched = await h.push.renewDue()
         guard case .watched(.missing, _)? = watched[alice] else {
             Issue.record("no watch: \(watched)")
-            return h
+            return (h, replay)
         }
-        return h
+        return (h, replay)
     }
 
+    /// Replays up to `checkpoint` (the scenario's backfill point), then syncs everything once.
+    static func backfill(_ h: PushHarness, _ replay: ScenarioReplay, at checkpoint: String = "backfill") async throws {
+        try await replay.run(to: checkpoint)
+        h.scheduler.runNow(.all)
+        try await h.waitOutcomes(1)
+    }
+
+    /// push-latency (2 messages, then one new message a second): the first new one is pushed and stored.
     @Test func newMailIsWokenByPushAndStored() async throws {
-        let h = try await Self.pushReady()
+        let (h, replay) = try await Self.pushReady("push-latency")
         try await h.running {
-            h.scheduler.runNow(.all)
-            try await h.waitOutcomes(1)
-            #expect(try await h.stored() == 3)
+            try await Self.backfill(h, replay, at: "watched")
+            #expect(try await h.stored() == 2)
             #expect(try await h.db.pushStates().first?.watchExpiresAt != nil)
-            try await h.fake.insertMessage(user: Self.alice, raw: PushHarness.mail(10))
-            await h.fake.deliverPushes()
-            try await h.waitStored(4, within: .seconds(2))
+            try await replay.run(to: "sample-1")
+            try await h.waitStored(3, within: .seconds(2))
             try await h.waitOutcomes(2)
         }
         let state = try #require(try await h.db.pushStates().first)
@@ -42,35 +52,29 @@ import Testing
         #expect(await h.fake.pushDeliveries().map(\.status) == [204])
     }
 
+    /// push-burst: 1 message, then 100 within one virtual second (pushes delivered every 10).
     @Test func aBurstOf100DeliveriesInOneSecondIsOneOrTwoSyncs() async throws {
-        let h = try await Self.pushReady(initial: 1)
+        let (h, replay) = try await Self.pushReady("push-burst")
         try await h.running {
-            h.scheduler.runNow(.all)
-            try await h.waitOutcomes(1)
-            for i in 0..<100 {
-                try await h.fake.insertMessage(user: Self.alice, raw: PushHarness.mail(100 + i))
-                if i % 10 == 0 { await h.fake.deliverPushes() }
-            }
-            // The second ends: the notifier sends the coalesced notification.
-            await h.fake.advanceClock(seconds: 1)
-            await h.fake.deliverPushes()
+            try await Self.backfill(h, replay)
+            // The burst, then the second ends: the notifier sends the coalesced notification.
+            try await replay.run(to: "burst")
             try await h.waitStored(101, within: .seconds(10))
-            try await PushHarness.settle()
+            try await h.quiesce()
         }
         let syncs = await h.scheduler.outcomes().count - 1
         #expect((1...2).contains(syncs), "\(syncs) syncs for a burst of 100")
         #expect(await h.fake.publishedNotifications().count <= 2)
     }
 
+    /// push-dropped: 3 messages; Gmail drops every notification, then one new message arrives.
     @Test func droppedNotificationsAreCaughtByThePoll() async throws {
-        let h = try await Self.pushReady()
+        let (h, replay) = try await Self.pushReady("push-dropped")
         try await h.running {
-            h.scheduler.runNow(.all)
-            try await h.waitOutcomes(1)
-            await h.fake.addNotificationFault(NotificationFault(kind: .drop, user: Self.alice))
-            try await h.fake.insertMessage(user: Self.alice, raw: PushHarness.mail(20))
-            await h.fake.deliverPushes()
-            try await PushHarness.settle()
+            try await Self.backfill(h, replay)
+            try await replay.run(to: "dropped")
+            try await h.quiesce()
+            #expect(await h.fake.publishedNotifications().isEmpty)
             #expect(try await h.stored() == 3)
             #expect(await h.scheduler.outcomes().count == 1)
             // The scheduler's interval (180 min ± 10 %) passes: the poll syncs everything.
@@ -81,19 +85,18 @@ import Testing
         #expect(try await h.db.pushStates().first?.notificationsReceived == 0)
     }
 
+    /// push-duplicate-stale: 3 messages; one new message notified twice; then notifications at the
+    /// cursor, at the watch's start and at historyId 1.
     @Test func duplicateAndStaleNotificationsCostAtMostOneHistoryList() async throws {
-        let h = try await Self.pushReady()
+        let (h, replay) = try await Self.pushReady("push-duplicate-stale")
         try await h.running {
-            h.scheduler.runNow(.all)
-            try await h.waitOutcomes(1)
+            try await Self.backfill(h, replay)
             // A duplicated notification for one new message.
-            await h.fake.addNotificationFault(NotificationFault(kind: .duplicate, user: Self.alice, count: 1))
             let before = await h.gmailCalls().count
-            try await h.fake.insertMessage(user: Self.alice, raw: PushHarness.mail(30))
-            await h.fake.deliverPushes()
+            try await replay.run(to: "duplicate")
             try await h.waitStored(4)
-            try await PushHarness.settle()
-            await h.fake.deliverPushes()
+            try await h.quiesce()
+            try await replay.run(to: "redelivery")
             try await h.quiesce()
             let calls = await h.gmailCalls().dropFirst(before)
             let histories = calls.filter { $0.method == "gmail.users.history.list" }.count
@@ -108,42 +111,45 @@ import Testing
             let mark = await h.gmailCalls().count
             let syncs = await h.scheduler.outcomes().count
             let cursor = try #require(try await h.db.account(email: Self.alice)?.historyCursor)
-            try await h.fake.injectNotification(user: Self.alice, historyId: cursor)
-            try await h.fake.injectNotification(user: Self.alice, historyId: "1")
-            await h.fake.deliverPushes()
+            // The scenario's plain `notify` carries the mailbox's current historyId: the cursor, once synced.
+            #expect(await h.fake.currentHistoryId(user: Self.alice) == cursor)
+            let watchStart = try #require(await h.fake.watchStatus(user: Self.alice)?.historyId)
+            let (start, at) = (try #require(UInt64(watchStart)), try #require(UInt64(cursor)))
+            #expect(start <= at)
+            let published = await h.fake.publishedNotifications().count
+            try await replay.run(to: "stale")
             try await h.quiesce()
+            #expect(await h.fake.publishedNotifications().dropFirst(published).map(\.historyId) == [cursor, watchStart, "1"])
             #expect(await h.gmailCalls().count == mark)
             #expect(await h.scheduler.outcomes().count == syncs)
         }
         let state = try #require(try await h.db.pushStates().first)
-        #expect(state.notificationsStale >= 2)
+        #expect(state.notificationsStale >= 3)
     }
 
+    /// push-lapsed-watch: 3 messages; the watch lapses silently, new mail is not notified; a day later
+    /// the daily renewal re-establishes it and the next new message is pushed.
     @Test func aLapsedWatchIsRenewed() async throws {
-        let h = try await Self.pushReady()
+        let (h, replay) = try await Self.pushReady("push-lapsed-watch")
         try await h.running {
-            h.scheduler.runNow(.all)
-            try await h.waitOutcomes(1)
-            // Gmail lets the watch lapse silently: new mail is not notified.
-            try await h.fake.expireWatch(user: Self.alice)
+            try await Self.backfill(h, replay)
             let published = await h.fake.publishedNotifications().count
-            try await h.fake.insertMessage(user: Self.alice, raw: PushHarness.mail(40))
-            await h.fake.deliverPushes()
+            try await replay.run(to: "lapsed")
+            #expect(await h.fake.watchStatus(user: Self.alice) == nil)
             #expect(await h.fake.publishedNotifications().count == published)
             // Not due yet: the stored watch looks alive until the daily renewal.
             guard case .notDue? = await h.push.renewDue()[Self.alice] else {
                 Issue.record("renewed too early")
                 return
             }
-            // A day later the daily renewal re-establishes it; the next change is pushed.
-            try await h.runtime.clock.sleep(for: .seconds(86_400))
+            // A day later (the fake's clock, which the capture's follows) the daily renewal re-establishes it.
+            try await replay.run(to: "a-day-later")
             guard case .watched(.daily, _)? = await h.push.renewDue()[Self.alice] else {
                 Issue.record("not renewed")
                 return
             }
             #expect(await h.fake.watchStatus(user: Self.alice) != nil)
-            try await h.fake.insertMessage(user: Self.alice, raw: PushHarness.mail(41))
-            await h.fake.deliverPushes()
+            try await replay.run(to: "renewed")
             try await h.waitStored(5)
         }
     }
@@ -180,14 +186,14 @@ import Testing
         #expect(try await h.db.pushStates().first?.watchFailures == 0)
     }
 
+    /// push-latency in pull mode: the first new message is pulled, stored and acknowledged.
     @Test func pullModeRecordsWakesAndAcknowledges() async throws {
-        let fake = try await PushHarness.fake(initial: 2)
+        let (fake, replay) = try await PushHarness.fake(scenario: "push-latency")
         let h = try await PushHarness.make(fake, mode: .pull)
         #expect(await h.push.renewDue()[Self.alice] != nil)
         try await h.running {
-            h.scheduler.runNow(.all)
-            try await h.waitOutcomes(1)
-            try await fake.insertMessage(user: Self.alice, raw: PushHarness.mail(60))
+            try await Self.backfill(h, replay, at: "watched")
+            try await replay.run(to: "sample-1")
             #expect(try await h.push.pullOnce() == 1)
             try await h.waitStored(3)
             // Acknowledged: nothing is redelivered after the ack deadline.

@@ -12,11 +12,25 @@ public import Foundation
 ///            {"op": "expireHistory", "user": "alice@firm.example"},
 ///            {"op": "fault", "rule": {"method": "messages.get", "status": 503, "count": 2}},
 ///            {"op": "clearFaults"},
-///            {"op": "checkpoint", "name": "after-first-changes"}]}
+///            {"op": "checkpoint", "name": "after-first-changes"},
+///            {"op": "notificationFault", "user": "alice@firm.example", "kind": "duplicate", "count": 1},
+///            {"op": "clearNotificationFaults"},
+///            {"op": "notificationInterval", "millis": 1000},
+///            {"op": "expireWatch", "user": "alice@firm.example"},
+///            {"op": "notify", "user": "alice@firm.example", "stale": true},
+///            {"op": "deliverPushes"}]}
 /// ```
 /// `users` is the initial state (`seed(into:)`); `steps` are changes over virtual time that tests replay
 /// (`apply(_:to:refs:)`); a `checkpoint` step does nothing in the fake and marks where a test acts (syncs,
 /// asserts). `internalDate` may be a string or a number (epoch ms); `ref` names a message for later steps.
+///
+/// The push steps drive Gmail's side of `users.watch` (the watch itself is set by the client under
+/// test): `notificationFault` adds a `NotificationFault` (its fields flat in the step: `kind`, `user`,
+/// `nth`, `probability`, `count`, `delayMs` with `delay`, `historyId` with `stale`);
+/// `clearNotificationFaults`; `notificationInterval` sets the per-mailbox cap; `expireWatch` lets the
+/// watch lapse; `notify` publishes a notification now (`historyId`, or `"stale": true` for the historyId
+/// the watch began at, else the mailbox's current one); `deliverPushes` sends the push messages due.
+/// These steps accept only their own fields.
 public struct Scenario: Sendable {
     public struct Message: Sendable {
         public var eml: String
@@ -41,6 +55,21 @@ public struct Scenario: Sendable {
         case clearFaults
         case revoke(user: String)
         case checkpoint(String)
+        case notificationFault(NotificationFault)
+        case clearNotificationFaults
+        case notificationInterval(millis: Int64)
+        case expireWatch(user: String)
+        case notify(user: String, historyId: NotifiedHistory)
+        case deliverPushes
+    }
+
+    /// The historyId a `notify` step publishes.
+    public enum NotifiedHistory: Sendable, Equatable {
+        /// The mailbox's current historyId.
+        case current
+        /// The historyId the mailbox's watch began at (at or below any cursor a client has since).
+        case watchStart
+        case id(String)
     }
 
     public var directory: URL
@@ -129,10 +158,101 @@ public struct Scenario: Sendable {
                 steps.append(.fault(r))
             case "clearFaults"?: steps.append(.clearFaults)
             case "checkpoint"?: steps.append(.checkpoint(s["name"] as? String ?? "checkpoint \(i)"))
+            case "notificationFault"?, "clearNotificationFaults"?, "notificationInterval"?, "expireWatch"?, "notify"?, "deliverPushes"?:
+                steps.append(try pushStep(s, at: at, file: file.path))
             case let op: throw LoadError(file: file.path, problem: "\(at): unknown op \"\(op ?? "")\" (user \(user))")
             }
         }
         return Scenario(directory: directory, users: users, steps: steps)
+    }
+
+    /// The fields each push op accepts (besides `op`); any other field is an error.
+    static let pushFields: [String: Set<String>] = [
+        "notificationFault": ["kind", "user", "nth", "probability", "count", "delayMs", "historyId"],
+        "clearNotificationFaults": [], "notificationInterval": ["millis"], "expireWatch": ["user"],
+        "notify": ["user", "historyId", "stale"], "deliverPushes": [],
+    ]
+
+    /// Parses one push step strictly: only the op's own fields, each of the right type and range.
+    static func pushStep(_ s: [String: Any], at: String, file: String) throws -> Step {
+        let op = s["op"] as? String ?? ""
+        func fail(_ problem: String) -> LoadError { LoadError(file: file, problem: "\(at) (\(op)): \(problem)") }
+        let allowed = pushFields[op] ?? []
+        if let extra = s.keys.filter({ $0 != "op" && !allowed.contains($0) }).sorted().first {
+            throw fail("unknown field \"\(extra)\"")
+        }
+        /// JSON's true and false (NSNumber's "c" type, on Darwin and Linux alike), not 1 and 0.
+        func isBool(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
+        func string(_ k: String) throws -> String? {
+            guard let v = s[k] else { return nil }
+            guard let str = v as? String, !str.isEmpty else { throw fail("\"\(k)\" must be a non-empty string") }
+            return str
+        }
+        func user() throws -> String {
+            guard let u = try string("user") else { throw fail("missing \"user\"") }
+            guard u.contains("@") else { throw fail("\"user\" must be an email address") }
+            return u
+        }
+        /// A JSON integer (not a fraction, not a boolean) in `range`.
+        func integer(_ k: String, _ range: ClosedRange<Int64>) throws -> Int64? {
+            guard let v = s[k] else { return nil }
+            guard let n = v as? NSNumber, !isBool(n), let x = Int64(exactly: n.doubleValue),
+                range.contains(x)
+            else {
+                throw fail(
+                    "\"\(k)\" must be an integer from \(range.lowerBound)\(range.upperBound == .max ? "" : " to \(range.upperBound)")")
+            }
+            return x
+        }
+        /// A historyId: an unsigned integer, as a string or a number.
+        func historyId() throws -> String? {
+            guard let v = s["historyId"] else { return nil }
+            if let str = v as? String, !str.isEmpty, UInt64(str) != nil { return str }
+            if let n = v as? NSNumber, !isBool(n), let x = UInt64(exactly: n.doubleValue) { return String(x) }
+            throw fail("\"historyId\" must be an unsigned integer (string or number)")
+        }
+        switch op {
+        case "notificationFault":
+            guard let raw = try string("kind"), let kind = NotificationFault.Kind(rawValue: raw) else {
+                let kinds = NotificationFault.Kind.allCases.map(\.rawValue).joined(separator: ", ")
+                throw fail("\"kind\" must be one of \(kinds)")
+            }
+            var probability: Double?
+            if let v = s["probability"] {
+                guard let n = v as? NSNumber, !isBool(n), (0...1).contains(n.doubleValue) else {
+                    throw fail("\"probability\" must be a number from 0 to 1")
+                }
+                probability = n.doubleValue
+            }
+            let delay = try integer("delayMs", 0...Int64(Int32.max))
+            if delay != nil && kind != .delay { throw fail("\"delayMs\" is only for kind delay") }
+            let hid = try historyId()
+            if hid != nil && kind != .stale { throw fail("\"historyId\" is only for kind stale") }
+            return .notificationFault(
+                NotificationFault(
+                    kind: kind, user: s["user"] == nil ? nil : try user(), nth: try integer("nth", 1...Int64(Int32.max)).map { Int($0) },
+                    probability: probability, count: try integer("count", 1...Int64(Int32.max)).map { Int($0) },
+                    delayMs: delay.map { Int($0) }, historyId: hid))
+        case "clearNotificationFaults": return .clearNotificationFaults
+        case "notificationInterval":
+            guard let ms = try integer("millis", 0...Int64.max) else { throw fail("missing \"millis\"") }
+            return .notificationInterval(millis: ms)
+        case "expireWatch": return .expireWatch(user: try user())
+        case "notify":
+            var which = NotifiedHistory.current
+            if let v = s["stale"] {
+                guard let b = v as? NSNumber, isBool(b), b.boolValue else {
+                    throw fail("\"stale\" must be true (leave it out for the current historyId)")
+                }
+                which = .watchStart
+            }
+            if let h = try historyId() {
+                guard which == .current else { throw fail("\"historyId\" and \"stale\" exclude each other") }
+                which = .id(h)
+            }
+            return .notify(user: try user(), historyId: which)
+        default: return .deliverPushes
+        }
     }
 
     /// Creates the users and delivers their messages; returns ref -> inserted message.
@@ -169,6 +289,27 @@ public struct Scenario: Sendable {
         case .clearFaults: await fake.clearFaults()
         case .revoke(let user): await fake.revokeUser(user)
         case .checkpoint: break
+        case .notificationFault(let f): await fake.addNotificationFault(f)
+        case .clearNotificationFaults: await fake.clearNotificationFaults()
+        case .notificationInterval(let ms): await fake.setNotificationInterval(millis: ms)
+        case .expireWatch(let user):
+            do { try await fake.expireWatch(user: user) } catch {
+                throw LoadError(file: "scenario", problem: "expireWatch: \(user) has no watch")
+            }
+        case .notify(let user, let which):
+            guard let watch = await fake.watchStatus(user: user) else {
+                throw LoadError(file: "scenario", problem: "notify: \(user) has no watch")
+            }
+            let hid: String? =
+                switch which {
+                case .current: nil
+                case .watchStart: watch.historyId
+                case .id(let h): h
+                }
+            do { try await fake.injectNotification(user: user, historyId: hid) } catch {
+                throw LoadError(file: "scenario", problem: "notify: \(user): \(error)")
+            }
+        case .deliverPushes: await fake.deliverPushes()
         }
     }
 }
