@@ -35,13 +35,9 @@ public final class CaptureDatabase: Sendable {
         // WAL with synchronous=NORMAL: a commit is durable against a process crash, and a power loss can
         // only roll back the newest transactions as a whole. Cursors live in the same file as the mail
         // they cover, so a rolled-back commit rolls back its cursor too and the next sync refetches it.
-        // Readers map the file (up to 256 MiB) instead of copying every page through pread into a 2 MiB
-        // cache: searches and the read model touch the full-text index and the emails table at random
-        // (BENCHMARKS.md "Search"). Writers keep ordinary I/O.
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            if db.configuration.readonly { try db.execute(sql: "PRAGMA mmap_size = 268435456") }
-        }
+        // No mmap for readers: it took 10-20% off search medians at 104,598 emails but every mapped page
+        // counts in the process's RSS (234 MB instead of 88 MB for `threads --as`; BENCHMARKS.md "Search").
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         writer = try DatabasePool(path: path, configuration: config)
         if created || Self.isPrivate(path) {
             for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) { chmod(path + suffix, 0o600) }
