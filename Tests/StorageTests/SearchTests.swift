@@ -255,6 +255,18 @@ struct SearchStoreTests {
         #expect(snippet == "«Term Sheet» v3.pdf")
     }
 
+    @Test func aSharedMarkOpensTheBodyToSearch() async throws {
+        let f = try await SearchFirm.make()
+        let t = try await f.seed()
+        let rm = try await f.readModel()  // bob at the metadata default
+        #expect(try await rm.search("2M", for: .teammate(kim), surface: .cli).results.isEmpty)
+        // bob shares the thread: it is shown in full, so its body matches and its snippet shows.
+        #expect(try await rm.markThread(t.harborline, owner: bob, mode: .shared))
+        let page = try await rm.search("2M", for: .teammate(kim), surface: .cli)
+        #expect(threads(page) == [t.harborline])
+        #expect(page.results.first?.snippet.contains("«2M»") == true)
+    }
+
     @Test func internalAndPrivateMailStayHidden() async throws {
         let f = try await SearchFirm.make()
         let t = try await f.seed()

@@ -53,12 +53,14 @@ public struct SearchQuery: Sendable, Equatable {
         case hasAttachment
     }
 
-    public var texts: [Text] = []
-    public var filters: [(filter: Filter, negated: Bool)] = []
-
-    public static func == (a: SearchQuery, b: SearchQuery) -> Bool {
-        a.texts == b.texts && a.filters.map(\.filter) == b.filters.map(\.filter) && a.filters.map(\.negated) == b.filters.map(\.negated)
+    /// A filter, or its exclusion (`-investor:ID`).
+    public struct FilterPart: Sendable, Equatable {
+        public var filter: Filter
+        public var negated: Bool
     }
+
+    public var texts: [Text] = []
+    public var filters: [FilterPart] = []
 
     /// The operators, as documented.
     public static let operators = [
@@ -140,17 +142,17 @@ public struct SearchQuery: Sendable, Equatable {
         case "to": addFieldText(value, .recipients, negated)
         case "subject": addFieldText(value, .subject, negated)
         case "filename": addFieldText(value, .filenames, negated)
-        case "investor": filters.append((.investor(value), negated))
+        case "investor": filters.append(FilterPart(filter: .investor(value), negated: negated))
         case "teammate":
             guard AddressNormalizer.canonical(value) != nil else {
                 throw .badValue(operator: name, value: value, expected: "a teammate's email address")
             }
-            filters.append((.teammate(value.lowercased()), negated))
+            filters.append(FilterPart(filter: .teammate(value.lowercased()), negated: negated))
         case "domain":
             guard let d = AddressNormalizer.validDomain(value) else {
                 throw .badValue(operator: name, value: value, expected: "a domain such as example.com")
             }
-            filters.append((.domain(d), negated))
+            filters.append(FilterPart(filter: .domain(d), negated: negated))
             // The domain's labels as words of the participant fields narrow the candidates cheaply; the
             // filter then checks the exact domain.
             if !negated { texts.append(Text(text: d, fields: [.sender, .recipients], narrowing: true)) }
@@ -159,12 +161,12 @@ public struct SearchQuery: Sendable, Equatable {
                 throw .badValue(operator: name, value: value, expected: "a date as YYYY-MM-DD")
             }
             guard !negated else { throw .badValue(operator: "-" + name, value: value, expected: "the other operator (after:/before:)") }
-            filters.append((name == "after" ? .after(day) : .before(day), false))
+            filters.append(FilterPart(filter: name == "after" ? .after(day) : .before(day), negated: false))
         case "has":
             guard value.lowercased() == "attachment" else {
                 throw .badValue(operator: name, value: value, expected: "has:attachment")
             }
-            filters.append((.hasAttachment, negated))
+            filters.append(FilterPart(filter: .hasAttachment, negated: negated))
         default: throw .unknownOperator(name)
         }
     }
@@ -199,14 +201,9 @@ public struct SearchQuery: Sendable, Equatable {
         public var exclude: String?
         /// The positive text parts used for ranking and highlighting (nil: order by date).
         public var highlight: String?
-        public var filters: [(filter: Filter, negated: Bool)]
+        public var filters: [FilterPart]
         /// bm25 weights per column; zero for the columns this level may not see.
         public var weights: [Double]
-
-        public static func == (a: Plan, b: Plan) -> Bool {
-            a.match == b.match && a.exclude == b.exclude && a.highlight == b.highlight && a.weights == b.weights
-                && a.filters.map(\.filter) == b.filters.map(\.filter) && a.filters.map(\.negated) == b.filters.map(\.negated)
-        }
     }
 
     /// Subject matches weigh most, then sender, filenames, recipients, body.
@@ -232,7 +229,7 @@ public struct SearchQuery: Sendable, Equatable {
                 if !t.narrowing { ranking.append(expression) }
             }
         }
-        var applied: [(filter: Filter, negated: Bool)] = []
+        var applied: [FilterPart] = []
         for f in filters {
             if f.filter == .hasAttachment, level != .full {
                 // Whether a message has attachments is content: only in full.

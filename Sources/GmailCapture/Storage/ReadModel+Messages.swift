@@ -40,14 +40,9 @@ extension ReadModel {
                 if let me = viewer.email, m.visibility >= .subject,
                     !m.owners.contains(where: { $0.caseInsensitiveCompare(me) == .orderedSame })
                 {
-                    let listed = try Self.listedId(db, m)
-                    for owner in m.owners {
-                        try db.execute(
-                            sql: """
-                                INSERT INTO email_access_log (viewer, owner, email_id, message_id, level, surface, at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                                """,
-                            arguments: [me, owner, m.id, listed, m.visibility.rawValue, surface.rawValue, now])
-                    }
+                    try Self.logRead(
+                        db, viewer: me, owners: m.owners, emailId: m.id, messageId: try Self.listedId(db, m), level: m.visibility,
+                        surface: surface, at: now)
                 }
                 return (candidate.thread, m)
             }

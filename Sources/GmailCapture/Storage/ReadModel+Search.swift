@@ -222,13 +222,13 @@ extension ReadModel {
         for row in try Row.fetchAll(db, sql: "SELECT id, email FROM email_accounts") {
             let id: Int64 = row[0]
             let email = (row[1] as String).lowercased()
-            if email == viewer.lowercased() {
-                out.viewerAccount = id
-                out.reach[id] = .full
-            } else {
-                let own = min(levels[email] ?? policy.defaultLevel, policy.ceiling)
-                out.reach[id] = shared.contains(email) ? max(own, policy.ceiling) : own
-            }
+            if email == viewer.lowercased() { out.viewerAccount = id }
+            // The most this owner's mail can show: the policy's own rule for a message only they hold,
+            // with a shared mark assumed wherever they have one (marks can only raise it, to the ceiling).
+            out.reach[id] =
+                policy.visibility(
+                    viewer: .teammate(viewer), owners: [email], isInternal: false, level: { levels[$0] },
+                    mark: { shared.contains($0) ? .shared : nil }) ?? .metadata
         }
         return out
     }
@@ -291,9 +291,9 @@ extension ReadModel {
             conditions.append("\(key) NOT IN (SELECT rowid FROM email_search WHERE email_search MATCH ?)")
             arguments += [exclude]
         }
-        for (filter, negated) in plan.filters {
-            let not = negated ? "NOT " : ""
-            switch filter {
+        for part in plan.filters {
+            let not = part.negated ? "NOT " : ""
+            switch part.filter {
             case .investor(let id):
                 conditions.append(
                     plan.match == nil
@@ -342,11 +342,9 @@ extension ReadModel {
         } else {
             summary = try Self.summary(db, threadId: hit.thread, visible: levels(db, viewer, thread: hit.thread))
         }
-        let mid = try String.fetchOne(
-            db, sql: "SELECT COALESCE(message_id, canonical_key) FROM emails WHERE id = ?", arguments: [hit.email])
         return SearchResult(
             threadId: hit.thread, subject: summary.subject, lastAt: summary.lastAt,
-            matchedMessageId: mid.map { $0.hasPrefix("<") && $0.hasSuffix(">") ? String($0.dropFirst().dropLast()) : $0 },
+            matchedMessageId: try Self.listedId(db, emailId: hit.email),
             snippet: try snippet(db, hit, query: query), mailboxes: summary.mailboxes, investorIds: summary.investorIds)
     }
 
@@ -392,22 +390,15 @@ extension ReadModel {
         let now = CaptureDatabase.isoString(clock.now())
         try await database.writer.write { db in
             for hit in shown {
-                let mid =
-                    try String.fetchOne(
-                        db, sql: "SELECT COALESCE(message_id, canonical_key) FROM emails WHERE id = ?", arguments: [hit.email]) ?? ""
-                let listed = mid.hasPrefix("<") && mid.hasSuffix(">") ? String(mid.dropFirst().dropLast()) : mid
-                for owner in try String.fetchAll(
+                let owners = try String.fetchAll(
                     db,
                     sql: """
                         SELECT DISTINCT a.email FROM email_sightings s JOIN email_accounts a ON a.id = s.account_id
                         WHERE s.email_id = ? AND s.deleted_at IS NULL ORDER BY a.email
                         """, arguments: [hit.email])
-                {
-                    try db.execute(
-                        sql:
-                            "INSERT INTO email_access_log (viewer, owner, email_id, message_id, level, surface, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        arguments: [me, owner, hit.email, listed, hit.level.rawValue, surface.rawValue, now])
-                }
+                try Self.logRead(
+                    db, viewer: me, owners: owners, emailId: hit.email, messageId: try Self.listedId(db, emailId: hit.email),
+                    level: hit.level, surface: surface, at: now)
             }
         }
     }

@@ -263,16 +263,9 @@ public struct ReadModel: Sendable {
             if let me = viewer.email {
                 for m in messages
                 where m.visibility >= .subject && !m.owners.contains(where: { $0.caseInsensitiveCompare(me) == .orderedSame }) {
-                    for owner in m.owners {
-                        try db.execute(
-                            sql: """
-                                INSERT INTO email_access_log (viewer, owner, email_id, message_id, level, surface, at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                                """,
-                            arguments: [
-                                me, owner, m.id, try Self.listedId(db, m),
-                                m.visibility.rawValue, surface.rawValue, now,
-                            ])
-                    }
+                    try Self.logRead(
+                        db, viewer: me, owners: m.owners, emailId: m.id, messageId: try Self.listedId(db, m), level: m.visibility,
+                        surface: surface, at: now)
                 }
             }
             return (summary, messages)
@@ -282,8 +275,27 @@ public struct ReadModel: Sendable {
     /// How a message is named in thread objects and the access log: its Message-ID without brackets, else
     /// its canonical key.
     static func listedId(_ db: Database, _ m: CaptureDatabase.ThreadMessage) throws -> String {
-        if let id = m.messageId { return id.trimmingCharacters(in: CharacterSet(charactersIn: "<>")) }
+        if let id = m.messageId { return bareMessageId(id) }
         return try String.fetchOne(db, sql: "SELECT canonical_key FROM emails WHERE id = ?", arguments: [m.id]) ?? ""
+    }
+
+    /// `listedId` of an email by its row id.
+    static func listedId(_ db: Database, emailId: Int64) throws -> String {
+        bareMessageId(
+            try String.fetchOne(db, sql: "SELECT COALESCE(message_id, canonical_key) FROM emails WHERE id = ?", arguments: [emailId])
+                ?? "")
+    }
+
+    /// A read of another teammate's message at subject or full level: one access-log entry per owner.
+    static func logRead(
+        _ db: Database, viewer: String, owners: [String], emailId: Int64, messageId: String, level: SharingLevel, surface: ReadSurface,
+        at: String
+    ) throws {
+        for owner in owners {
+            try db.execute(
+                sql: "INSERT INTO email_access_log (viewer, owner, email_id, message_id, level, surface, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [viewer, owner, emailId, messageId, level.rawValue, surface.rawValue, at])
+        }
     }
 
     /// An attachment the viewer may download (its message visible in full), or nil.
