@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // Shared MIME module: RFC 5322/2045-2047/2231 codecs, charsets, multipart structure, HTML to text.
@@ -86,6 +87,18 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
+        // The web UI (`serve` at `/`): server-rendered pages (swift-mustache), sessions, sandboxed HTML mail.
+        .target(
+            name: "CaptureWeb",
+            dependencies: [
+                "GmailCapture", "CaptureParsing",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ], resources: [.copy("Templates"), .copy("Static")]),
         // Serves GmailCapture's transport seam from an in-process FakeGmail (tests and the demo).
         .target(name: "FakeGmailBridge", dependencies: ["FakeGmail", "GmailCapture"]),
         .executableTarget(
@@ -100,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "gmail-capture",
             dependencies: [
-                "GmailCapture", "FakeGmail", "FakeGmailBridge", "MIMEKit", "CaptureFiles", "CaptureMCP",
+                "GmailCapture", "FakeGmail", "FakeGmailBridge", "MIMEKit", "CaptureFiles", "CaptureMCP", "CaptureWeb",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -165,6 +178,15 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]),
+        .testTarget(
+            name: "WebTests",
+            dependencies: [
+                "CaptureWeb", "GmailCapture", "FakeGmail", "FakeGmailBridge", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "SyncIntegrationTests", dependencies: ["GmailCapture", "FakeGmail", "FakeGmailBridge", "TestSupport"]),
         .testTarget(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CaptureMCP
+import CaptureWeb
 import FakeGmail
 import FakeGmailBridge
 import Foundation
@@ -28,6 +29,41 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Debug logging.") var verbose = false
     @Option(help: "Most characters of text in one /mcp answer; longer answers are paginated.") var mcpMaxChars =
         CaptureMCPServer.Options.defaultMaxChars
+    @Option(
+        help: ArgumentHelp(
+            "With --fake: also deliver a raw RFC 822 message into a demo mailbox before the first sync (repeatable).",
+            valueName: "MAILBOX=FILE"))
+    var fakeDeliver: [String] = []
+    @Option(help: "The web UI's relationship figures as of this date (YYYY-MM-DD); --fake defaults to the demo firm's last day.")
+    var asOf: String?
+    @Flag(help: "Mark the web UI's session cookie Secure (set it when a TLS proxy serves the UI; X-Forwarded-Proto: https also does).")
+    var secureCookies = false
+    @Option(help: "Hours a web UI session lasts (never longer than the API token it was opened with).") var sessionHours = 12
+
+    func validate() throws {
+        if !fakeDeliver.isEmpty && !fake { throw ValidationError("--fake-deliver needs --fake") }
+        for d in fakeDeliver {
+            let parts = d.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, DemoFirm.teammates.contains(parts[0].lowercased()) else {
+                throw ValidationError("--fake-deliver takes MAILBOX=FILE with MAILBOX one of \(DemoFirm.teammates.joined(separator: ", "))")
+            }
+            guard FileManager.default.isReadableFile(atPath: String(parts[1])) else {
+                throw ValidationError("--fake-deliver: \(parts[1]) cannot be read")
+            }
+        }
+        if let a = asOf, Self.day(a) == nil { throw ValidationError("--as-of must be a date, YYYY-MM-DD") }
+        if !(1...24 * 90).contains(sessionHours) { throw ValidationError("--session-hours must be in 1...2160") }
+    }
+
+    static func day(_ text: String) -> Date? {
+        try? Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day().parse(text)
+    }
+
+    /// The demo firm's last day (its mail ends in late 2024): what `serve --fake` computes relationships as of.
+    static var demoAsOf: Date {
+        let last = DemoFirm(conversations: 300).deliveries.map(\.internalDate).max() ?? 0
+        return Date(timeIntervalSince1970: Double(last) / 1000 + 86_400)
+    }
 
     /// Written into a database `serve --fake` seeded, so a later start recognises it.
     static let demoMarker = "serve-fake-demo"
@@ -49,6 +85,14 @@ struct ServeCommand: AsyncParsableCommand {
             authenticator: APITokenAuthenticator(directory: runtime.directory, clock: runtime.clock), enabled: runtime.gmail != nil,
             localhostOnly: ["127.0.0.1", "localhost", "::1"].contains(host), logger: logger)
         router.addRoutes(mcp.collection(), atPath: "/mcp")
+        // The web UI at /: session cookies, server-rendered pages, sandboxed HTML mail.
+        let asOfDate = asOf.flatMap(Self.day).map { $0.addingTimeInterval(86_399) } ?? (fake ? Self.demoAsOf : nil)
+        let web = try await WebUI(
+            runtime: runtime, runNow: { scheduler?.runNow($0) },
+            options: .init(
+                sessionLifetime: TimeInterval(sessionHours) * 3600, secureCookies: secureCookies, relationshipsAsOf: asOfDate),
+            logger: logger)
+        router.addRoutes(web.collection())
         let host = host
         let app = Application(
             router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(max(1, idleTimeout))))),
@@ -93,6 +137,13 @@ struct ServeCommand: AsyncParsableCommand {
         var tokens: (any AccessTokenProvider)?
         if config.integrationEnabled {
             try await firm.seed(gmail)
+            for d in fakeDeliver {
+                let parts = d.split(separator: "=", maxSplits: 1).map(String.init)
+                let raw = try [UInt8](Data(contentsOf: URL(fileURLWithPath: parts[1])))
+                let at = Int64((Self.demoAsOf.timeIntervalSince1970 - 3600) * 1000)
+                _ = try await gmail.insertMessage(user: parts[0].lowercased(), raw: raw, labelIds: ["INBOX", "UNREAD"], internalDate: at)
+                say("delivered \(parts[1]) into \(parts[0])")
+            }
             tokens = try ServiceAccountTokenProvider(
                 keyJSON: try await gmail.serviceAccountKeyJSON(), transport: transport, clock: SystemClock())
             say("embedded FakeGmail: \(firm.deliveries.count) deliveries in \(DemoFirm.teammates.count) mailboxes")

@@ -361,6 +361,8 @@ extension CaptureDatabase {
     public struct AttachmentRow: Sendable {
         public var id: Int64
         public var threadId: Int64
+        /// The message it belongs to (the `id` of thread messages).
+        public var emailId: Int64
         public var filename: String?
         public var mimeType: String
         public var sha256: String?
@@ -373,11 +375,12 @@ extension CaptureDatabase {
             try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT a.id, e.thread_id, a.filename, a.mime_type, a.sha256, a.download_state FROM email_attachments a JOIN emails e ON e.id = a.email_id
-                    WHERE a.id = ?
+                    SELECT a.id, e.thread_id, a.filename, a.mime_type, a.sha256, a.download_state, a.email_id
+                    FROM email_attachments a JOIN emails e ON e.id = a.email_id WHERE a.id = ?
                     """, arguments: [id]
             ).map {
-                AttachmentRow(id: $0[0], threadId: $0[1], filename: $0[2], mimeType: $0[3], sha256: $0[4], state: $0[5])
+                AttachmentRow(
+                    id: $0[0], threadId: $0[1], emailId: $0[6], filename: $0[2], mimeType: $0[3], sha256: $0[4], state: $0[5])
             }
         }
     }

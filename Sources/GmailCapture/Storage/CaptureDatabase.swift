@@ -416,6 +416,8 @@ public final class CaptureDatabase: Sendable {
     /// The timestamp form every stored and printed date uses (`2024-04-03T07:12:00Z`).
     public static func isoString(_ d: Date) -> String { iso(d) }
     static let isoStyle = Date.ISO8601FormatStyle(timeZone: .gmt)
+    /// A stored timestamp (`isoString`'s form) as a date; nil when it is not one.
+    public static func parseISO(_ text: String) -> Date? { try? isoStyle.parse(text) }
 
     // MARK: - Queries used by tests, the CLI and the routes
 

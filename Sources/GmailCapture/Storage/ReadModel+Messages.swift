@@ -32,21 +32,63 @@ extension ReadModel {
         let now = CaptureDatabase.isoString(clock.now())
         return try await database.writer.write { db in
             for candidate in try Self.emails(db, listedId: id) {
-                guard let level = try levels(db, viewer, thread: candidate.thread)[candidate.email],
-                    let m = try CaptureDatabase.messages(
-                        db, threadId: candidate.thread, levels: [candidate.email: level], workspaceDomain: policy.workspaceDomain
-                    ).first
-                else { continue }
-                if let me = viewer.email, m.visibility >= .subject,
-                    !m.owners.contains(where: { $0.caseInsensitiveCompare(me) == .orderedSame })
-                {
-                    try Self.logRead(
-                        db, viewer: me, owners: m.owners, emailId: m.id, messageId: try Self.listedId(db, m), level: m.visibility,
-                        surface: surface, at: now)
+                if let m = try visibleMessage(db, email: candidate.email, thread: candidate.thread, viewer, surface, now) {
+                    return (candidate.thread, m)
                 }
-                return (candidate.thread, m)
             }
             return nil
+        }
+    }
+
+    /// One message by its row id (the `id` of thread messages), as `message(rfcId:...)`: masked to the
+    /// viewer's level, logged the same way; nil when the viewer cannot see it (exactly as when it does not exist).
+    public func message(
+        emailId: Int64, for viewer: Viewer, surface: ReadSurface
+    ) async throws -> (threadId: Int64, message: CaptureDatabase.ThreadMessage)? {
+        let now = CaptureDatabase.isoString(clock.now())
+        return try await database.writer.write { db in
+            guard let thread = try Int64.fetchOne(db, sql: "SELECT thread_id FROM emails WHERE id = ?", arguments: [emailId]),
+                let m = try visibleMessage(db, email: emailId, thread: thread, viewer, surface, now)
+            else { return nil }
+            return (thread, m)
+        }
+    }
+
+    /// The message as `viewer` may see it (nil when hidden), with the access-log entries of a read of
+    /// another teammate's message at subject or full level.
+    func visibleMessage(
+        _ db: Database, email: Int64, thread: Int64, _ viewer: Viewer, _ surface: ReadSurface, _ now: String
+    ) throws -> CaptureDatabase.ThreadMessage? {
+        guard let level = try levels(db, viewer, thread: thread)[email],
+            let m = try CaptureDatabase.messages(db, threadId: thread, levels: [email: level], workspaceDomain: policy.workspaceDomain)
+                .first
+        else { return nil }
+        if let me = viewer.email, m.visibility >= .subject, !m.owners.contains(where: { $0.caseInsensitiveCompare(me) == .orderedSame }) {
+            try Self.logRead(
+                db, viewer: me, owners: m.owners, emailId: m.id, messageId: try Self.listedId(db, m), level: m.visibility,
+                surface: surface, at: now)
+        }
+        return m
+    }
+
+    /// The inline parts of a message the viewer may see in full: `Content-ID` (without angle brackets) to
+    /// attachment id, for rewriting `cid:` references; empty when the message is not visible in full.
+    public func inlineParts(emailId: Int64, for viewer: Viewer) async throws -> [String: Int64] {
+        try await database.writer.read { db in
+            guard let thread = try Int64.fetchOne(db, sql: "SELECT thread_id FROM emails WHERE id = ?", arguments: [emailId]),
+                try levels(db, viewer, thread: thread)[emailId] == .full
+            else { return [:] }
+            var out: [String: Int64] = [:]
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT content_id, MIN(id) FROM email_attachments WHERE email_id = ? AND content_id IS NOT NULL GROUP BY content_id
+                    """, arguments: [emailId])
+            {
+                let cid = Self.bareMessageId(r[0] as String)
+                if !cid.isEmpty { out[cid] = r[1] }
+            }
+            return out
         }
     }
 

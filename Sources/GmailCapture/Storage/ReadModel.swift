@@ -444,6 +444,28 @@ public struct ReadModel: Sendable {
         try await database.writer.write { db in try Self.mark(db, owner: owner, kind: "domain", value: value, mode: mode) }
     }
 
+    /// A teammate's own privacy mark: on a thread (its id), an external address, or a domain.
+    public struct PrivacyMark: Sendable, Equatable, Codable {
+        public enum Kind: String, Sendable, Codable { case thread, address, domain }
+        public var kind: Kind
+        public var value: String
+        public var mode: PrivacyMode
+    }
+
+    /// The marks `owner` has set (never anyone else's), by kind then value.
+    public func marks(owner: String) async throws -> [PrivacyMark] {
+        try await database.writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT kind, value, mode FROM email_privacy_marks WHERE teammate = ? COLLATE NOCASE ORDER BY kind, value",
+                arguments: [owner]
+            ).compactMap { r in
+                guard let kind = PrivacyMark.Kind(rawValue: r["kind"]), let mode = PrivacyMode(rawValue: r["mode"]) else { return nil }
+                return PrivacyMark(kind: kind, value: r["value"], mode: mode)
+            }
+        }
+    }
+
     static func mark(_ db: Database, owner: String, kind: String, value: String, mode: PrivacyMode) throws {
         if mode == .default {
             try db.execute(
