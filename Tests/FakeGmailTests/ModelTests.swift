@@ -134,3 +134,27 @@ import Testing
         }
     }
 }
+
+/// The fake's search words (its `q=` index) skip the Unicode property lookup for ASCII characters; they
+/// must split exactly as `isLetter || isNumber` does on every input.
+@Suite struct SearchWordTests {
+    @Test func asciiFastPathAgreesWithTheCharacterProperties() {
+        let pieces = [
+            "a", "Z", "0", "9", " ", "-", "_", "\r\n", "é", "e\u{301}", "ß", "İ", "٣", "日本", "👩‍💻", "\u{A0}", "'", "@", ".", "x\u{301}",
+        ]
+        var state: UInt64 = 2026
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        for _ in 0..<10_000 {
+            var s = ""
+            for _ in 0..<Int(next() % 10) { s += pieces[Int(next() % UInt64(pieces.count))] }
+            let reference = s.lowercased().split { !($0.isLetter || $0.isNumber) }
+            #expect(FakeMessage.words(s) == reference, "\(Array(s.unicodeScalars))")
+        }
+    }
+}

@@ -106,7 +106,12 @@ struct FakeMessage: Sendable {
 
     /// Lowercased runs of letters and digits.
     static func words(_ s: String) -> [Substring] {
-        s.lowercased().split { !($0.isLetter || $0.isNumber) }
+        // ASCII characters (CR LF included) are letters or digits exactly when alphanumeric; only other
+        // characters need the Unicode property lookup (which was most of the fake's insert time).
+        s.lowercased().split { c in
+            if let a = c.asciiValue { return !((0x30...0x39).contains(a) || (0x61...0x7A).contains(a) || (0x41...0x5A).contains(a)) }
+            return !(c.isLetter || c.isNumber)
+        }
     }
 
     static func distinctWords(_ s: String) -> String {
