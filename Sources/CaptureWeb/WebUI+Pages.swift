@@ -531,7 +531,11 @@ extension WebUI {
         switch action {
         case "pause": try await database.setEnabled(accountId: id, false)
         case "resume": try await database.setEnabled(accountId: id, true)
-        case "run-now": runNow(.mailbox(account.email))
+        case "run-now":
+            if !s.user.admin, let wait = await throttle.admit(s.user.id, now: clock.now()) {
+                return try await settings(s, error: "Too many manual syncs; try again in \(wait) s.", status: .tooManyRequests)
+            }
+            runNow(.mailbox(account.email))
         default: throw PageError.notFound
         }
         return Self.redirect("/settings?saved=1")

@@ -44,6 +44,8 @@ public struct WebUI: Sendable {
     let signer: URLSigner
     let templates: MustacheLibrary
     let stylesheet: ByteBuffer
+    /// Members' manual syncs, limited as the JSON route limits them.
+    let throttle = RunNowThrottle(limit: EmailRoutes.runNowPerMinute, window: 60)
 
     /// The UI over a runtime (the same pieces `runtime.routes` uses).
     public init(

@@ -5,6 +5,7 @@ import FakeGmailBridge
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Testing
 
 /// The web UI in process (Hummingbird's router test client): sign-in and sessions, CSRF, each page
@@ -426,6 +427,29 @@ import Testing
         try await rm.markDomain("quillstone.example", owner: WebFirm.lee, mode: .default)
     }
 
+    @Test func membersRunNowTheirOwnMailboxAtMostFiveTimesAMinute() async throws {
+        let firm = try await WebFirm.get()
+        let token = try await firm.token(WebFirm.sam)
+        let queued = QueuedTriggers()
+        let web = try await WebUI(
+            runtime: firm.runtime, runNow: { queued.add($0) }, options: .init(),
+            logger: Logger(label: "web-tests", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let sam = try #require(try await firm.runtime.database.account(email: WebFirm.sam))
+        try await firm.app(web).test(.router) { client in
+            let cookie = try await signIn(client, token: token)
+            let csrf = try await client.execute(uri: "/settings", method: .get, headers: [.cookie: cookie]) { r in
+                try #require(csrfToken(in: r.text))
+            }
+            for n in 1...6 {
+                try await client.execute(
+                    uri: "/settings/mailboxes/\(sam.id)/run-now", method: .post, headers: Self.form + [.cookie: cookie],
+                    body: ByteBuffer(string: "csrf=\(csrf)")
+                ) { r in #expect(r.status == (n <= 5 ? .seeOther : .tooManyRequests), "run-now \(n)") }
+            }
+        }
+        #expect(queued.count == 5)
+    }
+
     @Test func adminsSeeMailboxHealthAndCanPauseAndResume() async throws {
         let firm = try await WebFirm.get()
         let token = try await firm.token(WebFirm.alex)
@@ -483,6 +507,14 @@ func attributeValues(_ name: String, in html: String) -> [String] {
 func hrefValues(in html: String) -> [String] { attributeValues("href", in: html) }
 func srcValues(in html: String) -> [String] { attributeValues("src", in: html) }
 func hrefs(prefix: String, in html: String) -> [String] { hrefValues(in: html).filter { $0.hasPrefix(prefix) } }
+
+/// The sync triggers a UI queued.
+final class QueuedTriggers: @unchecked Sendable {
+    private let lock = NSLock()
+    private var triggers: [SyncScheduler.Trigger] = []
+    func add(_ t: SyncScheduler.Trigger) { lock.withLock { triggers.append(t) } }
+    var count: Int { lock.withLock { triggers.count } }
+}
 
 /// A clock the test moves by hand.
 final class ManualWebClock: CaptureClock, @unchecked Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import CaptureParsing
 public import Hummingbird
 import NIOCore
@@ -538,18 +538,18 @@ public struct EmailRoutes: Sendable {
 }
 
 /// Counts manual sync triggers per user in a sliding window.
-actor RunNowThrottle {
+package actor RunNowThrottle {
     let limit: Int
     let window: TimeInterval
     var recent: [String: [Date]] = [:]
 
-    init(limit: Int, window: TimeInterval) {
+    package init(limit: Int, window: TimeInterval) {
         self.limit = limit
         self.window = window
     }
 
     /// nil when admitted (and counted); otherwise the whole seconds until the next trigger is admitted.
-    func admit(_ user: String, now: Date) -> Int? {
+    package func admit(_ user: String, now: Date) -> Int? {
         var times = (recent[user] ?? []).filter { now.timeIntervalSince($0) < window }
         defer { recent[user] = times.isEmpty ? nil : times }
         guard times.count < limit else { return max(1, Int((window - now.timeIntervalSince(times[0])).rounded(.up))) }
