@@ -51,7 +51,7 @@ func message(
         #expect(
             names == [
                 "0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens", "0005_hardening",
-                "0006_state_checks", "0007_visibility", "0008_references", "0009_search", "0010_push",
+                "0006_state_checks", "0007_visibility", "0008_references", "0009_search", "0010_push", "0011_web_sessions",
             ])
         var changed = runner.migrations
         changed[0].sql += "\n-- edited after release\n"
@@ -90,7 +90,7 @@ func message(
         #expect(
             try db.applyMigrations(MigrationRunner.bundled()) == [
                 "0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens", "0005_hardening",
-                "0006_state_checks", "0007_visibility", "0008_references", "0009_search", "0010_push",
+                "0006_state_checks", "0007_visibility", "0008_references", "0009_search", "0010_push", "0011_web_sessions",
             ])
     }
 }
