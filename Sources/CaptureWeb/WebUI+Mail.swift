@@ -38,7 +38,16 @@ extension WebUI {
     /// its image source is named by the server's own origin and the inline route's path).
     func origin(_ request: Request) -> String {
         let secure = options.secureCookies || request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https"
-        return (secure ? "https://" : "http://") + (request.head.authority ?? "localhost")
+        return (secure ? "https://" : "http://") + Self.safeAuthority(request.head.authority)
+    }
+
+    /// The request's host and port when they are only host characters (it goes into a CSP header and
+    /// URLs), else `localhost`: a Host header with `;` or spaces could otherwise add CSP directives.
+    static func safeAuthority(_ authority: String?) -> String {
+        guard let a = authority, !a.isEmpty, a.count <= 255,
+            a.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || ".-:[]".unicodeScalars.contains($0)) })
+        else { return "localhost" }
+        return a
     }
 
     /// `/messages/{id}/body`: the sanitised HTML document of one message the viewer may read in full

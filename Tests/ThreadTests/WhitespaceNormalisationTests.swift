@@ -29,4 +29,21 @@ import Testing
             #expect(MessageIdentity.collapsingWhitespace(s) == Self.reference(s), "\(Array(s.unicodeScalars))")
         }
     }
+
+    /// The ASCII fast path of `normalizedMessageID` agrees with the general form on random Message-ID-like
+    /// strings (brackets, spaces, CR LF, several or no @, case, lengths around the 250 limit).
+    @Test func messageIdFastPathAgreesWithTheGeneralForm() {
+        let pieces = [
+            "<", ">", "@", " ", "\t", "\r\n", "a", "B", "x.Y", "-", "_", "EXAMPLE.com", "1", "$", String(repeating: "q", count: 120),
+        ]
+        var rng = SplitMix(seed: 99)
+        for _ in 0..<20_000 {
+            var s = ""
+            for _ in 0..<Int(rng.next() % 9) { s += pieces[Int(rng.next() % UInt64(pieces.count))] }
+            #expect(MessageIdentity.asciiNormalizedMessageID(s) == MessageIdentity.unicodeNormalizedMessageID(s), "\(s.debugDescription)")
+        }
+        for s in ["", " ", "<>", "<", ">", "<@>", "<a@B.COM>", " <a@B> ", "a@", "@b", "a b@c", String(repeating: "a", count: 248) + "@b"] {
+            #expect(MessageIdentity.asciiNormalizedMessageID(s) == MessageIdentity.unicodeNormalizedMessageID(s), "\(s.debugDescription)")
+        }
+    }
 }

@@ -319,6 +319,15 @@ import Testing
         }
     }
 
+    @Test func aHostileHostHeaderCannotAddCSPDirectives() {
+        #expect(WebUI.safeAuthority("127.0.0.1:8080") == "127.0.0.1:8080")
+        #expect(WebUI.safeAuthority("[::1]:8080") == "[::1]:8080")
+        #expect(WebUI.safeAuthority("crm.firm.example") == "crm.firm.example")
+        #expect(WebUI.safeAuthority("x; script-src *") == "localhost")
+        #expect(WebUI.safeAuthority("x\r\nSet-Cookie: a=b") == "localhost")
+        #expect(WebUI.safeAuthority(nil) == "localhost")
+    }
+
     @Test func anotherTeammateCannotReadTheBodyOrItsImage() async throws {
         let firm = try await WebFirm.get()
         let kimToken = try await firm.token(WebFirm.kim), alexToken = try await firm.token(WebFirm.alex)
