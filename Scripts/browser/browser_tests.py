@@ -964,6 +964,40 @@ class Harness:
         self.shot(d, "investor.png")
         return f"{path}: h1 {one(d, 'h1').text.strip()!r}, {len(items)} timeline items"
 
+    def check_keyboard(self) -> str:
+        """The UI works without a mouse: from the top of `/`, Tab reaches the skip link first, then the
+        first investor link; Enter opens it; Tab reaches a timeline link; Enter opens the thread."""
+        from selenium.webdriver.common.keys import Keys
+
+        self.ensure_alex()
+        d = self.alex
+        d.get(self.origin + "/")
+        body = one(d, "body")
+        body.send_keys(Keys.TAB)
+        first = d.switch_to.active_element
+        require((first.get_dom_attribute("href") or "") == "#main", f"the first Tab stop is {first.get_dom_attribute('href')!r}, not the skip link")
+
+        def tab_to(predicate, what: str, limit: int = 80):
+            for _ in range(limit):
+                el = d.switch_to.active_element
+                if predicate(el):
+                    return el
+                el.send_keys(Keys.TAB)
+            raise AssertionError(f"{limit} Tab presses never reached {what}")
+
+        link = tab_to(lambda el: re.fullmatch(r"/investors/[^/]+", el.get_dom_attribute("href") or "") is not None, "an investor link")
+        old = d.find_element(By.TAG_NAME, "html")
+        link.send_keys(Keys.ENTER)
+        wait_replaced(d, old)
+        require(re.fullmatch(r"/investors/[^/]+", current_path(d)), f"Enter on an investor link led to {current_path(d)}")
+        one(d, "body").send_keys(Keys.TAB)
+        thread = tab_to(lambda el: (el.get_dom_attribute("href") or "").startswith("/threads/"), "a timeline link", limit=200)
+        old = d.find_element(By.TAG_NAME, "html")
+        thread.send_keys(Keys.ENTER)
+        wait_replaced(d, old)
+        require(current_path(d).startswith("/threads/"), f"Enter on a timeline link led to {current_path(d)}")
+        return f"skip link first; Tab and Enter reach an investor and then {current_path(d)}"
+
     def check_thread_page(self) -> str:
         self.ensure_alex()
         d = self.alex
@@ -1230,6 +1264,7 @@ class Harness:
             self.run("sign-in", self.check_sign_in)
             self.run("investors-table", self.check_investors)
             self.run("investor-page", self.check_investor_page)
+            self.run("keyboard", self.check_keyboard)
             self.run("thread-page", self.check_thread_page)
             self.run("search", self.check_search)
             self.run("hostile-mail", self.check_hostile)

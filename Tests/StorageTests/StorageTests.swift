@@ -52,6 +52,7 @@ func message(
             names == [
                 "0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens", "0005_hardening",
                 "0006_state_checks", "0007_visibility", "0008_references", "0009_search", "0010_push", "0011_web_sessions",
+                "0012_message_id_index",
             ])
         var changed = runner.migrations
         changed[0].sql += "\n-- edited after release\n"
@@ -91,7 +92,20 @@ func message(
             try db.applyMigrations(MigrationRunner.bundled()) == [
                 "0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens", "0005_hardening",
                 "0006_state_checks", "0007_visibility", "0008_references", "0009_search", "0010_push", "0011_web_sessions",
+                "0012_message_id_index",
             ])
+    }
+}
+
+@Suite struct QueryPlanTests {
+    /// A message by its Message-ID (MCP get_message, the read model) is found through indexes, not a scan
+    /// of every email.
+    @Test func messagesByMessageIdUseTheIndexes() async throws {
+        let (db, dir) = try DBKind.inMemory.open()
+        defer { dir.map { try? FileManager.default.removeItem(at: $0) } }
+        let plan = try await db.messageIdLookupPlan()
+        #expect(plan.contains { $0.contains("USING INDEX emails_message_id") }, "\(plan)")
+        #expect(!plan.contains { $0.hasPrefix("SCAN emails") }, "\(plan)")
     }
 }
 

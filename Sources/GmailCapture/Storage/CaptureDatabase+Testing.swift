@@ -5,6 +5,16 @@ import GRDB
 /// What tests read back and the states they set up, named by intent: tests assert through these (and
 /// the public API), never through SQL of their own. `@_spi(Testing) import GmailCapture` to use them.
 extension CaptureDatabase {
+    /// How SQLite would run the read model's lookup of messages by Message-ID (`EXPLAIN QUERY PLAN`
+    /// details), so a test can hold it to its indexes.
+    @_spi(Testing) public func messageIdLookupPlan() async throws -> [String] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + ReadModel.listedIdSQL, arguments: ["<a@b>", "a@b"]).map {
+                $0["detail"] as String
+            }
+        }
+    }
+
     /// One canonical email as stored.
     @_spi(Testing) public struct EmailRecord: Sendable, Equatable {
         public var id: Int64

@@ -11,14 +11,14 @@ extension ReadModel {
     /// The captured emails a listed Message-ID names (its stored Message-ID, else its canonical key, as
     /// `messageIds` of thread objects list them), oldest id first.
     static func emails(_ db: Database, listedId id: String) throws -> [(email: Int64, thread: Int64)] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT id, thread_id FROM emails WHERE message_id IN (?1, ?2) OR (message_id IS NULL AND canonical_key = ?2)
-                ORDER BY id
-                """, arguments: ["<\(id)>", id]
-        ).map { ($0[0], $0[1]) }
+        try Row.fetchAll(db, sql: listedIdSQL, arguments: ["<\(id)>", id]).map { ($0[0], $0[1]) }
     }
+
+    /// Read through `emails_message_id` and the canonical key's unique index (migration 0012), never a scan.
+    static let listedIdSQL = """
+        SELECT id, thread_id FROM emails WHERE message_id IN (?1, ?2) OR (message_id IS NULL AND canonical_key = ?2)
+        ORDER BY id
+        """
 
     /// One message as `viewer` may see it, masked to its level, with its thread's id; nil when no message
     /// with that Message-ID is visible to the viewer (exactly as for one that does not exist). Reading
