@@ -1,4 +1,5 @@
 public import Foundation
+import GRDB
 
 /// The relationship reports every surface shows (CLI, routes; later MCP and the UI): computed from the
 /// metadata of the messages a viewer may see (`ReadModel.interactions`), never from content, with
@@ -125,7 +126,75 @@ public struct RelationshipReports: Sendable {
 
     /// One object per investor with at least one interaction visible to `viewer` (or only `investor`),
     /// strongest first. An investor's figures aggregate over its own addresses (primary and aliases).
+    ///
+    /// Read from the maintained relationship index (`RelationshipIndex`): the queued messages are derived
+    /// first, then a few hundred summary rows are read; `investorsRecomputed` is the same report computed
+    /// from every visible message (the reference the index is tested against).
     public func investors(for viewer: Viewer, investor: String? = nil) async throws -> [InvestorRelationship] {
+        let teammates = Set(try await readModel.database.accounts().map { $0.email.lowercased() })
+        let index = RelationshipIndex(
+            teammates: teammates, investors: try await directory.investors(), workspaceDomain: readModel.policy.workspaceDomain)
+        let now = self.now
+        let figures = try await readModel.database.writer.write { db in
+            try index.drain(db)
+            let hidden = try viewer.email.map { try RelationshipIndex.hidden(db, viewer: $0) } ?? []
+            return try index.figures(db, now: now, hidden: hidden, only: investor)
+        }
+        var out: [InvestorRelationship] = []
+        for p in index.investors where investor == nil || p.id == investor {
+            guard let (t, byTeammate) = figures[p.id], t.interactions > 0 else { continue }
+            out.append(
+                InvestorRelationship(
+                    investorId: p.id, name: p.name, firstContactAt: Self.iso(t.firstContactAt), lastContactAt: Self.iso(t.lastContactAt),
+                    lastContactBy: t.lastContactBy, lastInboundAt: Self.iso(t.lastInboundAt), lastOutboundAt: Self.iso(t.lastOutboundAt),
+                    messagesIn: t.messagesIn, messagesOut: t.messagesOut, threads: t.threads, strength: t.strength, grade: t.grade,
+                    teammates: Self.teammates(byTeammate), interactions: t.interactions))
+        }
+        return out.sorted { ($0.strength, $1.investorId) > ($1.strength, $0.investorId) }
+    }
+
+    /// Every investor's team and per-teammate figures from the index, as `investors` reads them.
+    func indexedFigures(for viewer: Viewer) async throws -> [String: (team: RelationshipFigures, byTeammate: [String: RelationshipFigures])]
+    {
+        let teammates = Set(try await readModel.database.accounts().map { $0.email.lowercased() })
+        let index = RelationshipIndex(
+            teammates: teammates, investors: try await directory.investors(), workspaceDomain: readModel.policy.workspaceDomain)
+        let now = self.now
+        return try await readModel.database.writer.write { db in
+            try index.drain(db)
+            let hidden = try viewer.email.map { try RelationshipIndex.hidden(db, viewer: $0) } ?? []
+            return try index.figures(db, now: now, hidden: hidden, only: nil)
+        }
+    }
+
+    /// The same figures computed from every visible message (medians of reply times, which the index
+    /// does not keep, left out).
+    func recomputedFigures(
+        for viewer: Viewer
+    ) async throws -> [String: (team: RelationshipFigures, byTeammate: [String: RelationshipFigures])] {
+        let messages = try await readModel.interactions(for: viewer)
+        let index = Self.index(messages)
+        let calc = try await calculator()
+        var out: [String: (team: RelationshipFigures, byTeammate: [String: RelationshipFigures])] = [:]
+        for inv in try await directory.investors() {
+            let addresses = Set(inv.emails.compactMap { AddressNormalizer.canonical($0) })
+            guard !addresses.isEmpty else { continue }
+            var (team, byTeammate) = calc.figures(
+                party: { addresses.contains($0) && external($0) }, messages: Self.involving(addresses, messages, index))
+            guard var t = team, t.interactions > 0 else { continue }
+            t.medianTheirReplySeconds = nil
+            t.medianOurReplySeconds = nil
+            for k in byTeammate.keys {
+                byTeammate[k]!.medianTheirReplySeconds = nil
+                byTeammate[k]!.medianOurReplySeconds = nil
+            }
+            out[inv.id] = (t, byTeammate)
+        }
+        return out
+    }
+
+    /// `investors(for:investor:)` computed from every message the viewer may see (no index).
+    func investorsRecomputed(for viewer: Viewer, investor: String? = nil) async throws -> [InvestorRelationship] {
         try await relationships(try await readModel.interactions(for: viewer), only: investor).map(\.relationship)
     }
 

@@ -59,19 +59,12 @@ public struct RelationshipCalculator: Sendable {
     public func figures(
         party: (String) -> Bool, messages: [InteractionMessage]
     ) -> (team: RelationshipFigures?, byTeammate: [String: RelationshipFigures]) {
-        let isParty: (String) -> Bool = { party($0) && !self.isTeammate($0) }
         var teamEntries: [Entry] = []
         var perTeammate: [String: [Entry]] = [:]
         for m in Self.distinct(messages) {
-            let holders = teammateHolders(m)
-            guard !holders.isEmpty, let directness = Self.directness(m, isParty) else { continue }
-            let weight = Self.messageWeight(directness: directness, recipients: Self.recipientCount(m))
-            let partySent = m.from.map(isParty) ?? false
-            let sender = m.from.flatMap { teammateByAddress[$0] }
-            teamEntries.append(Entry(message: m, direction: partySent ? .inbound : sender != nil ? .outbound : .copied, weight: weight))
-            for t in holders {
-                let d: Direction = partySent ? .inbound : sender == t ? .outbound : .copied
-                perTeammate[t, default: []].append(Entry(message: m, direction: d, weight: weight))
+            for c in contributions(party: party, message: m) {
+                let entry = Entry(message: m, direction: Direction(c.direction), weight: c.weight)
+                if let t = c.teammate { perTeammate[t, default: []].append(entry) } else { teamEntries.append(entry) }
             }
         }
         let team = compute(teamEntries, lastContactBy: { self.contactTeammate(of: $0) })
@@ -80,6 +73,41 @@ public struct RelationshipCalculator: Sendable {
             byTeammate[t] = compute(entries, lastContactBy: { _ in t })
         }
         return (team, byTeammate)
+    }
+
+    /// What one message contributes to a party's figures: nothing unless a teammate's mailbox holds it and
+    /// the party is its sender or a To/Cc recipient; then one contribution for the team (`teammate` nil,
+    /// credited to `contactTeammate`) and one for each holding teammate (credited to them). The per-query
+    /// figures and the maintained relationship index both derive from this, so they cannot disagree.
+    public func contributions(party: (String) -> Bool, message m: InteractionMessage) -> [Contribution] {
+        let isParty: (String) -> Bool = { party($0) && !self.isTeammate($0) }
+        let holders = teammateHolders(m)
+        guard !holders.isEmpty, let directness = Self.directness(m, isParty) else { return [] }
+        let weight = Self.messageWeight(directness: directness, recipients: Self.recipientCount(m))
+        let partySent = m.from.map(isParty) ?? false
+        let sender = m.from.flatMap { teammateByAddress[$0] }
+        var out = [
+            Contribution(
+                teammate: nil, direction: partySent ? .inbound : sender != nil ? .outbound : .neither, weight: weight,
+                credited: contactTeammate(of: m))
+        ]
+        for t in holders {
+            out.append(
+                Contribution(teammate: t, direction: partySent ? .inbound : sender == t ? .outbound : .neither, weight: weight, credited: t)
+            )
+        }
+        return out
+    }
+
+    /// One message's part in a relationship (see `contributions`).
+    public struct Contribution: Sendable, Equatable {
+        public enum Direction: Int, Sendable { case neither = 0, inbound = 1, outbound = 2 }
+        /// nil: the team as a whole.
+        public var teammate: String?
+        public var direction: Direction
+        public var weight: Double
+        /// Who the message is credited to when it is the latest (`lastContactBy`).
+        public var credited: String?
     }
 
     /// External correspondents (not teammates) with their team figures per address, for "who knows" and
@@ -191,7 +219,16 @@ public struct RelationshipCalculator: Sendable {
 
     // MARK: Core
 
-    private enum Direction { case inbound, outbound, copied }
+    private enum Direction {
+        case inbound, outbound, copied
+        init(_ d: Contribution.Direction) {
+            switch d {
+            case .inbound: self = .inbound
+            case .outbound: self = .outbound
+            case .neither: self = .copied
+            }
+        }
+    }
 
     private struct Entry {
         var message: InteractionMessage

@@ -1,0 +1,135 @@
+import CaptureParsing
+import FakeGmail
+import FakeGmailBridge
+import Foundation
+@testable import GmailCapture
+import TestSupport
+import Testing
+
+/// The maintained relationship index against the figures computed from every visible message: the same
+/// investors report for every viewer, at clock readings around the windows' edges, after new mail,
+/// deleted mail, private marks, a sharing change and a changed investor list.
+@Suite struct RelationshipIndexTests {
+    static let teammates = DemoFirm.teammates
+
+    struct Firm {
+        let fake: FakeGmail
+        let runtime: CaptureRuntime
+        let firm: DemoFirm
+    }
+
+    static func firm() async throws -> Firm {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rel-index-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var config = CaptureConfig()
+        config.integrationEnabled = true
+        config.databasePath = dir.appendingPathComponent("crm.db").path
+        config.workspaceDomain = DemoFirm.domain
+        config.apiBaseURL = "http://fakegmail.relindex"
+        config.rateUnitsPerSecond = 5_000
+        config.attachmentDirectory = dir.appendingPathComponent("attachments").path
+        let firm = DemoFirm(conversations: 60, seed: 7)
+        let fake = FakeGmail(options: .init(seed: 7, quota: .classic, baseURL: config.apiBaseURL))
+        try await firm.seed(fake)
+        let clock = await VirtualCaptureClock.linked(to: fake)
+        let transport = InProcessFakeTransport(fake: fake)
+        let tokens = try ServiceAccountTokenProvider(keyJSON: try await fake.serviceAccountKeyJSON(), transport: transport, clock: clock)
+        let runtime = try CaptureRuntime.build(config, transport: transport, tokens: tokens, clock: clock)
+        for tm in teammates { try await runtime.directory.addUser(email: tm, name: nil, admin: tm.hasPrefix("alex")) }
+        _ = try await runtime.directory.importInvestors(firm.investors, workspaceDomain: DemoFirm.domain)
+        for tm in teammates { try await runtime.database.upsertAccount(email: tm, userId: nil) }
+        _ = try await runtime.gmail!.engine.syncAll(concurrency: 2)
+        return Firm(fake: fake, runtime: runtime, firm: firm)
+    }
+
+    /// Every viewer, at several clock readings: the index's report equals the recomputed one.
+    static func expectAgreement(_ f: Firm, _ label: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let last = try #require(f.firm.deliveries.map(\.internalDate).max())
+        let end = Date(timeIntervalSince1970: Double(last) / 1000)
+        let readings = [
+            end, end.addingTimeInterval(29.5 * 86_400), end.addingTimeInterval(95 * 86_400), end.addingTimeInterval(400 * 86_400),
+        ]
+        let viewers: [Viewer] = [.operator] + teammates.map { .teammate($0) }
+        var compared = 0
+        for now in readings {
+            var reports = f.runtime.relationships
+            reports.asOf = now
+            for viewer in viewers {
+                let fast = try await reports.investors(for: viewer)
+                let reference = try await reports.investorsRecomputed(for: viewer)
+                #expect(fast == reference, "\(label): \(viewer) at \(now)", sourceLocation: sourceLocation)
+                compared += reference.count
+                // Every figure, windows included (the report shows only some of them).
+                let indexed = try await reports.indexedFigures(for: viewer)
+                let recomputed = try await reports.recomputedFigures(for: viewer)
+                #expect(Set(indexed.keys) == Set(recomputed.keys), "\(label): \(viewer) at \(now)", sourceLocation: sourceLocation)
+                for (id, r) in recomputed {
+                    #expect(indexed[id]?.team == r.team, "\(label): \(viewer) at \(now), \(id) team", sourceLocation: sourceLocation)
+                    #expect(indexed[id]?.byTeammate == r.byTeammate, "\(label): \(viewer) at \(now), \(id)", sourceLocation: sourceLocation)
+                }
+            }
+        }
+        #expect(compared > 0, "\(label): nothing compared", sourceLocation: sourceLocation)
+    }
+
+    @Test func theIndexAgreesWithTheRecomputedReportThroughChanges() async throws {
+        let f = try await Self.firm()
+        let db = f.runtime.database
+        let rm = f.runtime.readModel
+        try await Self.expectAgreement(f, "after backfill")
+
+        // Some of kim's and sam's copies deleted (a message can lose one holder or its last one).
+        for mailbox in ["kim@firm.example", "sam@firm.example"] {
+            let account = try #require(try await db.account(email: mailbox))
+            let ids = try await db.knownGmailIds(accountId: account.id).sorted().prefix(25)
+            #expect(try await db.markDeleted(accountId: account.id, gmailIds: Array(ids), at: Date()) > 0)
+        }
+        try await Self.expectAgreement(f, "after deletions")
+
+        // Private marks hide others' mail from some viewers (a thread, an address, a domain).
+        let kimThread = try #require(try await rm.threads(for: .teammate("kim@firm.example"), mailbox: "kim@firm.example", limit: 5).first)
+        #expect(try await rm.markThread(kimThread.id, owner: "kim@firm.example", mode: .private))
+        try await rm.markDomain("quillstone.example", owner: "lee@firm.example", mode: .private)
+        try await rm.markAddress("maya@lumenridge.example", owner: "pat@firm.example", mode: .private)
+        try await rm.setSharingLevel(.full, for: "sam@firm.example")
+        try await Self.expectAgreement(f, "after private marks")
+
+        // New mail in two mailboxes, captured by an incremental sync.
+        let raw = Array(
+            """
+            From: Omar <omar@quillstone.example>\r
+            To: kim@firm.example\r
+            Cc: alex@firm.example\r
+            Subject: Follow-up\r
+            Date: \(DateFormatter.rfc2822(Date(timeIntervalSince1970: Double(f.firm.deliveries.map(\.internalDate).max()!) / 1000 - 3600)))\r
+            Message-ID: <rel-index-new@quillstone.example>\r
+            \r
+            Numbers attached.\r
+
+            """.utf8)
+        _ = try await f.fake.insertMessage(user: "kim@firm.example", raw: raw)
+        _ = try await f.fake.insertMessage(user: "alex@firm.example", raw: raw)
+        _ = try await f.runtime.gmail!.engine.syncAll(concurrency: 2)
+        try await Self.expectAgreement(f, "after new mail")
+
+        // A new investor (an address of mail already captured) and a changed one: the index is rebuilt.
+        var investors = try await f.runtime.directory.investors()
+        investors.append(Investor(id: "inv-new", name: "Associate at Quillstone", emails: ["associate@quillstone.example"], domains: []))
+        investors[0].emails.append("associate@lumenridge.example")
+        _ = try await f.runtime.directory.importInvestors(investors, workspaceDomain: DemoFirm.domain)
+        _ = try await f.runtime.directory.rematch(workspaceDomain: DemoFirm.domain)
+        try await Self.expectAgreement(f, "after the investor list changed")
+        let reports = f.runtime.relationships
+        #expect(try await reports.investors(for: .operator).contains { $0.investorId == "inv-new" })
+    }
+}
+
+extension DateFormatter {
+    static func rfc2822(_ d: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+        return f.string(from: d)
+    }
+}
