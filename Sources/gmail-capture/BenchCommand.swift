@@ -11,6 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Benchmarks (build in release mode first: swift build -c release).",
         subcommands: [
             BenchParseCommand.self, BenchBackfillCommand.self, BenchGenerateCommand.self, BenchFakeCommand.self, BenchSearchCommand.self,
+            BenchRelationshipsCommand.self,
         ]
     )
 }

@@ -140,7 +140,7 @@ struct InvestorsImportCommand: AsyncParsableCommand {
 
 struct RematchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rematch", abstract: "Recompute investor links for stored mail (no Gmail calls).")
+        commandName: "rematch", abstract: "Recompute investor links and rebuild the relationship index for stored mail (no Gmail calls).")
     @OptionGroup var db: DatabaseOption
     func run() async throws {
         let rt = try db.runtime()

@@ -59,6 +59,12 @@ import Testing
                 let reference = try await reports.investorsRecomputed(for: viewer)
                 #expect(fast == reference, "\(label): \(viewer) at \(now)", sourceLocation: sourceLocation)
                 compared += reference.count
+                for (minimum, days) in [(1, 1), (2, 20), (5, 90)] {
+                    let cold = try await reports.cold(for: viewer, minInteractions: minimum, days: days)
+                    let coldReference = try await reports.coldRecomputed(for: viewer, minInteractions: minimum, days: days)
+                    #expect(
+                        cold == coldReference, "\(label): cold \(minimum)/\(days) for \(viewer) at \(now)", sourceLocation: sourceLocation)
+                }
                 // Every figure, windows included (the report shows only some of them).
                 let indexed = try await reports.indexedFigures(for: viewer)
                 let recomputed = try await reports.recomputedFigures(for: viewer)

@@ -435,3 +435,14 @@ struct RelationshipIndex {
                     """, arguments: ["viewer": viewer]))
     }
 }
+
+extension CaptureDatabase {
+    /// Derives the relationship entries of every message stored, changed or deleted since the last time
+    /// (each sync run ends with it; reports do it too before reading). Returns how many messages it looked at.
+    @discardableResult
+    public func refreshRelationshipIndex(investors: [Investor], workspaceDomain: String?) async throws -> Int {
+        let teammates = Set(try await accounts().map { $0.email.lowercased() })
+        let index = RelationshipIndex(teammates: teammates, investors: investors, workspaceDomain: workspaceDomain)
+        return try await writer.write { db in try index.drain(db) }
+    }
+}

@@ -131,9 +131,7 @@ public struct RelationshipReports: Sendable {
     /// first, then a few hundred summary rows are read; `investorsRecomputed` is the same report computed
     /// from every visible message (the reference the index is tested against).
     public func investors(for viewer: Viewer, investor: String? = nil) async throws -> [InvestorRelationship] {
-        let teammates = Set(try await readModel.database.accounts().map { $0.email.lowercased() })
-        let index = RelationshipIndex(
-            teammates: teammates, investors: try await directory.investors(), workspaceDomain: readModel.policy.workspaceDomain)
+        let index = try await relationshipIndex()
         let now = self.now
         let figures = try await readModel.database.writer.write { db in
             try index.drain(db)
@@ -156,9 +154,7 @@ public struct RelationshipReports: Sendable {
     /// Every investor's team and per-teammate figures from the index, as `investors` reads them.
     func indexedFigures(for viewer: Viewer) async throws -> [String: (team: RelationshipFigures, byTeammate: [String: RelationshipFigures])]
     {
-        let teammates = Set(try await readModel.database.accounts().map { $0.email.lowercased() })
-        let index = RelationshipIndex(
-            teammates: teammates, investors: try await directory.investors(), workspaceDomain: readModel.policy.workspaceDomain)
+        let index = try await relationshipIndex()
         let now = self.now
         return try await readModel.database.writer.write { db in
             try index.drain(db)
@@ -228,7 +224,37 @@ public struct RelationshipReports: Sendable {
     /// Investors with at least `minInteractions` interactions whose last contact is older than `days`
     /// days, ordered by how strong the relationship was: its strength as of its last contact (today's
     /// strength has decayed for all of them, to 0 after a year).
+    ///
+    /// Read from the relationship index, like `investors`; `coldRecomputed` is the per-query reference.
     public func cold(for viewer: Viewer, minInteractions: Int = 5, days: Int = 90) async throws -> [InvestorRelationship] {
+        let cutoff = now.addingTimeInterval(-Double(days) * 86_400)
+        let candidates = try await investors(for: viewer).compactMap { r -> (InvestorRelationship, Date)? in
+            guard r.interactions >= minInteractions,
+                let last = r.lastContactAt.flatMap({ try? Date.ISO8601FormatStyle(timeZone: .gmt).parse($0) }), last < cutoff
+            else { return nil }
+            return (r, last)
+        }
+        let index = try await relationshipIndex()
+        let ranked = try await readModel.database.writer.write { db in
+            try index.drain(db)
+            let hidden = try viewer.email.map { try RelationshipIndex.hidden(db, viewer: $0) } ?? []
+            // How strong each relationship was at its last contact.
+            return try candidates.map { r, last in
+                (r, try index.figures(db, now: last, hidden: hidden, only: r.investorId)[r.investorId]?.team.strength ?? 0)
+            }
+        }
+        return ranked.sorted { ($0.1, $1.0.investorId) > ($1.1, $0.0.investorId) }.map(\.0)
+    }
+
+    /// The relationship index over the current teammates and investors.
+    func relationshipIndex() async throws -> RelationshipIndex {
+        let teammates = Set(try await readModel.database.accounts().map { $0.email.lowercased() })
+        return RelationshipIndex(
+            teammates: teammates, investors: try await directory.investors(), workspaceDomain: readModel.policy.workspaceDomain)
+    }
+
+    /// `cold` computed from every message the viewer may see (no index).
+    func coldRecomputed(for viewer: Viewer, minInteractions: Int = 5, days: Int = 90) async throws -> [InvestorRelationship] {
         let cutoff = now.addingTimeInterval(-Double(days) * 86_400)
         let teammates = try await calculator().teammates
         var ranked: [(InvestorRelationship, Double)] = []

@@ -52,18 +52,20 @@ CREATE TABLE email_rel_months (
 ) WITHOUT ROWID;
 
 -- Messages whose entries must be derived again: every new or changed mailbox copy, every removed email.
+-- (NOT EXISTS rather than INSERT OR IGNORE: a trigger's statements take the outer statement's conflict
+-- policy, so OR IGNORE would not hold inside an upsert's trigger.)
 CREATE TABLE email_rel_dirty (email_id INTEGER PRIMARY KEY);
 CREATE TRIGGER email_rel_sighting_added AFTER INSERT ON email_sightings
 BEGIN
-    INSERT OR IGNORE INTO email_rel_dirty (email_id) VALUES (NEW.email_id);
+    INSERT INTO email_rel_dirty (email_id) SELECT NEW.email_id WHERE NOT EXISTS (SELECT 1 FROM email_rel_dirty WHERE email_id = NEW.email_id);
 END;
 CREATE TRIGGER email_rel_sighting_changed AFTER UPDATE OF deleted_at, internal_date ON email_sightings
 BEGIN
-    INSERT OR IGNORE INTO email_rel_dirty (email_id) VALUES (NEW.email_id);
+    INSERT INTO email_rel_dirty (email_id) SELECT NEW.email_id WHERE NOT EXISTS (SELECT 1 FROM email_rel_dirty WHERE email_id = NEW.email_id);
 END;
 CREATE TRIGGER email_rel_email_removed AFTER DELETE ON emails
 BEGIN
-    INSERT OR IGNORE INTO email_rel_dirty (email_id) VALUES (OLD.id);
+    INSERT INTO email_rel_dirty (email_id) SELECT OLD.id WHERE NOT EXISTS (SELECT 1 FROM email_rel_dirty WHERE email_id = OLD.id);
 END;
 
 -- Mail already captured: everything is derived on first use (the index records what it was built for in

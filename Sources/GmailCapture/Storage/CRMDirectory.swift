@@ -273,8 +273,11 @@ public struct CRMDirectory: Sendable {
     /// Recomputes every non-manual investor link from stored participants (no Gmail call).
     @discardableResult
     public func rematch(workspaceDomain: String?) async throws -> (emails: Int, links: Int) {
-        let index = InvestorIndex(investors: try await investors(), workspaceDomain: workspaceDomain)
-        return try await database.writer.write { db in
+        let list = try await investors()
+        let index = InvestorIndex(investors: list, workspaceDomain: workspaceDomain)
+        let result = try await database.writer.write { db in
+            // The relationship index is derived again from scratch below.
+            try db.execute(sql: "DELETE FROM email_meta WHERE key = ?", arguments: [RelationshipIndex.metaKey])
             try db.execute(sql: "DELETE FROM email_investor_links WHERE rule != ?", arguments: [MatchRule.manual])
             var byEmail: [Int64: [String]] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT email_id, address FROM email_participants") {
@@ -288,6 +291,8 @@ public struct CRMDirectory: Sendable {
             }
             return (byEmail.count, links)
         }
+        try await database.refreshRelationshipIndex(investors: list, workspaceDomain: workspaceDomain)
+        return result
     }
 }
 

@@ -89,10 +89,12 @@ public struct SyncEngine: Sendable {
             var errorText: String?
             var state = SyncState.idle
             do {
-                let index = InvestorIndex(
-                    investors: try await CRMDirectory(database: database).investors(), workspaceDomain: settings.workspaceDomain)
+                let investors = try await CRMDirectory(database: database).investors()
+                let index = InvestorIndex(investors: investors, workspaceDomain: settings.workspaceDomain)
                 if !account.backfillComplete { try await backfill(account, index, &counts) }
                 state = try await incremental(mailbox, index, &counts)
+                // The relationship figures follow the mail just stored or deleted (RelationshipIndex).
+                try await database.refreshRelationshipIndex(investors: investors, workspaceDomain: settings.workspaceDomain)
                 if let store = settings.attachmentStore {
                     let downloader = AttachmentDownloader(
                         database: database, store: store, client: client, concurrency: settings.attachmentConcurrency,

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import GmailCapture
+
+struct BenchRelationshipsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "relationships",
+        abstract: "Relationship query latency on an existing store: the investors report, median and p90 per viewer.",
+        discussion: """
+            Opens the database once (as `investors relationships` does), derives whatever the relationship index \
+            has queued (timed separately: the first use after a migration, or after a large capture, derives \
+            every queued message once), then times --runs investors reports as the operator and, with --as, as \
+            each teammate (their hidden messages applied). Build in release mode first.
+            """)
+    @OptionGroup var db: DatabaseOption
+    @Option(name: .customLong("as"), help: "Also time the report as this teammate.") var teammate: [String] = []
+    @Option(help: "Timed runs per viewer.") var runs = 20
+    @Option(help: "Compute as of this date (YYYY-MM-DD), else now.") var asOf: String?
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        if runs < 1 { throw ValidationError("--runs must be at least 1") }
+        if let a = asOf, (try? Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day().parse(a)) == nil {
+            throw ValidationError("--as-of must be a date, YYYY-MM-DD")
+        }
+    }
+
+    static func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
+
+    func run() async throws {
+        let rt = try db.runtime()
+        var reports = rt.relationships
+        reports.asOf = asOf.flatMap { try? Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day().parse($0) }
+        let emails = try await rt.database.counts().emails
+        let start = ContinuousClock.now
+        let first = try await reports.investors(for: .operator)
+        let firstMs = Self.ms(ContinuousClock.now - start)
+        var viewers: [(String, Viewer)] = [("operator", .operator)]
+        for t in teammate { viewers.append((t, .teammate(t))) }
+        var lines = [
+            "\(emails) emails, \(first.count) investors; first report (derives what is queued): \(String(format: "%.1f", firstMs)) ms"
+        ]
+        var perViewer: [String: Any] = [:]
+        for (name, viewer) in viewers {
+            var times: [Double] = []
+            for _ in 0..<runs {
+                let s = ContinuousClock.now
+                _ = try await reports.investors(for: viewer)
+                times.append(Self.ms(ContinuousClock.now - s))
+            }
+            times.sort()
+            let median = times[times.count / 2], p90 = times[min(times.count - 1, Int(Double(times.count) * 0.9))]
+            perViewer[name] = ["medianMs": median, "p90Ms": p90]
+            lines.append("\(name): median \(String(format: "%.1f", median)) ms, p90 \(String(format: "%.1f", p90)) ms over \(runs) reports")
+        }
+        if json {
+            let data = try JSONSerialization.data(
+                withJSONObject: ["emails": emails, "investors": first.count, "firstMs": firstMs, "viewers": perViewer],
+                options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            lines.forEach { print($0) }
+        }
+    }
+}
