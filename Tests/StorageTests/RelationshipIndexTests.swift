@@ -65,6 +65,26 @@ import Testing
                     #expect(
                         cold == coldReference, "\(label): cold \(minimum)/\(days) for \(viewer) at \(now)", sourceLocation: sourceLocation)
                 }
+                // Timelines: the same items (ties in time may be ordered differently by the reference), and
+                // pages that cover the list exactly once.
+                for investor in reference.prefix(4).map(\.investorId) {
+                    func key(_ t: RelationshipReports.TimelineItem) -> String { "\(t.at) \(t.threadId) \(t.messageId ?? "")" }
+                    let all = try #require(try await reports.timeline(investorId: investor, for: viewer, limit: 100_000, offset: 0))
+                    let ref = try #require(
+                        try await reports.timelineRecomputed(investorId: investor, for: viewer, limit: 100_000, offset: 0))
+                    #expect(
+                        all.sorted { key($0) < key($1) }.map { "\(key($0)) \($0.direction) \($0.teammates)" }
+                            == ref.sorted { key($0) < key($1) }.map { "\(key($0)) \($0.direction) \($0.teammates)" },
+                        "\(label): timeline of \(investor) for \(viewer)", sourceLocation: sourceLocation)
+                    #expect(all.map(\.at) == all.map(\.at).sorted(by: >), sourceLocation: sourceLocation)
+                    var paged: [RelationshipReports.TimelineItem] = []
+                    while let page = try await reports.timeline(investorId: investor, for: viewer, limit: 7, offset: paged.count),
+                        !page.isEmpty
+                    {
+                        paged += page
+                    }
+                    #expect(paged.map(key) == all.map(key), "\(label): pages of \(investor)", sourceLocation: sourceLocation)
+                }
                 // Every figure, windows included (the report shows only some of them).
                 let indexed = try await reports.indexedFigures(for: viewer)
                 let recomputed = try await reports.recomputedFigures(for: viewer)

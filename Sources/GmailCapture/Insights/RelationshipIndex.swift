@@ -414,6 +414,35 @@ struct RelationshipIndex {
         return out
     }
 
+    /// An investor's visible interactions (its team entries), newest first (ties: the later thread, then
+    /// the later message), with the teammates whose mailboxes hold each.
+    func timeline(
+        _ db: Database, investor: String, hidden: Set<Int64>, limit: Int, offset: Int
+    ) throws
+        -> [RelationshipReports.TimelineItem]
+    {
+        let list = String(decoding: try JSONEncoder().encode(hidden.sorted()), as: UTF8.self)
+        return try Row.fetchAll(
+            db,
+            sql: """
+                SELECT r.email_id, r.thread_id, r.at, r.dir, e.message_id,
+                    (SELECT group_concat(t.scope, char(31)) FROM email_rel_entries t
+                     WHERE t.investor_id = r.investor_id AND t.email_id = r.email_id AND t.scope <> '') AS holders
+                FROM email_rel_entries r JOIN emails e ON e.id = r.email_id
+                WHERE r.investor_id = :inv AND r.scope = '' AND r.email_id NOT IN (SELECT value FROM json_each(:hidden))
+                ORDER BY r.at DESC, r.thread_id DESC, r.email_id DESC LIMIT :limit OFFSET :offset
+                """, arguments: ["inv": investor, "hidden": list, "limit": limit, "offset": offset]
+        ).map { r in
+            let holders = (r["holders"] as String?).map { $0.split(separator: "\u{1F}").map(String.init).sorted() } ?? []
+            let dir: Int = r["dir"]
+            return RelationshipReports.TimelineItem(
+                threadId: r["thread_id"], messageId: MessageIdentity.normalizedMessageID(r["message_id"]),
+                at: CaptureDatabase.isoString(Date(timeIntervalSince1970: r["at"])),
+                direction: dir == 1 ? "inbound" : dir == 2 ? "outbound" : "copied",
+                teammates: holders)
+        }
+    }
+
     /// The messages hidden from `viewer` (teammates' private marks on a thread, an address or a domain,
     /// where the viewer's own mailbox does not hold the message); internal mail has no investor entries.
     static func hidden(_ db: Database, viewer: String) throws -> Set<Int64> {

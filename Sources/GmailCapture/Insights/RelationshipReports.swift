@@ -394,7 +394,20 @@ public struct RelationshipReports: Sendable {
     }
 
     /// An investor's visible interactions, newest first, paginated; nil when the investor does not exist.
+    /// Read from the relationship index (the investor's team entries, newest first); `timelineRecomputed`
+    /// is the per-query reference.
     public func timeline(investorId: String, for viewer: Viewer, limit: Int, offset: Int) async throws -> [TimelineItem]? {
+        guard try await directory.investors().contains(where: { $0.id == investorId }) else { return nil }
+        let index = try await relationshipIndex()
+        return try await readModel.database.writer.write { db in
+            try index.drain(db)
+            let hidden = try viewer.email.map { try RelationshipIndex.hidden(db, viewer: $0) } ?? []
+            return try index.timeline(db, investor: investorId, hidden: hidden, limit: limit, offset: offset)
+        }
+    }
+
+    /// `timeline` computed from every message the viewer may see (no index).
+    func timelineRecomputed(investorId: String, for viewer: Viewer, limit: Int, offset: Int) async throws -> [TimelineItem]? {
         guard let inv = try await directory.investors().first(where: { $0.id == investorId }) else { return nil }
         let addresses = Set(inv.emails.compactMap { AddressNormalizer.canonical($0) })
         let teammates = Set(try await readModel.database.accounts().map { $0.email.lowercased() })
