@@ -5,7 +5,7 @@ import GmailCapture
 struct BenchRelationshipsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "relationships",
-        abstract: "Relationship query latency on an existing store: the investors report, median and p90 per viewer.",
+        abstract: "Relationship query latency on an existing store: the investors report and a timeline page, per viewer.",
         discussion: """
             Opens the database once (as `investors relationships` does), derives whatever the relationship index \
             has queued (timed separately: the first use after a migration, or after a large capture, derives \
@@ -48,10 +48,23 @@ struct BenchRelationshipsCommand: AsyncParsableCommand {
                 _ = try await reports.investors(for: viewer)
                 times.append(Self.ms(ContinuousClock.now - s))
             }
+            // The busiest investor's first timeline page (the investor page and GET /api/email/investors/{id}).
+            var pages: [Double] = []
+            if let busiest = first.max(by: { $0.interactions < $1.interactions }) {
+                for _ in 0..<runs {
+                    let s = ContinuousClock.now
+                    _ = try await reports.timeline(investorId: busiest.investorId, for: viewer, limit: 50, offset: 0)
+                    pages.append(Self.ms(ContinuousClock.now - s))
+                }
+            }
             times.sort()
+            pages.sort()
             let median = times[times.count / 2], p90 = times[min(times.count - 1, Int(Double(times.count) * 0.9))]
-            perViewer[name] = ["medianMs": median, "p90Ms": p90]
-            lines.append("\(name): median \(String(format: "%.1f", median)) ms, p90 \(String(format: "%.1f", p90)) ms over \(runs) reports")
+            let pageMedian = pages.isEmpty ? 0 : pages[pages.count / 2]
+            perViewer[name] = ["medianMs": median, "p90Ms": p90, "timelineMedianMs": pageMedian]
+            lines.append(
+                "\(name): median \(String(format: "%.1f", median)) ms, p90 \(String(format: "%.1f", p90)) ms over \(runs) reports; "
+                    + "busiest investor's timeline page median \(String(format: "%.1f", pageMedian)) ms")
         }
         if json {
             let data = try JSONSerialization.data(
