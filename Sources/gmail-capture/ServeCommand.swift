@@ -60,10 +60,10 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// The demo firm's last day (its mail ends in late 2024): what `serve --fake` computes relationships as of.
-    static var demoAsOf: Date {
+    static let demoAsOf: Date = {
         let last = DemoFirm(conversations: 300).deliveries.map(\.internalDate).max() ?? 0
         return Date(timeIntervalSince1970: Double(last) / 1000 + 86_400)
-    }
+    }()
 
     /// Written into a database `serve --fake` seeded, so a later start recognises it.
     static let demoMarker = "serve-fake-demo"

@@ -340,9 +340,7 @@ import Testing
             }
             let none = try await client.execute(uri: "/messages/999999999/body", method: .get, headers: [.cookie: kim]) { r in r.text }
             #expect(hidden == none)
-            // A URL signed for alex stops working when alex can no longer read the message (private): the
-            // signature names alex, and alex's own mail stays visible to alex, so test with kim's view instead:
-            // kim cannot forge a URL for alex's image.
+            // The signature names the viewer: kim cannot turn a URL signed for alex into one for herself.
             let document = try await client.execute(
                 uri: "/messages/\(firm.hostileEmail)/body", method: .get, headers: [.cookie: alex]
             ) { r in r.text }

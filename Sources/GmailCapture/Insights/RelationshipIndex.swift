@@ -38,6 +38,7 @@ struct RelationshipIndex {
                 })
             return addresses.isEmpty ? nil : Party(id: inv.id, name: inv.name, addresses: addresses)
         }.sorted { $0.id < $1.id }
+        // Only `contributions` is used, which does not depend on the clock.
         calculator = RelationshipCalculator(teammates: self.teammates, now: Date(timeIntervalSince1970: 0))
     }
 
@@ -225,50 +226,12 @@ struct RelationshipIndex {
         }
     }
 
-    /// The queued messages (ids up to `last`) as the relationship figures see them, all mailbox copies
-    /// that are not deleted as holders; absent when no mailbox holds it any more (or it is gone).
+    /// The queued messages (ids up to `last`) as the relationship figures see them (`ReadModel.interactionMessages`);
+    /// absent when no mailbox holds it any more (or it is gone).
     static func messages(_ db: Database, upTo last: Int64) throws -> [Int64: InteractionMessage] {
         let queued = "SELECT email_id FROM email_rel_dirty WHERE email_id <= \(last)"
-        var holders: [Int64: [String]] = [:]
-        var firstInternal: [Int64: Int64] = [:]
-        for r in try Row.fetchAll(
-            db,
-            sql: """
-                SELECT s.email_id, lower(a.email), s.internal_date FROM email_sightings s JOIN email_accounts a ON a.id = s.account_id
-                WHERE s.deleted_at IS NULL AND s.email_id IN (\(queued)) ORDER BY s.email_id, lower(a.email)
-                """)
-        {
-            let id: Int64 = r[0]
-            holders[id, default: []].append(r[1])
-            if let d: Int64 = r[2] { firstInternal[id] = min(firstInternal[id] ?? d, d) }
-        }
-        var parts: [Int64: [(role: String, address: String)]] = [:]
-        for r in try Row.fetchAll(
-            db,
-            sql: """
-                SELECT email_id, role, address_canonical FROM email_participants WHERE address_canonical IS NOT NULL
-                AND email_id IN (\(queued)) ORDER BY email_id, role, position
-                """)
-        {
-            parts[r[0], default: []].append((r[1], r[2]))
-        }
-        let iso = Date.ISO8601FormatStyle(timeZone: .gmt)
-        var out: [Int64: InteractionMessage] = [:]
-        for r in try Row.fetchAll(db, sql: "SELECT id, thread_id, sent_at FROM emails WHERE id IN (\(queued))") {
-            let id: Int64 = r[0]
-            guard let owners = holders[id] else { continue }
-            let sent: String? = r[2]
-            guard
-                let at = sent.flatMap({ try? iso.parse($0) })
-                    ?? firstInternal[id].map({ Date(timeIntervalSince1970: Double($0) / 1000) })
-            else { continue }
-            let p = parts[id] ?? []
-            out[id] = InteractionMessage(
-                id: id, threadId: r[1], at: at, from: p.first { $0.role == "from" }?.address,
-                to: p.filter { $0.role == "to" }.map(\.address),
-                cc: p.filter { $0.role == "cc" }.map(\.address), bcc: p.filter { $0.role == "bcc" }.map(\.address), holders: owners)
-        }
-        return out
+        let list = try ReadModel.interactionMessages(db, only: queued, keep: { _ in true }).messages
+        return Dictionary(uniqueKeysWithValues: list.map { ($0.id, $0) })
     }
 
     // MARK: - Reading

@@ -131,12 +131,9 @@ public struct RelationshipReports: Sendable {
     /// first, then a few hundred summary rows are read; `investorsRecomputed` is the same report computed
     /// from every visible message (the reference the index is tested against).
     public func investors(for viewer: Viewer, investor: String? = nil) async throws -> [InvestorRelationship] {
-        let index = try await relationshipIndex()
         let now = self.now
-        let figures = try await readModel.database.writer.write { db in
-            try index.drain(db)
-            let hidden = try viewer.email.map { try RelationshipIndex.hidden(db, viewer: $0) } ?? []
-            return try index.figures(db, now: now, hidden: hidden, only: investor)
+        let (index, figures) = try await withIndex(viewer) { index, db, hidden in
+            (index, try index.figures(db, now: now, hidden: hidden, only: investor))
         }
         var out: [InvestorRelationship] = []
         for p in index.investors where investor == nil || p.id == investor {
@@ -154,12 +151,19 @@ public struct RelationshipReports: Sendable {
     /// Every investor's team and per-teammate figures from the index, as `investors` reads them.
     func indexedFigures(for viewer: Viewer) async throws -> [String: (team: RelationshipFigures, byTeammate: [String: RelationshipFigures])]
     {
-        let index = try await relationshipIndex()
         let now = self.now
+        return try await withIndex(viewer) { index, db, hidden in try index.figures(db, now: now, hidden: hidden, only: nil) }
+    }
+
+    /// Runs `body` in one write transaction over the relationship index, brought up to date first, with
+    /// the messages hidden from `viewer` (none for the operator).
+    func withIndex<T: Sendable>(
+        _ viewer: Viewer, _ body: @escaping @Sendable (RelationshipIndex, Database, Set<Int64>) throws -> T
+    ) async throws -> T {
+        let index = try await relationshipIndex()
         return try await readModel.database.writer.write { db in
             try index.drain(db)
-            let hidden = try viewer.email.map { try RelationshipIndex.hidden(db, viewer: $0) } ?? []
-            return try index.figures(db, now: now, hidden: hidden, only: nil)
+            return try body(index, db, try viewer.email.map { try RelationshipIndex.hidden(db, viewer: $0) } ?? [])
         }
     }
 
@@ -234,12 +238,9 @@ public struct RelationshipReports: Sendable {
             else { return nil }
             return (r, last)
         }
-        let index = try await relationshipIndex()
-        let ranked = try await readModel.database.writer.write { db in
-            try index.drain(db)
-            let hidden = try viewer.email.map { try RelationshipIndex.hidden(db, viewer: $0) } ?? []
-            // How strong each relationship was at its last contact.
-            return try candidates.map { r, last in
+        // How strong each relationship was at its last contact.
+        let ranked = try await withIndex(viewer) { index, db, hidden in
+            try candidates.map { r, last in
                 (r, try index.figures(db, now: last, hidden: hidden, only: r.investorId)[r.investorId]?.team.strength ?? 0)
             }
         }
@@ -398,11 +399,8 @@ public struct RelationshipReports: Sendable {
     /// is the per-query reference.
     public func timeline(investorId: String, for viewer: Viewer, limit: Int, offset: Int) async throws -> [TimelineItem]? {
         guard try await directory.investors().contains(where: { $0.id == investorId }) else { return nil }
-        let index = try await relationshipIndex()
-        return try await readModel.database.writer.write { db in
-            try index.drain(db)
-            let hidden = try viewer.email.map { try RelationshipIndex.hidden(db, viewer: $0) } ?? []
-            return try index.timeline(db, investor: investorId, hidden: hidden, limit: limit, offset: offset)
+        return try await withIndex(viewer) { index, db, hidden in
+            try index.timeline(db, investor: investorId, hidden: hidden, limit: limit, offset: offset)
         }
     }
 

@@ -48,6 +48,17 @@ extension CaptureDatabase {
         }
     }
 
+    /// The token with this hash when it is neither revoked nor expired at `at`: rowid, user_id,
+    /// last_used_at, expires_at.
+    static func liveAPIToken(_ db: Database, sha256: String, at stamp: String) throws -> Row? {
+        try Row.fetchOne(
+            db,
+            sql: """
+                SELECT rowid, user_id, last_used_at, expires_at FROM email_api_tokens
+                WHERE token_sha256 = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
+                """, arguments: [sha256, stamp])
+    }
+
     /// Stores a token's hash; returns its id.
     public func insertAPIToken(sha256: String, userId: String, label: String?, createdAt: Date, expiresAt: Date) async throws -> String {
         try await writer.write { db in
@@ -62,14 +73,7 @@ extension CaptureDatabase {
     public func apiTokenUser(sha256: String, now: Date) async throws -> String? {
         try await writer.write { db in
             let stamp = Self.iso(now)
-            guard
-                let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT rowid, user_id, last_used_at FROM email_api_tokens
-                        WHERE token_sha256 = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
-                        """, arguments: [sha256, stamp])
-            else { return nil }
+            guard let row = try Self.liveAPIToken(db, sha256: sha256, at: stamp) else { return nil }
             // One write a minute at most per token.
             let last: String? = row["last_used_at"]
             if last.map({ $0 < Self.iso(now.addingTimeInterval(-60)) }) ?? true {

@@ -19,14 +19,7 @@ extension CaptureDatabase {
     ) async throws -> WebSession? {
         try await writer.write { db in
             let stamp = Self.iso(now)
-            guard
-                let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT rowid, user_id, expires_at FROM email_api_tokens
-                        WHERE token_sha256 = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
-                        """, arguments: [tokenSHA256, stamp])
-            else { return nil }
+            guard let row = try Self.liveAPIToken(db, sha256: tokenSHA256, at: stamp) else { return nil }
             // A session never outlives its token.
             var expires = Self.iso(now.addingTimeInterval(lifetime))
             if let tokenExpiry: String = row["expires_at"], tokenExpiry < expires { expires = tokenExpiry }

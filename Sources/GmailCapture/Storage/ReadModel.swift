@@ -325,59 +325,72 @@ public struct ReadModel: Sendable {
         try await database.writer.read { db in
             let levels = try levels(db, viewer, thread: nil)
             guard !levels.isEmpty else { return ([], [:]) }
-            var holders: [Int64: [String]] = [:]
-            var firstInternal: [Int64: Int64] = [:]
-            for r in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT s.email_id, lower(a.email), s.internal_date FROM email_sightings s JOIN email_accounts a ON a.id = s.account_id
-                    WHERE s.deleted_at IS NULL ORDER BY s.email_id, lower(a.email)
-                    """)
-            {
-                let id: Int64 = r[0]
-                guard levels[id] != nil else { continue }
-                holders[id, default: []].append(r[1])
-                if let d: Int64 = r[2] { firstInternal[id] = min(firstInternal[id] ?? d, d) }
-            }
-            var parts: [Int64: [(role: String, address: String)]] = [:]
-            var names: [String: String] = [:]
-            for r in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT email_id, role, address_canonical, name FROM email_participants WHERE address_canonical IS NOT NULL
-                    ORDER BY email_id, role, position
-                    """
-            ) {
-                let id: Int64 = r[0]
-                guard levels[id] != nil else { continue }
-                if let name: String = r[3], !name.isEmpty { names[r[2]] = name }
-                guard holders[id] != nil else { continue }
-                parts[id, default: []].append((r[1], r[2]))
-            }
-            let iso = Date.ISO8601FormatStyle(timeZone: .gmt)
-            var out: [InteractionMessage] = []
-            for r in try Row.fetchAll(
-                db, sql: "SELECT id, thread_id, sent_at, message_id, in_reply_to, reference_ids FROM emails ORDER BY id")
-            {
-                let id: Int64 = r[0]
-                guard let owners = holders[id] else { continue }
-                let sent: String? = r[2]
-                guard
-                    let at = sent.flatMap({ try? iso.parse($0) })
-                        ?? firstInternal[id].map({ Date(timeIntervalSince1970: Double($0) / 1000) })
-                else { continue }
-                let p = parts[id] ?? []
-                let refs = (r[5] as String?).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
-                out.append(
-                    InteractionMessage(
-                        id: id, threadId: r[1], at: at, messageId: MessageIdentity.normalizedMessageID(r[3]),
-                        inReplyTo: MessageIdentity.normalizedMessageID(r[4]), references: refs,
-                        from: p.first { $0.role == "from" }?.address, to: p.filter { $0.role == "to" }.map(\.address),
-                        cc: p.filter { $0.role == "cc" }.map(\.address), bcc: p.filter { $0.role == "bcc" }.map(\.address), holders: owners)
-                )
-            }
-            return (out, names)
+            return try Self.interactionMessages(db, only: nil, keep: { levels[$0] != nil })
         }
+    }
+
+    /// Captured messages as the relationship figures see them (holders: the mailboxes whose copies are not
+    /// deleted; a message no mailbox holds is left out), ordered by id, and the display name last seen for
+    /// each address among them. `only`: an SQL subquery of the email ids to read (else every email);
+    /// `keep`: which of those to use. The relationship index reads queued messages through the same code.
+    static func interactionMessages(
+        _ db: Database, only: String?, keep: (Int64) -> Bool
+    ) throws -> (messages: [InteractionMessage], names: [String: String]) {
+        let sightingScope = only.map { "AND s.email_id IN (\($0))" } ?? ""
+        let participantScope = only.map { "AND email_id IN (\($0))" } ?? ""
+        let emailScope = only.map { "WHERE id IN (\($0))" } ?? ""
+        var holders: [Int64: [String]] = [:]
+        var firstInternal: [Int64: Int64] = [:]
+        for r in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT s.email_id, lower(a.email), s.internal_date FROM email_sightings s JOIN email_accounts a ON a.id = s.account_id
+                WHERE s.deleted_at IS NULL \(sightingScope) ORDER BY s.email_id, lower(a.email)
+                """)
+        {
+            let id: Int64 = r[0]
+            guard keep(id) else { continue }
+            holders[id, default: []].append(r[1])
+            if let d: Int64 = r[2] { firstInternal[id] = min(firstInternal[id] ?? d, d) }
+        }
+        var parts: [Int64: [(role: String, address: String)]] = [:]
+        var names: [String: String] = [:]
+        for r in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT email_id, role, address_canonical, name FROM email_participants WHERE address_canonical IS NOT NULL
+                \(participantScope) ORDER BY email_id, role, position
+                """
+        ) {
+            let id: Int64 = r[0]
+            guard keep(id) else { continue }
+            if let name: String = r[3], !name.isEmpty { names[r[2]] = name }
+            guard holders[id] != nil else { continue }
+            parts[id, default: []].append((r[1], r[2]))
+        }
+        let iso = Date.ISO8601FormatStyle(timeZone: .gmt)
+        var out: [InteractionMessage] = []
+        for r in try Row.fetchAll(
+            db, sql: "SELECT id, thread_id, sent_at, message_id, in_reply_to, reference_ids FROM emails \(emailScope) ORDER BY id")
+        {
+            let id: Int64 = r[0]
+            guard let owners = holders[id] else { continue }
+            let sent: String? = r[2]
+            guard
+                let at = sent.flatMap({ try? iso.parse($0) })
+                    ?? firstInternal[id].map({ Date(timeIntervalSince1970: Double($0) / 1000) })
+            else { continue }
+            let p = parts[id] ?? []
+            let refs = (r[5] as String?).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
+            out.append(
+                InteractionMessage(
+                    id: id, threadId: r[1], at: at, messageId: MessageIdentity.normalizedMessageID(r[3]),
+                    inReplyTo: MessageIdentity.normalizedMessageID(r[4]), references: refs,
+                    from: p.first { $0.role == "from" }?.address, to: p.filter { $0.role == "to" }.map(\.address),
+                    cc: p.filter { $0.role == "cc" }.map(\.address), bcc: p.filter { $0.role == "bcc" }.map(\.address), holders: owners)
+            )
+        }
+        return (out, names)
     }
 
     // MARK: - Settings
