@@ -51,7 +51,7 @@ struct BenchBackfillCommand: AsyncParsableCommand {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let all = try MigrationRunner.bundled()
-        let runner = withoutSearchIndex ? MigrationRunner(migrations: all.migrations.filter { $0.name < "0009" }) : all
+        let runner = withoutSearchIndex ? MigrationRunner(migrations: all.migrations.filter { !$0.name.hasPrefix("0009_") }) : all
         let database = try CaptureDatabase(path: dir.appendingPathComponent("crm.db").path, migrations: runner)
         for a in mailbox.accounts { try await database.upsertAccount(email: a, userId: nil) }
         var logger = Logger(label: "bench")

@@ -13,6 +13,7 @@ import Testing
     static let pieces = [
         " ", "  ", "\t", "\r", "\n", "\r\n", "\u{0B}", "\u{0C}", "\u{85}", "\u{A0}", "\u{2028}", "\u{3000}", "\u{202F}",
         "\u{301}", "\u{200D}", "\u{FE0F}", "\u{600}", "\u{110BD}", "a", "Z", "7", "é", "e\u{301}", "日本", "👩‍💻", "🇩🇪", ".", "\u{0}",
+        "\u{1C}", "\u{1F}", "\u{7F}", "#\u{FE0F}\u{20E3}", "\u{1100}\u{1161}", "\u{FFFD}", "\u{D7}",
     ]
 
     @Test func agreesWithTheCharacterSplitOnRandomMixtures() {
@@ -21,6 +22,30 @@ import Testing
             var s = ""
             for _ in 0..<Int(rng.next() % 12) { s += Self.pieces[Int(rng.next() % UInt64(Self.pieces.count))] }
             #expect(MessageIdentity.collapsingWhitespace(s) == Self.reference(s), "\(Array(s.unicodeScalars))")
+        }
+    }
+
+    /// Every ASCII byte alone and next to a space, a combining mark and a Prepend character.
+    @Test func agreesOnEveryASCIIByteInContext() {
+        for b in UInt8(0)..<0x80 {
+            let c = String(UnicodeScalar(b))
+            for s in [c, " " + c + " ", c + "\u{301}", "\u{600}" + c, "x" + c + "y", c + c + "\r\n" + c] {
+                #expect(MessageIdentity.collapsingWhitespace(s) == Self.reference(s), "\(Array(s.unicodeScalars))")
+            }
+        }
+    }
+
+    /// Long text (the bodies fingerprints are taken over): ASCII paragraphs with CR LF, tabs and runs of
+    /// spaces, sprinkled with non-ASCII words, as one string.
+    @Test func agreesOnLongMixedText() {
+        var rng = SplitMix(seed: 7)
+        for _ in 0..<50 {
+            var s = ""
+            for _ in 0..<400 {
+                s += Self.pieces[Int(rng.next() % UInt64(Self.pieces.count))]
+                s += ["word", "Hello,", "  ", "\r\n\r\n", "\t", "x"][Int(rng.next() % 6)]
+            }
+            #expect(MessageIdentity.collapsingWhitespace(s) == Self.reference(s))
         }
     }
 

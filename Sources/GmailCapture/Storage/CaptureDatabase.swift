@@ -149,7 +149,12 @@ public final class CaptureDatabase: Sendable {
     /// own transaction, so one bad message cannot hold back the rest; the first failure is then thrown
     /// after all the others are stored.
     public func store(batch: [(message: ParsedMessage, links: [InvestorLink])], account: Account) async throws -> [Stored] {
-        let rows = batch.map { Prepared($0.message, account: account, links: $0.links) }
+        try await store(prepared: batch.map { Prepared($0.message, account: account, links: $0.links) })
+    }
+
+    /// `store(batch:)` for rows already prepared (the sync engine prepares them in its fetch tasks, off
+    /// the writer's path).
+    func store(prepared rows: [Prepared]) async throws -> [Stored] {
         do {
             return try await writer.write { [indexesSearch] db in try rows.map { try Self.insert(db, $0, index: indexesSearch) } }
         } catch is CancellationError {
@@ -167,7 +172,7 @@ public final class CaptureDatabase: Sendable {
         }
     }
 
-    /// What `insert` needs, computed outside the writer's queue.
+    /// What `insert` needs, computed outside the writer's queue (by the sync engine, ahead of storing).
     struct Prepared: Sendable {
         var m: ParsedMessage
         var account: Account

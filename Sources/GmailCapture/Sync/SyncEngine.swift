@@ -251,34 +251,37 @@ public struct SyncEngine: Sendable {
     /// captured messages, already parsed (parsing runs in the fetch task, off the storing path).
     struct FetchedChunk: Sendable {
         var meta: [(id: String, result: Result<CapturePolicy.Decision, GmailAPIError>)]
-        var full: [(id: String, result: Result<ParsedMessage, GmailAPIError>)]
+        /// Parsed, matched and prepared for storing (keys, fingerprint, thread keys), in the fetch task.
+        var full: [(id: String, result: Result<CaptureDatabase.Prepared, GmailAPIError>)]
     }
 
-    /// Metadata first (policy), then full messages for what is captured, 100 ids at a time. Fetching
-    /// runs up to `lookahead` chunks ahead of parsing and storing (so the network, the server and the
-    /// database overlap while memory stays bounded); each message is stored in one transaction.
+    /// Metadata first (policy), then full messages for what is captured, 100 ids at a time. Fetching,
+    /// parsing, matching and preparing the rows (canonical key, fingerprint, thread keys) run up to
+    /// `lookahead` chunks ahead of storing, so the network, the server, the CPU work and the database's
+    /// writer overlap while memory stays bounded; each chunk is stored in one transaction.
     /// Failures are recorded per item; gone and excluded items are terminal; items failing
     /// `maxItemAttempts` syncs are parked.
     func ingest(_ account: CaptureDatabase.Account, _ ids: [String], _ index: InvestorIndex, _ counts: inout SyncCounts) async throws {
         guard !ids.isEmpty else { return }
         let chunks = stride(from: 0, to: ids.count, by: 100).map { Array(ids[$0..<min(ids.count, $0 + 100)]) }
         let lookahead = 2
-        var ahead: [Task<FetchedChunk, any Error>] = chunks.prefix(lookahead).map { fetchTask(account.email, $0) }
+        var ahead: [Task<FetchedChunk, any Error>] = chunks.prefix(lookahead).map { fetchTask(account, index, $0) }
         defer { for t in ahead { t.cancel() } }
         for n in chunks.indices {
             try Task.checkCancellation()
             let fetched = try await ahead.removeFirst().value
-            if n + lookahead < chunks.count { ahead.append(fetchTask(account.email, chunks[n + lookahead])) }
-            try await store(fetched, account, index, &counts)
+            if n + lookahead < chunks.count { ahead.append(fetchTask(account, index, chunks[n + lookahead])) }
+            try await store(fetched, account, &counts)
             progress?(SyncProgress(mailbox: account.email, phase: "fetch", listed: counts.listed, stored: counts.stored))
         }
     }
 
-    func fetchTask(_ mailbox: String, _ chunk: [String]) -> Task<FetchedChunk, any Error> {
-        Task { try await fetch(mailbox, chunk) }
+    func fetchTask(_ account: CaptureDatabase.Account, _ index: InvestorIndex, _ chunk: [String]) -> Task<FetchedChunk, any Error> {
+        Task { try await fetch(account, index, chunk) }
     }
 
-    func fetch(_ mailbox: String, _ chunk: [String]) async throws -> FetchedChunk {
+    func fetch(_ account: CaptureDatabase.Account, _ index: InvestorIndex, _ chunk: [String]) async throws -> FetchedChunk {
+        let mailbox = account.email
         let meta = try await client.batchGetMessages(mailbox: mailbox, ids: chunk, format: .metadata, metadataHeaders: Self.metadataHeaders)
         let decided = zip(chunk, meta).map { id, r in
             (id: id, result: r.map { m in settings.policy.decide(labels: m.labelIds ?? [], participants: CapturePolicy.participants(m)) })
@@ -289,18 +292,21 @@ public struct SyncEngine: Sendable {
         }
         guard !capture.isEmpty else { return FetchedChunk(meta: decided, full: []) }
         let full = try await client.batchGetMessages(mailbox: mailbox, ids: capture, format: .full)
-        var parsed: [(id: String, result: Result<ParsedMessage, GmailAPIError>)] = []
+        var parsed: [(id: String, result: Result<CaptureDatabase.Prepared, GmailAPIError>)] = []
         parsed.reserveCapacity(capture.count)
         for (id, r) in zip(capture, full) {
             switch r {
-            case .success(let m): parsed.append((id, .success(try MessageParser().parse(gmail: m))))
+            case .success(let m):
+                let message = try MessageParser().parse(gmail: m)
+                let participants = ([message.from].compactMap { $0 } + message.to + message.cc + message.bcc).map(\.address)
+                parsed.append((id, .success(CaptureDatabase.Prepared(message, account: account, links: index.links(for: participants)))))
             case .failure(let e): parsed.append((id, .failure(e)))
             }
         }
         return FetchedChunk(meta: decided, full: parsed)
     }
 
-    func store(_ chunk: FetchedChunk, _ account: CaptureDatabase.Account, _ index: InvestorIndex, _ counts: inout SyncCounts) async throws {
+    func store(_ chunk: FetchedChunk, _ account: CaptureDatabase.Account, _ counts: inout SyncCounts) async throws {
         for (id, r) in chunk.meta {
             switch r {
             case .success(.capture): break
@@ -311,18 +317,17 @@ public struct SyncEngine: Sendable {
                 try await handle(e, id: id, account, &counts)
             }
         }
-        var batch: [(message: ParsedMessage, links: [InvestorLink])] = []
+        var batch: [CaptureDatabase.Prepared] = []
         for (id, r) in chunk.full {
             switch r {
-            case .success(let parsed):
+            case .success(let prepared):
                 counts.fetched += 1
-                let participants = ([parsed.from].compactMap { $0 } + parsed.to + parsed.cc + parsed.bcc).map(\.address)
-                batch.append((parsed, index.links(for: participants)))
+                batch.append(prepared)
             case .failure(let e):
                 try await handle(e, id: id, account, &counts)
             }
         }
-        counts.stored += try await database.store(batch: batch, account: account).count
+        counts.stored += try await database.store(prepared: batch).count
     }
 
     func handle(_ e: GmailAPIError, id: String, _ account: CaptureDatabase.Account, _ counts: inout SyncCounts) async throws {
