@@ -66,7 +66,9 @@ import Testing
         return try #require(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.output)")
     }
 
-    @Test(arguments: [["--live"], [], ["--quota", "classic"], ["--quota", "2026", "--accounts", "2"], ["--without-search-index", "--mix", "small"]])
+    @Test(arguments: [
+        ["--live"], [], ["--quota", "classic"], ["--quota", "2026", "--accounts", "2"], ["--without-search-index", "--mix", "small"],
+    ])
     func backfillStoresTheWholeMailbox(extra: [String]) throws {
         try #require(FileManager.default.isExecutableFile(atPath: DemoAndJSONTests.binary.path))
         let r = try Self.json(["bench", "backfill", "--messages", "60", "--json"] + extra)
