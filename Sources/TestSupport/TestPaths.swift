@@ -134,13 +134,15 @@ public enum BuiltProduct {
         public var output: String { stdout + stderr }
     }
 
-    /// Runs `executable` to completion from the package root. stderr goes to a temporary file, so a
-    /// chatty child can never block on a full pipe while stdout is being read.
-    public static func run(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> Outcome {
+    /// Runs `executable` to completion from the package root (or `currentDirectory`). stderr goes to a
+    /// temporary file, so a chatty child can never block on a full pipe while stdout is being read.
+    public static func run(
+        _ executable: URL, _ arguments: [String], environment: [String: String]? = nil, currentDirectory: URL? = nil
+    ) throws -> Outcome {
         let p = Process()
         p.executableURL = executable
         p.arguments = arguments
-        p.currentDirectoryURL = TestPaths.packageRoot
+        p.currentDirectoryURL = currentDirectory ?? TestPaths.packageRoot
         if let environment { p.environment = environment }
         let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("stderr-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)

@@ -26,6 +26,44 @@ struct ParseCommand: AsyncParsableCommand {
         if files.isEmpty { throw ValidationError("give at least one file") }
     }
 
+    /// Splits `parse`'s arguments into what ArgumentParser should see (every option, and the first
+    /// file) and the other files, in order: a file is an argument that is not an option (`-…`) or
+    /// `--input`'s value, and everything after `--`. Anything unexpected stays with ArgumentParser, which
+    /// reports it.
+    static func splitFiles(_ arguments: [String]) -> (rest: [String], setAside: [String]) {
+        var rest: [String] = []
+        var setAside: [String] = []
+        var sawFile = false
+        var afterTerminator = false
+        var i = 0
+        while i < arguments.count {
+            let a = arguments[i]
+            let isFile = afterTerminator || !a.hasPrefix("-") || a == "-"
+            if isFile {
+                if sawFile { setAside.append(a) } else { rest.append(a) }
+                sawFile = true
+            } else {
+                if a == "--" {
+                    afterTerminator = true
+                    // The first file after `--` must stay behind it for ArgumentParser.
+                    if !sawFile, i + 1 < arguments.count {
+                        rest += [a, arguments[i + 1]]
+                        sawFile = true
+                        i += 2
+                        continue
+                    }
+                }
+                rest.append(a)
+                if a == "--input", i + 1 < arguments.count {
+                    rest.append(arguments[i + 1])
+                    i += 1
+                }
+            }
+            i += 1
+        }
+        return (rest, setAside)
+    }
+
     func run() async throws {
         let parser = MessageParser()
         let kind = MessageParser.InputKind(rawValue: input)!
@@ -35,8 +73,9 @@ struct ParseCommand: AsyncParsableCommand {
             do {
                 let message = try parser.parseFile(at: path, input: kind)
                 if json {
-                    let obj = JSONValue.object([("file", .string(path))] + message.cliJSON)
-                    out.write(obj.serialized() + "\n")
+                    JSONValue.object([("file", .string(path))] + message.cliJSON).write(into: &out.buffer)
+                    out.buffer.append(10)
+                    out.flushIfFull()
                 } else {
                     if n > 0 { out.write("\n") }
                     out.write("== \(path)\n\(message.summary)\n")
@@ -56,9 +95,10 @@ struct ParseCommand: AsyncParsableCommand {
 struct OutputBuffer {
     var buffer: [UInt8] = []
     mutating func write(_ s: String) {
-        buffer += Array(s.utf8)
-        if buffer.count > 1 << 16 { flush() }
+        buffer.append(contentsOf: s.utf8)
+        flushIfFull()
     }
+    mutating func flushIfFull() { if buffer.count > 1 << 16 { flush() } }
     mutating func flush() {
         if buffer.isEmpty { return }
         FileHandle.standardOutput.write(Data(buffer))

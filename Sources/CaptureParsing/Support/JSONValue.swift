@@ -24,13 +24,16 @@ public indirect enum JSONValue: Sendable, Equatable {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Appends the compact serialization to `out` (what `serialized()` returns, without the copies).
+    public func write(into out: inout [UInt8]) { write(into: &out, pretty: false, sortedKeys: false, indent: 0) }
+
     func write(into out: inout [UInt8], pretty: Bool, sortedKeys: Bool, indent: Int) {
         switch self {
-        case .null: out += Array("null".utf8)
-        case .bool(let b): out += Array((b ? "true" : "false").utf8)
-        case .int(let i): out += Array(String(i).utf8)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
         case .double(let d):
-            if d.isFinite { out += Array(String(format: "%.3f", d).utf8) } else { out += Array("null".utf8) }
+            if d.isFinite { out.append(contentsOf: String(format: "%.3f", d).utf8) } else { out.append(contentsOf: "null".utf8) }
         case .string(let s): JSONValue.writeString(s, into: &out)
         case .array(let items):
             if items.isEmpty { out += [UInt8(ascii: "["), UInt8(ascii: "]")]; return }
@@ -64,21 +67,39 @@ public indirect enum JSONValue: Sendable, Equatable {
         out += [UInt8](repeating: 32, count: indent * 2)
     }
 
+    /// A JSON string: `"` and `\\` escaped, LF, CR and tab as `\\n`, `\\r`, `\\t`, other controls and DEL
+    /// as `\\u00XX`, everything else (UTF-8 included) as is. Runs of bytes that need no escape are
+    /// copied at once (bodies are mostly such runs).
     static func writeString(_ s: String, into out: inout [UInt8]) {
+        var s = s
+        s.makeContiguousUTF8()
         out.append(UInt8(ascii: "\""))
-        let hex = Array("0123456789abcdef".utf8)
-        for c in s.utf8 {
-            switch c {
-            case UInt8(ascii: "\""): out += [92, UInt8(ascii: "\"")]
-            case 92: out += [92, 92]
-            case 10: out += [92, UInt8(ascii: "n")]
-            case 13: out += [92, UInt8(ascii: "r")]
-            case 9: out += [92, UInt8(ascii: "t")]
-            case 0..<32, 127:
-                out += [92, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(c >> 4)], hex[Int(c & 15)]]
-            default: out.append(c)
+        s.utf8.withContiguousStorageIfAvailable { b in
+            out.reserveCapacity(out.count + b.count + 16)
+            var runStart = 0
+            for i in 0..<b.count {
+                let c = b[i]
+                guard c < 0x20 || c == UInt8(ascii: "\"") || c == 92 || c == 127 else { continue }
+                if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[runStart..<i])) }
+                runStart = i + 1
+                out.append(92)
+                switch c {
+                case UInt8(ascii: "\""), 92: out.append(c)
+                case 10: out.append(UInt8(ascii: "n"))
+                case 13: out.append(UInt8(ascii: "r"))
+                case 9: out.append(UInt8(ascii: "t"))
+                default:
+                    out.append(UInt8(ascii: "u"))
+                    out.append(UInt8(ascii: "0"))
+                    out.append(UInt8(ascii: "0"))
+                    out.append(hexDigits[Int(c >> 4)])
+                    out.append(hexDigits[Int(c & 15)])
+                }
             }
+            if runStart < b.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[runStart..<b.count])) }
         }
         out.append(UInt8(ascii: "\""))
     }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }

@@ -1,0 +1,41 @@
+import CaptureParsing
+import Foundation
+import Testing
+
+/// The JSON writer copies unescaped runs at once; it must write exactly what the byte-at-a-time
+/// writer wrote (golden files depend on it) and what a JSON reader reads back as the same string.
+@Suite struct JSONValueStringTests {
+    static func reference(_ s: String) -> [UInt8] {
+        var out: [UInt8] = [34]
+        let hex = Array("0123456789abcdef".utf8)
+        for c in s.utf8 {
+            switch c {
+            case 34: out += [92, 34]
+            case 92: out += [92, 92]
+            case 10: out += [92, 110]
+            case 13: out += [92, 114]
+            case 9: out += [92, 116]
+            case 0..<32, 127: out += [92, 117, 48, 48, hex[Int(c >> 4)], hex[Int(c & 15)]]
+            default: out.append(c)
+            }
+        }
+        return out + [34]
+    }
+
+    @Test func agreesWithTheByteWriterAndRoundTrips() throws {
+        let pieces = ["a", "Zz", "\"", "\\", "\n", "\r\n", "\t", "\u{0}", "\u{1F}", "\u{7F}", "é", "日本", "👩‍💻", "/", " ", "long text "]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<5_000 {
+            var s = ""
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            for k in 0..<Int(state >> 60) { s += pieces[Int((state >> UInt64(4 * (k % 14))) & 0xF)] }
+            let written = JSONValue.string(s).serialized()
+            #expect(Array(written.utf8) == Self.reference(s))
+            let back = try JSONSerialization.jsonObject(with: Data(written.utf8), options: .fragmentsAllowed) as? String
+            #expect(back == s)
+        }
+        var buffer: [UInt8] = Array("x".utf8)
+        JSONValue.object([("k", .string("v\n")), ("n", .int(-3)), ("a", .array([.null, .bool(true)]))]).write(into: &buffer)
+        #expect(String(decoding: buffer, as: UTF8.self) == #"x{"k":"v\n","n":-3,"a":[null,true]}"#)
+    }
+}
