@@ -2,17 +2,48 @@
 """Deterministic generator of a Gmail-like .eml corpus for MIME parsing benchmarks.
 
 Usage:
-    python3 Scripts/make_bench_corpus.py OUTDIR [--messages 5000] [--seed 1] [--large-pct 1.0]
+    python3 Scripts/make_bench_corpus.py OUTDIR [--messages 5000] [--seed 1]
+        [--shape attachments|gmail-small|newsletter|mixed] [--large-pct PCT]
 
 Writes OUTDIR/000001.eml ... OUTDIR/NNNNNN.eml (CRLF line endings, like Gmail's
-"raw" / RFC822 format) and prints the total number of messages and bytes.
+"raw" / RFC822 format) and prints the total number of messages and bytes, and
+the median/mean/max message size.
 
 Determinism: message i is generated from its own `random.Random(f"{seed}:{i}")`
 (string seeds are hashed with SHA-512, independent of PYTHONHASHSEED), so the
 output is byte-identical on every run, and a smaller corpus is a prefix of a
-larger one with the same seed.
+larger one with the same seed. Shapes other than the default use the seed
+f"{shape}:{seed}:{i}", so they are independent of each other and the default
+shape's output is unchanged by their existence.
 
-Mix (approximate, per message):
+Shapes (--shape):
+  attachments  (default) the original attachment-heavy mix described below.
+  gmail-small  personal/work mail: 2-15 KB encoded body, Gmail-style header block
+               of ~4.5-7 KB (4-9 Received, DKIM-Signature and X-Google-DKIM-Signature
+               with long folded b=/bh=, ARC-Seal, ARC-Message-Signature,
+               ARC-Authentication-Results, Authentication-Results, Received-SPF,
+               X-Google-Smtp-Source, X-Gm-Message-State, X-Received, Return-Path,
+               Delivered-To, MIME-Version, Message-ID), 1-20 To/Cc recipients with
+               display names (RFC 2047 B/Q encoded, some raw UTF-8 per RFC 6532);
+               85% multipart/alternative text+html, 15% text/plain; text parts
+               ~80% quoted-printable (else base64, 7bit/8bit); 60% replies with
+               In-Reply-To/References and 1-4 levels of Gmail-style quoted history
+               (nested "> " in text, nested gmail_quote blockquotes in HTML).
+               Non-UTF-8 bodies as in the default mix (iso-8859-1, windows-1252,
+               shift_jis, koi8-r). ~12 KB per message, ~25 MB per 2,000.
+  newsletter   bulk mail: 30-150 KB of table HTML with inline CSS and many
+               tracking links (60% QP, 30% base64, 10% 8bit), a 1-5 KB text/plain
+               alternative, List-Unsubscribe(-Post), List-Id, Precedence: bulk,
+               Feedback-ID; 10% multipart/related with inline cid: PNGs.
+               ~100 KB per message.
+  mixed        roughly issue #17's corpus (2,000 messages ~ 120 MB, median ~27 KB):
+               39% gmail-small, 18% medium personal threads (12-50 KB body),
+               24% notifications (12-45 KB HTML), 15% newsletters, 4% personal mail
+               with 1-2 attachments of 20-300 KB, and exactly round(N*PCT/100)
+               messages (--large-pct, default 0.7) with a 1-5 MB attachment
+               (mostly PDF), evenly spread.
+
+Mix of the default "attachments" shape (approximate, per message):
   29%  personal text/plain (some replies with References/In-Reply-To + quoting)
   17%  personal multipart/alternative (Gmail style text+html, some replies)
   25%  newsletters: multipart/alternative with large inline-CSS HTML (mostly QP)
@@ -450,8 +481,11 @@ def hdr(name, value):
     return "%s: %s%s" % (name, value, CRLF)
 
 
-def gmail_trace_headers(rng, dt, from_addr, sender_domain, n_received):
-    """Headers Gmail prepends on delivery + sender-side Received chain."""
+def gmail_trace_headers(rng, dt, from_addr, sender_domain, n_received, force_gm=False):
+    """Headers Gmail prepends on delivery + sender-side Received chain.
+
+    force_gm: always add X-Google-DKIM-Signature + X-Gm-Message-State (the default
+    "attachments" shape leaves it False, so its output and random stream are unchanged)."""
     t = int(dt.timestamp())
     ip = "209.85.%d.%d" % (rng.randint(128, 255), rng.randint(1, 254))
     sel = rng.choice(["20230601", "google", "s1", "selector1", "k1", "mail", "dkim"])
@@ -511,7 +545,7 @@ def gmail_trace_headers(rng, dt, from_addr, sender_domain, n_received):
         CRLF, sender_domain, sel, t, t + 604800, CRLF, dkim_hdrs, CRLF, "bh=" + b64s(rng, 32),
         CRLF, fold_token("b=" + b64s(rng, 256), 68))
     h.append(hdr("DKIM-Signature", dkim))
-    if sender_domain == "gmail.com" or rng.random() < 0.3:
+    if force_gm or sender_domain == "gmail.com" or rng.random() < 0.3:
         h.append(hdr("X-Google-DKIM-Signature", "v=1; a=rsa-sha256; c=relaxed/relaxed;%s        d=1e100.net; s=20230601; t=%d; x=%d;%s        %s;%s        %s" % (
             CRLF, t, t + 604800, CRLF, "bh=" + b64s(rng, 32), CRLF, fold_token("b=" + b64s(rng, 256), 68))))
         h.append(hdr("X-Gm-Message-State", token(rng, 60, ALNUM + "+/") + "=="))
@@ -1163,6 +1197,296 @@ def gen_forward(ctx):
     return finish(top, ct, body)
 
 
+# --------------------------------------------------------------------------
+# Shapes other than the default ("attachments"): gmail-small, newsletter, mixed
+# --------------------------------------------------------------------------
+#
+# Each message of these shapes is generated from its own
+# `Random(f"{shape}:{seed}:{i}")`, so the shapes are independent streams and the
+# default shape's output (seeded "{seed}:{i}") is untouched.
+
+def log_uniform(rng, lo, hi):
+    return lo * ((hi / lo) ** rng.random())
+
+
+def mailbox_any(rng, name, addr, raw_utf8_prob=0.0):
+    """Like mailbox(), but a non-ASCII display name is sent as raw UTF-8 (RFC 6532,
+    as SMTPUTF8 senders deliver it) with probability raw_utf8_prob, else RFC 2047."""
+    if name and raw_utf8_prob and not name.isascii() and rng.random() < raw_utf8_prob:
+        if rng.random() < 0.5:
+            return '"%s" <%s>' % (name.replace('"', '\\"'), addr)
+        return "%s <%s>" % (name, addr)
+    return mailbox(rng, name, addr)
+
+
+def address_list_any(rng, people, raw_utf8_prob=0.0):
+    items = [mailbox_any(rng, n, a, raw_utf8_prob) for n, a in people]
+    out = items[0]
+    linelen = len(out)
+    for it in items[1:]:
+        if linelen + len(it) + 2 > 70:
+            out += "," + CRLF + " " + it
+            linelen = len(it) + 1
+        else:
+            out += ", " + it
+            linelen += len(it) + 2
+    return out
+
+
+def many_recipients(rng, lo=1, hi=20):
+    """lo..hi recipients in total (skewed towards few), split over To and Cc; the
+    mailbox owner is one of them."""
+    n = lo + int((hi - lo + 1) * rng.random() ** 2.2)
+    n = min(hi, max(lo, n))
+    people = [(USER_NAME, USER)] + [random_person(rng, nonascii=0.2) for _ in range(n - 1)]
+    rng.shuffle(people)
+    if n == 1:
+        return people, []
+    n_to = rng.randint(1, n) if rng.random() < 0.6 else n
+    return people[:n_to], people[n_to:]
+
+
+def gmail_top(ctx, from_name, from_addr, to, cc, subj_hdr, mid, extra=(), raw_utf8_prob=0.0, n_received=None):
+    """Gmail-style header block (4-9 Received, DKIM, ARC, X-Gm-Message-State, ...) as UTF-8 bytes."""
+    rng = ctx.rng
+    domain = from_addr.split("@")[1]
+    if n_received is None:
+        n_received = rng.randint(4, 9)
+    h = gmail_trace_headers(rng, ctx.dt, from_addr, domain, n_received, force_gm=True)
+    sender = [hdr("MIME-Version", "1.0"),
+              hdr("From", mailbox_any(rng, from_name, from_addr, raw_utf8_prob)),
+              hdr("Date", rfc_date(ctx.dt, ctx.tz)),
+              hdr("Message-ID", mid)]
+    sender += list(extra)
+    sender.append(hdr("Subject", subj_hdr))
+    if to:
+        sender.append(hdr("To", address_list_any(rng, to, raw_utf8_prob)))
+    if cc:
+        sender.append(hdr("Cc", address_list_any(rng, cc, raw_utf8_prob)))
+    if rng.random() < 0.3:
+        rng.shuffle(sender)
+    return "".join(h + sender).encode("utf-8")
+
+
+def pick_text_cte(rng, text, charset):
+    """Mostly quoted-printable, as Gmail sends non-trivial text."""
+    r = rng.random()
+    if r < 0.80:
+        return "quoted-printable"
+    if r < 0.90:
+        return "base64"
+    try:
+        text.encode("ascii")
+        return "7bit"
+    except UnicodeEncodeError:
+        return "8bit" if charset.lower() not in ("shift_jis",) else "base64"
+
+
+def gmail_attribution(rng, when, name, addr):
+    return "On %s, %s %d, %d at %d:%02d %s %s <%s> wrote:" % (
+        DAYS[when.weekday()], MONTHS[when.month - 1], when.day, when.year, (when.hour % 12) or 12, when.minute,
+        "AM" if when.hour < 12 else "PM", name, addr)
+
+
+def signature(rng, name, lang):
+    if lang not in ("en", "utf8-intl") or rng.random() < 0.4:
+        return ""
+    return "\n\n--\n%s\n%s | %s\n+1 (%03d) %03d-%04d\nhttps://www.%s" % (
+        name, rng.choice(["Partner", "Associate", "Analyst", "Principal", "VP Finance", "CFO", "Head of IR"]),
+        rng.choice(WORK_DOMAINS).split(".")[0].replace("-", " ").title(),
+        rng.randint(200, 999), rng.randint(200, 999), rng.randint(0, 9999), rng.choice(WORK_DOMAINS))
+
+
+def thread_bodies(rng, ctx, fresh, history):
+    """fresh: the new text; history: [(name, addr, text)] newest first.
+    Returns (plain, html) with Gmail-style nested quoting of the history."""
+    when = ctx.dt
+    attribs = []
+    for name, addr, _ in history:
+        when = when - datetime.timedelta(minutes=rng.randint(20, 3 * 24 * 60))
+        attribs.append(gmail_attribution(rng, when, name, addr))
+    # plain: each older message is quoted one level deeper, like Gmail does
+    plain = ""
+    for (name, addr, text), attrib in reversed(list(zip(history, attribs))):
+        inner = wrap(text, 74) + (("\n\n" + plain) if plain else "")
+        plain = attrib + "\n\n" + "\n".join(("> " + l) if l else ">" for l in inner.split("\n"))
+    plain = fresh + ("\n\n" + plain if plain else "")
+    # html: nested gmail_quote blockquotes
+    html = ""
+    for (name, addr, text), attrib in reversed(list(zip(history, attribs))):
+        inner = "".join('<div dir="ltr">%s</div><div><br></div>' % html_escape(p).replace("\n", "<br>")
+                        for p in text.split("\n\n"))
+        html = ('<div class="gmail_quote"><div dir="ltr" class="gmail_attr">%s<br></div>'
+                '<blockquote class="gmail_quote" style="margin:0px 0px 0px 0.8ex;border-left:1px solid rgb(204,204,204);'
+                'padding-left:1ex">%s%s</blockquote></div>') % (html_escape(attrib), inner, ("<br>" + html) if html else "")
+    fresh_html = "".join('<div dir="ltr">%s</div><div><br></div>' % html_escape(p).replace("\n", "<br>")
+                         for p in fresh.split("\n\n"))
+    html = '<div dir="ltr">%s</div>%s\n' % (fresh_html, ("<br>" + html) if html else "")
+    return plain, html
+
+
+def gen_gmail_personal(ctx, body_lo=2000, body_hi=15000, n_attach=0, large=False, raw_utf8_prob=0.15):
+    """A personal/work Gmail message: 2-15 KB body (by default), multi-KB Gmail header
+    block, 1-20 recipients, mostly QP multipart/alternative, replies with quoted history."""
+    rng = ctx.rng
+    lang = pick_lang(rng)
+    charset = lang_charset(lang)
+    fname, faddr = random_person(rng, rng.choice(WORK_DOMAINS) if rng.random() < 0.5 else None, nonascii=0.15)
+    if lang in ("fr", "de"):
+        fname = rng.choice(LATIN1_NAMES)
+    to, cc = many_recipients(rng)
+    subj = subject_text(rng, lang)
+    body_target = log_uniform(rng, body_lo, body_hi)
+    alt = rng.random() < 0.85
+    extra = []
+    people = []
+    if rng.random() < 0.6:
+        depth = rng.choice([1, 1, 2, 2, 3, 4])
+        people = [random_person(rng, nonascii=0.15) for _ in range(depth)]
+        subj = rng.choice(["Re: ", "Re: ", "RE: ", "Re: Re: ", "AW: ", "Fwd: Re: "]) + subj
+        refs = [msg_id(rng, rng.choice(WORK_DOMAINS + ["mail.gmail.com"])) for _ in range(depth + rng.randint(0, 6))]
+        extra.append(hdr("In-Reply-To", refs[-1]))
+        extra.append(hdr("References", (CRLF + " ").join(refs)))
+    if rng.random() < 0.15:
+        extra.append(hdr("X-Mailer", rng.choice(["Apple Mail (2.3731.700.6)", "Microsoft Outlook 16.0",
+                                                  "iPhone Mail (20G75)"])))
+    top = gmail_top(ctx, fname, faddr, to, cc, subject_header(rng, subj, lang),
+                    msg_id(rng, faddr.split("@")[1]), extra, raw_utf8_prob)
+    fresh_share = rng.uniform(0.15, 0.5) if people else 1.0
+    sig = signature(rng, fname, lang)
+
+    def build(text_budget):
+        fresh = lang_text(rng, lang, text_budget * fresh_share) + sig
+        per = max(150.0, text_budget * (1 - fresh_share) / max(1, len(people)))
+        history = [(hn, ha, lang_text(rng, lang, per * rng.uniform(0.6, 1.4))) for hn, ha in people]
+        plain, html = thread_bodies(rng, ctx, fresh, history)
+        if alt:
+            p1 = text_part(rng, "plain", plain, charset, cte=pick_text_cte(rng, plain, charset))
+            p2 = text_part(rng, "html", html, charset, cte=pick_text_cte(rng, html, charset))
+            return multipart(rng, "alternative", [p1, p2])
+        ent = text_part(rng, "plain", wrap(plain) if rng.random() < 0.7 else plain, charset,
+                        cte=pick_text_cte(rng, plain, charset), flowed=rng.random() < 0.1)
+        return split_entity(ent)
+
+    # The encoded body (both alternatives, QP/base64 overhead, quoting, MIME framing)
+    # must land in [body_lo, body_hi]: start from an estimate, then rescale (deterministic).
+    budget = max(300.0, body_target * (0.40 if alt else 0.80) - 700)
+    for _attempt in range(6):
+        first_ct, first_body = build(budget)
+        n = len(first_body)
+        if body_lo <= n <= body_hi:
+            break
+        budget = max(100.0, budget * (body_target / n))
+    if not n_attach and not large:
+        return top + entity(first_ct, first_body)
+    parts = [entity(first_ct, first_body)]
+    if large:
+        kind = rng.choice([k for k in ATTACH_KINDS if k[3] == "pdf"] * 3 +
+                          [k for k in ATTACH_KINDS if k[3] in ("docx", "zip", "png")])
+        parts.append(attachment_part(rng, int(1_000_000 * (5 ** (rng.random() ** 2))), ctx.dt, kind))
+    for _ in range(n_attach):
+        parts.append(attachment_part(rng, int(log_uniform(rng, 20_000, 300_000)), ctx.dt))
+    ct, body = multipart(rng, "mixed", parts)
+    return top + entity(ct, body)
+
+
+LIST_MAILERS = ["MailChimp Mailer - **CID%s**", "Customer.io", "SendGrid", "Braze", "Salesforce Marketing Cloud",
+                "Klaviyo", "HubSpot"]
+
+
+def gen_bulk(ctx, html_lo=30_000, html_hi=150_000, notification=False):
+    """Bulk mail: newsletter (30-150 KB of inline-CSS table HTML, small text/plain
+    alternative, sometimes base64 HTML, sometimes inline images) or, with
+    notification=True, a transactional notification (smaller HTML)."""
+    rng = ctx.rng
+    name, local, domain = rng.choice(NOTIFY_SENDERS if notification else NEWS_SENDERS)
+    faddr = "%s@%s" % (local, domain)
+    subj = subject_text(rng, "en" if rng.random() < 0.8 else "utf8-intl")
+    html_size = int(log_uniform(rng, html_lo, html_hi))
+    text_size = rng.randint(500, 2500) if notification else rng.randint(1000, 5000)
+    list_name = name.lower().replace(" ", "-").replace(".", "")
+    extra = [hdr("List-Unsubscribe", "<mailto:unsubscribe@%s?subject=unsub-%s>,%s <%s>" % (
+        domain, token(rng, 16), CRLF, track_url(rng, domain))),
+        hdr("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        hdr("Feedback-ID", "%d:%d:%s:%s" % (rng.randint(1, 99), rng.randint(1000, 99999), token(rng, 8), domain)),
+        hdr("X-Campaign-ID", token(rng, 24))]
+    if not notification or rng.random() < 0.3:
+        extra.append(hdr("List-Id", '"%s" <%s.%s.list-id.%s>' % (name, list_name, hexs(rng, 12), domain)))
+    if not notification or rng.random() < 0.4:
+        extra.append(hdr("Precedence", "bulk"))
+    if rng.random() < 0.6:
+        m = rng.choice(LIST_MAILERS)
+        extra.append(hdr("X-Mailer", m % hexs(rng, 10) if "%" in m else m))
+    if rng.random() < 0.5:
+        extra.append(hdr("Reply-To", mailbox(rng, name, "reply-%s@%s" % (token(rng, 10).lower(), domain))))
+    top = gmail_top(ctx, name, faddr, [(USER_NAME if rng.random() < 0.5 else None, USER)], [],
+                    encode_header_text(rng, subj), msg_id(rng, domain), extra, n_received=rng.randint(3, 6))
+    related = not notification and rng.random() < 0.1
+    cids = None
+    if related:
+        stamp = "%s.%s" % (hexs(rng, 8).upper(), hexs(rng, 8).upper())
+        cids = ["img%03d.png@%s" % (k + 1, stamp) for k in range(rng.randint(1, 3))]
+    html = newsletter_html(rng, subj, domain, html_size, images=cids)
+    txt = newsletter_text_version(rng, subj, domain, text_size)
+    p1 = text_part(rng, "plain", txt, "UTF-8", cte=rng.choice(["quoted-printable", "quoted-printable", "7bit"]))
+    html_cte = rng.choices(["quoted-printable", "base64", "8bit"], weights=[60, 30, 10])[0]
+    p2 = text_part(rng, "html", html, "UTF-8", cte=html_cte)
+    act, abody = multipart(rng, "alternative", [p1, p2])
+    if not related:
+        return top + entity(act, abody)
+    png = next(k for k in ATTACH_KINDS if k[2] == "png")
+    rel = [entity(act, abody)] + [attachment_part(rng, int(log_uniform(rng, 3000, 30000)), ctx.dt, png, inline_cid=c)
+                                  for c in cids]
+    rct, rbody = multipart(rng, "related", rel, extra_params='; type="multipart/alternative"')
+    return top + entity(rct, rbody)
+
+
+def scheduled(idx, pct):
+    """True for exactly round(N * pct / 100) of the first N messages, evenly spread."""
+    p = pct / 100.0
+    return math.floor(idx * p + 0.5) > math.floor((idx - 1) * p + 0.5)
+
+
+def make_mixed(ctx, large_pct):
+    """Roughly the issue #17 corpus: 2,000 messages ~ 116 MB, median ~27 KB."""
+    rng = ctx.rng
+    if scheduled(ctx.idx, large_pct):
+        return gen_gmail_personal(ctx, large=True)
+    r = rng.random() * 100.0
+    if r < 39:
+        return gen_gmail_personal(ctx)                                    # small personal (2-15 KB body)
+    if r < 57:
+        return gen_gmail_personal(ctx, body_lo=12_000, body_hi=50_000)   # medium: longer threads
+    if r < 81:
+        return gen_bulk(ctx, 12_000, 45_000, notification=True)          # notifications / receipts
+    if r < 96:
+        return gen_bulk(ctx)                                             # newsletters (30-150 KB HTML)
+    return gen_gmail_personal(ctx, n_attach=rng.choice([1, 1, 1, 2]))    # 20-300 KB attachments
+
+
+SHAPES = {
+    # name: (description, default --large-pct or None when the option does not apply)
+    "attachments": ("the original attachment-heavy mix (default)", 1.0),
+    "gmail-small": ("small personal messages (2-15 KB body) with multi-KB Gmail header blocks", None),
+    "newsletter": ("HTML-heavy newsletters (30-150 KB HTML, bulk headers)", None),
+    "mixed": ("issue #17's corpus: mostly Gmail-like messages, newsletters, a few multi-MB attachments", 0.7),
+}
+
+
+def make_shaped_message(shape, seed, idx, large_pct):
+    if shape == "attachments":
+        return make_message(seed, idx, large_pct)
+    rng = Random("%s:%d:%d" % (shape, seed, idx))
+    ctx = Ctx(rng, idx)
+    if shape == "gmail-small":
+        return gen_gmail_personal(ctx)
+    if shape == "newsletter":
+        return gen_bulk(ctx)
+    if shape == "mixed":
+        return make_mixed(ctx, large_pct)
+    raise ValueError("unknown shape %r" % shape)
+
+
 def make_message(seed, idx, large_pct):
     rng = Random("%d:%d" % (seed, idx))
     ctx = Ctx(rng, idx)
@@ -1194,19 +1518,33 @@ def main(argv=None):
     ap.add_argument("outdir")
     ap.add_argument("--messages", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--large-pct", type=float, default=1.0,
-                    help="percentage of messages carrying a 1-8 MB attachment (default 1.0)")
+    ap.add_argument("--shape", choices=list(SHAPES), default="attachments",
+                    help="corpus shape: " + "; ".join("%s = %s" % (k, v[0]) for k, v in SHAPES.items()))
+    ap.add_argument("--large-pct", type=float, default=None,
+                    help="percentage of messages carrying a multi-MB attachment (attachments: default 1.0, "
+                         "1-8 MB; mixed: default 0.7, 1-5 MB; not used by the other shapes)")
     args = ap.parse_args(argv)
+    default_pct = SHAPES[args.shape][1]
+    if args.large_pct is not None and default_pct is None:
+        ap.error("--large-pct does not apply to --shape %s" % args.shape)
+    large_pct = default_pct if args.large_pct is None else args.large_pct
     os.makedirs(args.outdir, exist_ok=True)
     total = 0
+    sizes = []
     width = max(6, len(str(args.messages)))
     for i in range(1, args.messages + 1):
-        data = make_message(args.seed, i, args.large_pct)
+        data = make_shaped_message(args.shape, args.seed, i, large_pct)
         with open(os.path.join(args.outdir, "%0*d.eml" % (width, i)), "wb") as f:
             f.write(data)
         total += len(data)
+        sizes.append(len(data))
+    sizes.sort()
+    n = len(sizes)
+    median = (sizes[(n - 1) // 2] + sizes[n // 2]) / 2 if n else 0
     print("messages: %d" % args.messages)
     print("bytes: %d (%.1f MB)" % (total, total / 1e6))
+    print("shape: %s  median: %.1f KB  mean: %.1f KB  max: %.1f KB" % (
+        args.shape, median / 1e3, (total / n / 1e3) if n else 0, (sizes[-1] / 1e3) if n else 0))
     return 0
 
 
