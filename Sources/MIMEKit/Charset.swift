@@ -124,10 +124,20 @@ public enum Charset {
         return Decoded(text: String(decoding: bytes, as: UTF8.self), charsetUsed: declared, problem: "invalid UTF-8 replaced with U+FFFD")
     }
 
+    /// ISO-8859-1: every byte is the scalar of the same value, written straight as UTF-8 (appending
+    /// scalar by scalar to a `String.UnicodeScalarView` was most of the time of decoding 8-bit text).
     static func latin1(_ bytes: some Collection<UInt8>) -> String {
-        var s = String.UnicodeScalarView()
-        for b in bytes { s.append(Unicode.Scalar(b)) }
-        return String(s)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + bytes.count / 4)
+        for b in bytes {
+            if b < 0x80 {
+                out.append(b)
+            } else {
+                out.append(0xC0 | (b >> 6))
+                out.append(0x80 | (b & 0x3F))
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     private static let cp1252High: [UInt32] = [
@@ -135,16 +145,21 @@ public enum Charset {
         0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
     ]
 
+    /// Windows-1252: ISO-8859-1 except 0x80-0x9F (`cp1252High`), written straight as UTF-8.
     static func windows1252(_ bytes: some Collection<UInt8>) -> String {
-        var s = String.UnicodeScalarView()
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + bytes.count / 4)
         for b in bytes {
-            if b >= 0x80 && b < 0xA0 {
-                s.append(Unicode.Scalar(cp1252High[Int(b - 0x80)])!)
+            if b < 0x80 {
+                out.append(b)
+            } else if b >= 0xA0 {
+                out.append(0xC0 | (b >> 6))
+                out.append(0x80 | (b & 0x3F))
             } else {
-                s.append(Unicode.Scalar(b))
+                out.append(contentsOf: Unicode.Scalar(cp1252High[Int(b - 0x80)])!.utf8)
             }
         }
-        return String(s)
+        return String(decoding: out, as: UTF8.self)
     }
 
     // MARK: - iconv

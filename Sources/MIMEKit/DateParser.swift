@@ -175,6 +175,21 @@ public enum MessageIDParser {
     /// Extracts `<...>` ids (brackets removed). When there are none, whitespace-separated words
     /// that look like ids (contain `@`) are taken, and the non-standard form is reported.
     public static func parseList(_ text: String, limit: Int = 2000, problems: inout [String]) -> [String] {
+        var ids: [String] = text.utf8.allSatisfy { $0 < 0x80 } ? asciiBracketed(text) : bracketed(text)
+        if ids.isEmpty {
+            let words = text.split(whereSeparator: { $0.isWhitespace || $0 == "," }).map(String.init).filter { $0.contains("@") }
+            if !words.isEmpty { problems.append("message id without angle brackets") }
+            ids = words
+        }
+        if ids.count > limit {
+            problems.append("id list of \(ids.count) entries truncated to \(limit)")
+            ids = Array(ids.suffix(limit))
+        }
+        return ids
+    }
+
+    /// The `<…>` ids of a list, outside comments, whitespace removed from each, by `Character`.
+    static func bracketed(_ text: String) -> [String] {
         var ids: [String] = []
         var current: String?
         var depth = 0
@@ -193,14 +208,39 @@ public enum MessageIDParser {
             }
             if current != nil { current!.append(ch) }
         }
-        if ids.isEmpty {
-            let words = text.split(whereSeparator: { $0.isWhitespace || $0 == "," }).map(String.init).filter { $0.contains("@") }
-            if !words.isEmpty { problems.append("message id without angle brackets") }
-            ids = words
-        }
-        if ids.count > limit {
-            problems.append("id list of \(ids.count) entries truncated to \(limit)")
-            ids = Array(ids.suffix(limit))
+        return ids
+    }
+
+    /// `bracketed` for ASCII text (References headers nearly always are), on bytes: the same answer,
+    /// because for ASCII every character is one byte except CR LF, and CR and LF are both whitespace,
+    /// removed inside an id and ignored outside one. Walking long References chains by `Character`
+    /// (and asking each one `isWhitespace`) was a tenth of `parse`'s time on Gmail-like mail.
+    static func asciiBracketed(_ text: String) -> [String] {
+        var ids: [String] = []
+        var current: [UInt8] = []
+        var inside = false
+        var depth = 0
+        for b in text.utf8 {
+            if !inside && b == UInt8(ascii: "(") {
+                depth += 1
+                continue
+            }
+            if !inside && b == UInt8(ascii: ")") {
+                depth = max(0, depth - 1)
+                continue
+            }
+            if depth > 0 { continue }
+            if b == UInt8(ascii: "<") {
+                inside = true
+                current.removeAll(keepingCapacity: true)
+                continue
+            }
+            if b == UInt8(ascii: ">") {
+                if inside && !current.isEmpty { ids.append(String(decoding: current, as: UTF8.self)) }
+                inside = false
+                continue
+            }
+            if inside && !(b == 0x20 || (0x09...0x0D).contains(b)) { current.append(b) }
         }
         return ids
     }

@@ -19,14 +19,23 @@ public struct HeaderField: Sendable, Hashable {
 
     /// RFC 5322 §2.2.3 unfolding: line breaks removed, whitespace kept, leading whitespace trimmed.
     public var unfoldedBytes: [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(rawValue.count)
-        for b in rawValue where b != 13 && b != 10 { out.append(b) }
-        var a = 0
-        while a < out.count, out[a] == 32 || out[a] == 9 { a += 1 }
-        var e = out.count
-        while e > a, out[e - 1] == 32 || out[e - 1] == 9 { e -= 1 }
-        return Array(out[a..<e])
+        rawValue.withUnsafeBufferPointer { raw in
+            var out = [UInt8]()
+            out.reserveCapacity(raw.count)
+            // Copied a line at a time (the stretches between line breaks), not byte by byte.
+            var start = 0
+            for i in 0..<raw.count where raw[i] == 13 || raw[i] == 10 {
+                if start < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: raw[start..<i])) }
+                start = i + 1
+            }
+            if start < raw.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: raw[start..<raw.count])) }
+            var a = 0
+            while a < out.count, out[a] == 32 || out[a] == 9 { a += 1 }
+            var e = out.count
+            while e > a, out[e - 1] == 32 || out[e - 1] == 9 { e -= 1 }
+            if a == 0 && e == out.count { return out }
+            return Array(out[a..<e])
+        }
     }
 
     /// The unfolded value as text (UTF-8, else Windows-1252), encoded-words NOT decoded.

@@ -1,0 +1,71 @@
+import Foundation
+@testable import MIMEKit
+import TestSupport
+import Testing
+
+/// The byte-level fast paths give exactly what the general forms give.
+@Suite struct FastPathAgreementTests {
+    /// Message-ID lists: the ASCII path against the `Character` path, on random id-list-like text
+    /// (brackets, comments, CR LF folding, tabs, commas, nested and unbalanced brackets).
+    @Test func messageIdListsAgree() {
+        let pieces = ["<", ">", "(", ")", "a@b.c", "X@Y", " ", "\t", "\r\n ", ",", "id", "@", "<>", "<a b@c>", "(c <x@y>)", "\u{0}"]
+        var rng = SeededGenerator(seed: 2_026)
+        for _ in 0..<20_000 {
+            var s = ""
+            for _ in 0..<Int.random(in: 0...14, using: &rng) { s += pieces.randomElement(using: &rng)! }
+            #expect(MessageIDParser.asciiBracketed(s) == MessageIDParser.bracketed(s), "\(s.debugDescription)")
+        }
+        var problems: [String] = []
+        #expect(MessageIDParser.parseList("<a@b> (comment <c@d>) <e f@g>", problems: &problems) == ["a@b", "ef@g"])
+        #expect(problems.isEmpty)
+    }
+
+    static func scalarLatin1(_ bytes: [UInt8]) -> String {
+        var s = String.UnicodeScalarView()
+        for b in bytes { s.append(Unicode.Scalar(b)) }
+        return String(s)
+    }
+
+    static func scalarWindows1252(_ bytes: [UInt8]) -> String {
+        let high: [UInt32] = [
+            0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D, 0x017D, 0x8F,
+            0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
+        ]
+        var s = String.UnicodeScalarView()
+        for b in bytes { s.append(b >= 0x80 && b < 0xA0 ? Unicode.Scalar(high[Int(b - 0x80)])! : Unicode.Scalar(b)) }
+        return String(s)
+    }
+
+    /// Single-byte charsets written straight as UTF-8 agree with scalar-by-scalar decoding on every
+    /// byte value and on random text.
+    @Test func singleByteCharsetsAgree() {
+        let every = (0...255).map(UInt8.init)
+        #expect(Charset.latin1(every) == Self.scalarLatin1(every))
+        #expect(Charset.windows1252(every) == Self.scalarWindows1252(every))
+        var rng = SeededGenerator(seed: 1_252)
+        for _ in 0..<2_000 {
+            let bytes = (0..<Int.random(in: 0...64, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            #expect(Charset.latin1(bytes) == Self.scalarLatin1(bytes))
+            #expect(Charset.windows1252(bytes) == Self.scalarWindows1252(bytes))
+            #expect(Charset.latin1(bytes[...]) == Self.scalarLatin1(bytes))
+        }
+    }
+
+    /// Unfolding copies a line at a time; it agrees with removing CR and LF byte by byte and trimming
+    /// spaces and tabs at both ends.
+    @Test func unfoldingAgrees() {
+        func reference(_ raw: [UInt8]) -> [UInt8] {
+            var out = raw.filter { $0 != 13 && $0 != 10 }[...]
+            while let f = out.first, f == 32 || f == 9 { out.removeFirst() }
+            while let l = out.last, l == 32 || l == 9 { out.removeLast() }
+            return Array(out)
+        }
+        let pieces: [[UInt8]] = [[32], [9], [13, 10], [10], [13], Array("abc".utf8), Array("=?utf-8?q?x?=".utf8), [0xC3, 0xA9], [0]]
+        var rng = SeededGenerator(seed: 5_322)
+        for _ in 0..<10_000 {
+            var raw: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...12, using: &rng) { raw += pieces.randomElement(using: &rng)! }
+            #expect(HeaderField(name: "X", rawValue: raw).unfoldedBytes == reference(raw), "\(raw)")
+        }
+    }
+}
