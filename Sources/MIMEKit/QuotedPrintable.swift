@@ -16,40 +16,135 @@ public enum QuotedPrintable {
         let n = b.count
         var bad = 0
         let result = [UInt8](unsafeUninitializedCapacity: n) { out, initialized in
+            guard let src = b.baseAddress, let dst = out.baseAddress else {
+                initialized = 0
+                return
+            }
             var o = 0
             var i = 0
-            // Whitespace is written out immediately; `wsStart` remembers where a trailing run began so a
-            // hard line break can take it back (RFC 2045 §6.7 rule 3).
+            // Bytes other than `=`, CR and LF are copied a run at a time. Whitespace at the end of a
+            // line is taken back when the hard line break comes (RFC 2045 §6.7 rule 3): only literal
+            // whitespace of the run just copied, never a decoded `=20` or anything before it.
+            while i < n {
+                var j = i
+                while j < n {
+                    let c = src[j]
+                    if c == UInt8(ascii: "=") || c == 10 || c == 13 { break }
+                    j += 1
+                }
+                let runStart = o
+                if j > i {
+                    (dst + o).update(from: src + i, count: j - i)
+                    o += j - i
+                    i = j
+                }
+                if i == n { break }
+                let c = src[i]
+                if c == 10 || (c == 13 && i + 1 < n && src[i + 1] == 10) {
+                    while o > runStart && (dst[o - 1] == 32 || dst[o - 1] == 9) { o -= 1 }
+                    if c == 13 {
+                        dst[o] = 13
+                        o += 1
+                        i += 1
+                    }
+                    dst[o] = 10
+                    o += 1
+                    i += 1
+                    continue
+                }
+                if c == UInt8(ascii: "=") {
+                    // Soft line break: '=' followed by optional whitespace then CRLF/LF (or the end).
+                    var k = i + 1
+                    while k < n && (src[k] == 32 || src[k] == 9) { k += 1 }
+                    if k == n {
+                        i = n
+                        continue
+                    }
+                    if src[k] == 10 {
+                        i = k + 1
+                        continue
+                    }
+                    if src[k] == 13 && k + 1 < n && src[k + 1] == 10 {
+                        i = k + 2
+                        continue
+                    }
+                    if i + 2 < n, let h = hexValue(src[i + 1]), let l = hexValue(src[i + 2]) {
+                        dst[o] = h << 4 | l
+                        o += 1
+                        i += 3
+                        continue
+                    }
+                    bad += 1
+                }
+                // A malformed `=` or a CR alone: kept as it is.
+                dst[o] = c
+                o += 1
+                i += 1
+            }
+            initialized = o
+        }
+        malformed += bad
+        return result
+    }
+
+    /// The byte-at-a-time decoder the run-copying one replaced; kept as the reference its tests compare
+    /// against.
+    static func referenceDecode(buffer b: UnsafeBufferPointer<UInt8>, malformed: inout Int) -> [UInt8] {
+        let n = b.count
+        var bad = 0
+        let result = [UInt8](unsafeUninitializedCapacity: n) { out, initialized in
+            var o = 0
+            var i = 0
             var wsStart = -1
             while i < n {
                 let c = b[i]
                 if c == 32 || c == 9 {
                     if wsStart < 0 { wsStart = o }
-                    out[o] = c; o += 1; i += 1
+                    out[o] = c
+                    o += 1
+                    i += 1
                     continue
                 }
                 if c == 10 || (c == 13 && i + 1 < n && b[i + 1] == 10) {
                     if wsStart >= 0 { o = wsStart }
                     wsStart = -1
-                    if c == 13 { out[o] = 13; o += 1; i += 1 }
-                    out[o] = 10; o += 1; i += 1
+                    if c == 13 {
+                        out[o] = 13
+                        o += 1
+                        i += 1
+                    }
+                    out[o] = 10
+                    o += 1
+                    i += 1
                     continue
                 }
                 wsStart = -1
                 if c == UInt8(ascii: "=") {
-                    // Soft line break: '=' followed by optional whitespace then CRLF/LF (or the end).
                     var j = i + 1
                     while j < n && (b[j] == 32 || b[j] == 9) { j += 1 }
-                    if j == n { i = n; continue }
-                    if b[j] == 10 { i = j + 1; continue }
-                    if b[j] == 13 && j + 1 < n && b[j + 1] == 10 { i = j + 2; continue }
+                    if j == n {
+                        i = n
+                        continue
+                    }
+                    if b[j] == 10 {
+                        i = j + 1
+                        continue
+                    }
+                    if b[j] == 13 && j + 1 < n && b[j + 1] == 10 {
+                        i = j + 2
+                        continue
+                    }
                     if i + 2 < n, let h = hexValue(b[i + 1]), let l = hexValue(b[i + 2]) {
-                        out[o] = h << 4 | l; o += 1; i += 3
+                        out[o] = h << 4 | l
+                        o += 1
+                        i += 3
                         continue
                     }
                     bad += 1
                 }
-                out[o] = c; o += 1; i += 1
+                out[o] = c
+                o += 1
+                i += 1
             }
             initialized = o
         }

@@ -68,4 +68,25 @@ import Testing
             #expect(HeaderField(name: "X", rawValue: raw).unfoldedBytes == reference(raw), "\(raw)")
         }
     }
+
+    /// Quoted-printable decoding by runs agrees with the byte-at-a-time decoder, malformed counts
+    /// included: trailing whitespace before hard breaks, `=20` kept before a break, soft breaks with
+    /// trailing whitespace, lone CR, bad escapes, `=` at the end.
+    @Test func quotedPrintableAgrees() {
+        let pieces: [[UInt8]] = [
+            Array("text".utf8), [32], [9], [13, 10], [10], [13], Array("=20".utf8), Array("=3D".utf8), Array("=\r\n".utf8),
+            Array("= \r\n".utf8),
+            Array("=\n".utf8), Array("=ZZ".utf8), Array("=".utf8), Array("=4".utf8), [0xC3, 0xA9], Array("=C3=A9".utf8), Array("a b".utf8),
+        ]
+        var rng = SeededGenerator(seed: 2_045)
+        for _ in 0..<20_000 {
+            var input: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...16, using: &rng) { input += pieces.randomElement(using: &rng)! }
+            var m1 = 0
+            var m2 = 0
+            let fast = input.withUnsafeBufferPointer { QuotedPrintable.decode(buffer: $0, malformed: &m1) }
+            let reference = input.withUnsafeBufferPointer { QuotedPrintable.referenceDecode(buffer: $0, malformed: &m2) }
+            #expect(fast == reference && m1 == m2, "\(input)")
+        }
+    }
 }

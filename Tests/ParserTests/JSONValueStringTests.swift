@@ -1,4 +1,4 @@
-import CaptureParsing
+@testable import CaptureParsing
 import Foundation
 import Testing
 
@@ -37,5 +37,33 @@ import Testing
         var buffer: [UInt8] = Array("x".utf8)
         JSONValue.object([("k", .string("v\n")), ("n", .int(-3)), ("a", .array([.null, .bool(true)]))]).write(into: &buffer)
         #expect(String(decoding: buffer, as: UTF8.self) == #"x{"k":"v\n","n":-3,"a":[null,true]}"#)
+    }
+
+    /// Line ends normalised by runs (memchr) agree with the byte-at-a-time form: CR LF and lone CR
+    /// become LF.
+    @Test func lineEndsAgree() {
+        func reference(_ s: String) -> String {
+            let u = Array(s.utf8)
+            var out: [UInt8] = []
+            var i = 0
+            while i < u.count {
+                if u[i] == 13 {
+                    out.append(10)
+                    if i + 1 < u.count, u[i + 1] == 10 { i += 1 }
+                } else {
+                    out.append(u[i])
+                }
+                i += 1
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+        let pieces = ["a", "\r\n", "\r", "\n", "\r\r\n", "é", " ", "line of text"]
+        var state: UInt64 = 42
+        for _ in 0..<5_000 {
+            var s = ""
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            for k in 0..<Int(state >> 60) { s += pieces[Int((state >> UInt64(3 * (k % 20))) & 7)] }
+            #expect(Assembler.normalizeLineEnds(s) == reference(s), "\(s.debugDescription)")
+        }
     }
 }

@@ -251,18 +251,23 @@ enum Assembler {
         var s = s
         return s.withUTF8 { u -> String in
             guard memchr(u.baseAddress!, 13, u.count) != nil else { return String(decoding: u, as: UTF8.self) }
+            // Runs between CRs are copied at once (memchr finds the next CR).
             return String(unsafeUninitializedCapacity: u.count) { out in
+                let src = u.baseAddress!
+                let dst = out.baseAddress!
                 var o = 0
                 var i = 0
                 while i < u.count {
-                    if u[i] == 13 {
-                        out[o] = 10
-                        if i + 1 < u.count, u[i + 1] == 10 { i += 1 }
-                    } else {
-                        out[o] = u[i]
+                    let next = memchr(src + i, 13, u.count - i).map { UnsafeRawPointer($0) - UnsafeRawPointer(src) } ?? u.count
+                    if next > i {
+                        (dst + o).update(from: src + i, count: next - i)
+                        o += next - i
+                        i = next
                     }
+                    if i == u.count { break }
+                    dst[o] = 10
                     o += 1
-                    i += 1
+                    i += (i + 1 < u.count && src[i + 1] == 10) ? 2 : 1
                 }
                 return o
             }
