@@ -42,6 +42,8 @@ import Testing
         return Firm(fake: fake, runtime: runtime, firm: firm)
     }
 
+    static func domain(of address: String) -> String { String(address.split(separator: "@")[1]) }
+
     /// Every viewer, at several clock readings: the index's report equals the recomputed one.
     static func expectAgreement(_ f: Firm, _ label: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let last = try #require(f.firm.deliveries.map(\.internalDate).max())
@@ -51,6 +53,7 @@ import Testing
         ]
         let viewers: [Viewer] = [.operator] + teammates.map { .teammate($0) }
         var compared = 0
+        var suggestedTotal = 0
         for now in readings {
             var reports = f.runtime.relationships
             reports.asOf = now
@@ -85,6 +88,24 @@ import Testing
                     }
                     #expect(paged.map(key) == all.map(key), "\(label): pages of \(investor)", sourceLocation: sourceLocation)
                 }
+                // who-knows reads only the mail its party is on; it answers as it does from all the mail.
+                var queries: [String] = ["gmail.com", "rosainvests@gmail.com", "ROSA.INVESTS@GMAIL.COM", "nobody@nowhere.example"]
+                for investor in f.firm.investors.prefix(3) { queries += [investor.emails[0], Self.domain(of: investor.emails[0])] }
+                for investor in f.firm.investors.filter({ $0.emails.count > 1 }).prefix(2) {
+                    queries.append(Self.domain(of: investor.emails[1]))
+                }
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = .sortedKeys
+                for q in queries {
+                    let fast = try encoder.encode(try await reports.whoKnows(q, for: viewer))
+                    let reference = try encoder.encode(try await reports.whoKnowsRecomputed(q, for: viewer))
+                    #expect(fast == reference, "\(label): who-knows \(q) for \(viewer) at \(now)", sourceLocation: sourceLocation)
+                }
+                let suggestions = try await reports.suggestions(for: viewer)
+                suggestedTotal += suggestions.count
+                let suggested = try encoder.encode(suggestions)
+                let suggestedReference = try encoder.encode(try await reports.suggestionsRecomputed(for: viewer))
+                #expect(suggested == suggestedReference, "\(label): suggestions for \(viewer) at \(now)", sourceLocation: sourceLocation)
                 // Every figure, windows included (the report shows only some of them).
                 let indexed = try await reports.indexedFigures(for: viewer)
                 let recomputed = try await reports.recomputedFigures(for: viewer)
@@ -96,6 +117,7 @@ import Testing
             }
         }
         #expect(compared > 0, "\(label): nothing compared", sourceLocation: sourceLocation)
+        #expect(suggestedTotal > 0, "\(label): no suggestion compared", sourceLocation: sourceLocation)
     }
 
     @Test func theIndexAgreesWithTheRecomputedReportThroughChanges() async throws {

@@ -306,6 +306,25 @@ public struct RelationshipReports: Sendable {
     public func whoKnows(_ query: String, for viewer: Viewer) async throws -> WhoKnows {
         let q = query.trimmingCharacters(in: .whitespaces).lowercased()
         let matches: @Sendable (String) -> Bool
+        let party: ReadModel.Party
+        if q.contains("@"), !q.hasPrefix("@") {
+            guard let canonical = AddressNormalizer.canonical(q) else { throw QueryError.notAnAddressOrDomain(query) }
+            matches = RelationshipParty.address(q)
+            party = .address(canonical)
+        } else {
+            guard let domain = AddressNormalizer.validDomain(q) else { throw QueryError.notAnAddressOrDomain(query) }
+            matches = RelationshipParty.domain(domain)
+            party = .domain(domain)
+        }
+        // Only the mail the party is on (`whoKnowsRecomputed` reads all of it; tests hold them equal).
+        let (messages, names) = try await readModel.interactionsAndNames(for: viewer, involving: party)
+        return try await whoKnows(query, matches: matches, messages: messages, names: names)
+    }
+
+    /// `whoKnows` from every visible message: the reference the party-limited read is tested against.
+    func whoKnowsRecomputed(_ query: String, for viewer: Viewer) async throws -> WhoKnows {
+        let q = query.trimmingCharacters(in: .whitespaces).lowercased()
+        let matches: @Sendable (String) -> Bool
         if q.contains("@"), !q.hasPrefix("@") {
             guard AddressNormalizer.canonical(q) != nil else { throw QueryError.notAnAddressOrDomain(query) }
             matches = RelationshipParty.address(q)
@@ -314,6 +333,12 @@ public struct RelationshipReports: Sendable {
             matches = RelationshipParty.domain(domain)
         }
         let (messages, names) = try await readModel.interactionsAndNames(for: viewer)
+        return try await whoKnows(query, matches: matches, messages: messages, names: names)
+    }
+
+    func whoKnows(
+        _ query: String, matches: @escaping @Sendable (String) -> Bool, messages: [InteractionMessage], names: [String: String]
+    ) async throws -> WhoKnows {
         let calc = try await calculator()
         let (_, byTeammate) = calc.figures(party: { matches($0) && external($0) }, messages: messages)
         let people = calc.people(messages: messages).filter { matches($0.key) && external($0.key) }.map { address, f in
@@ -355,20 +380,44 @@ public struct RelationshipReports: Sendable {
     /// Frequent two-way external correspondents (at least two messages each way) who are not CRM investors,
     /// excluding the workspace domain, public mail providers' bulk senders (no-reply, newsletters,
     /// notifications and the like) and blocklisted addresses or domains; strongest first.
+    ///
+    /// Reads only the mail of addresses that could qualify (at least two emails from them and two to
+    /// them anywhere in the capture, not investors, not on the workspace domain, not bulk or blocked);
+    /// `suggestionsRecomputed` reads all of it, and tests hold them equal.
     public func suggestions(for viewer: Viewer) async throws -> [Suggestion] {
-        let (messages, names) = try await readModel.interactionsAndNames(for: viewer)
-        let calc = try await calculator()
         let investors = try await directory.investors()
         let known = Set(investors.flatMap { $0.emails.compactMap { AddressNormalizer.canonical($0) } })
-        let domain = readModel.policy.workspaceDomain
+        let candidates = try await readModel.twoWayCorrespondents(sent: 2, received: 2).filter { suggestible($0, known: known) }
+        guard !candidates.isEmpty else { return [] }
+        let (messages, names) = try await readModel.interactionsAndNames(for: viewer, involving: .addresses(candidates))
+        return try await suggestions(messages: messages, names: names, known: known)
+    }
+
+    /// `suggestions` from every visible message (the reference).
+    func suggestionsRecomputed(for viewer: Viewer) async throws -> [Suggestion] {
+        let investors = try await directory.investors()
+        let known = Set(investors.flatMap { $0.emails.compactMap { AddressNormalizer.canonical($0) } })
+        let (messages, names) = try await readModel.interactionsAndNames(for: viewer)
+        return try await suggestions(messages: messages, names: names, known: known)
+    }
+
+    /// Whether an address may be suggested at all (before its figures): not an investor's, not on the
+    /// workspace domain, not a bulk sender's local part, not excluded by the capture policy.
+    func suggestible(_ address: String, known: Set<String>) -> Bool {
+        let parts = address.split(separator: "@", maxSplits: 1)
+        guard parts.count == 2, !known.contains(address) else { return false }
+        let local = String(parts[0])
+        if let d = readModel.policy.workspaceDomain, AddressNormalizer.isAt(address, domain: d) { return false }
+        if Self.bulkLocalParts.contains(where: { local == $0 || local.hasPrefix($0 + "+") || local.hasPrefix($0 + ".") }) { return false }
+        if case .exclude = policy.decide(labels: [], participants: [address]) { return false }
+        return true
+    }
+
+    func suggestions(messages: [InteractionMessage], names: [String: String], known: Set<String>) async throws -> [Suggestion] {
+        let calc = try await calculator()
         return calc.people(messages: messages).compactMap { address, f -> Suggestion? in
-            guard f.messagesIn >= 2, f.messagesOut >= 2, !known.contains(address) else { return nil }
-            let parts = address.split(separator: "@", maxSplits: 1)
-            guard parts.count == 2 else { return nil }
-            let local = String(parts[0]), host = String(parts[1])
-            if let d = domain, AddressNormalizer.isAt(address, domain: d) { return nil }
-            if Self.bulkLocalParts.contains(where: { local == $0 || local.hasPrefix($0 + "+") || local.hasPrefix($0 + ".") }) { return nil }
-            if case .exclude = policy.decide(labels: [], participants: [address]) { return nil }
+            guard f.messagesIn >= 2, f.messagesOut >= 2, suggestible(address, known: known) else { return nil }
+            let host = String(address.split(separator: "@", maxSplits: 1)[1])
             return Suggestion(
                 address: address, name: names[address], domain: host, messagesIn: f.messagesIn, messagesOut: f.messagesOut,
                 threads: f.threads, lastContactAt: Self.iso(f.lastContactAt), strength: f.strength)

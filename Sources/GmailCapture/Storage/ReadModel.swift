@@ -329,12 +329,92 @@ public struct ReadModel: Sendable {
         }
     }
 
+    /// Which emails `interactionsAndNames(for:involving:)` reads: those with a participant (any role) at
+    /// this address, or at this domain or one of its subdomains.
+    public enum Party: Sendable, Equatable {
+        case address(String)
+        case domain(String)
+        /// Any of these canonical addresses.
+        case addresses([String])
+    }
+
+    /// `interactionsAndNames(for:)` limited to the emails `party` takes part in (read through the
+    /// participants' address index, graded for visibility by id): every figure about that party, and the
+    /// display names of its addresses, come out as they do from all the mail (a party's interactions and
+    /// the replies between them are all mail it is on), at a fraction of the reading.
+    public func interactionsAndNames(
+        for viewer: Viewer, involving party: Party
+    ) async throws -> (
+        messages: [InteractionMessage], names: [String: String]
+    ) {
+        try await database.writer.read { db in
+            let ids: [Int64]
+            switch party {
+            case .address(let a):
+                ids = try Int64.fetchAll(
+                    db, sql: "SELECT DISTINCT email_id FROM email_participants WHERE address_canonical = ? ORDER BY email_id",
+                    arguments: [a])
+            case .domain(let d):
+                // The distinct addresses first (a short index scan), then their mail through the index.
+                let addresses = try String.fetchAll(
+                    db, sql: "SELECT DISTINCT address_canonical FROM email_participants WHERE address_canonical IS NOT NULL"
+                ).filter(RelationshipParty.domain(d))
+                ids = try Self.emailIds(db, withAnyOf: addresses)
+            case .addresses(let list):
+                ids = try Self.emailIds(db, withAnyOf: list)
+            }
+            guard !ids.isEmpty else { return ([], [:]) }
+            let idList = Self.jsonArray(ids.map(String.init))
+            let visible: Set<Int64>
+            if let me = viewer.email {
+                visible = Set(
+                    try Int64.fetchAll(
+                        db, sql: Self.visibleSQL(.ids) + " SELECT email_id FROM visible WHERE lvl > 0",
+                        arguments: StatementArguments(arguments(me, ids: idList))))
+            } else {
+                visible = Set(ids)
+            }
+            return try Self.interactionMessages(
+                db, only: "SELECT value FROM json_each(?)", arguments: [idList], keep: { visible.contains($0) })
+        }
+    }
+
+    static func emailIds(_ db: Database, withAnyOf addresses: [String]) throws -> [Int64] {
+        try Int64.fetchAll(
+            db,
+            sql: """
+                SELECT DISTINCT email_id FROM email_participants
+                WHERE address_canonical IN (SELECT value FROM json_each(?)) ORDER BY email_id
+                """, arguments: [jsonArray(addresses)])
+    }
+
+    /// Addresses that sent at least `sent` captured emails and were a To/Cc recipient of at least
+    /// `received` (over all captured mail, before visibility): a superset of the correspondents who can
+    /// have that many visible messages each way, to limit what the suggestions read. Never shown.
+    func twoWayCorrespondents(sent: Int, received: Int) async throws -> [String] {
+        try await database.writer.read { db in
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT address_canonical FROM email_participants WHERE role = 'from' AND address_canonical IS NOT NULL
+                    GROUP BY address_canonical HAVING COUNT(DISTINCT email_id) >= ?
+                    INTERSECT
+                    SELECT address_canonical FROM email_participants WHERE role IN ('to', 'cc') AND address_canonical IS NOT NULL
+                    GROUP BY address_canonical HAVING COUNT(DISTINCT email_id) >= ?
+                    """, arguments: [sent, received])
+        }
+    }
+
+    static func jsonArray(_ items: [String]) -> String {
+        String(decoding: (try? JSONEncoder().encode(items)) ?? Data("[]".utf8), as: UTF8.self)
+    }
+
     /// Captured messages as the relationship figures see them (holders: the mailboxes whose copies are not
     /// deleted; a message no mailbox holds is left out), ordered by id, and the display name last seen for
-    /// each address among them. `only`: an SQL subquery of the email ids to read (else every email);
-    /// `keep`: which of those to use. The relationship index reads queued messages through the same code.
+    /// each address among them. `only`: an SQL subquery of the email ids to read (else every email), with
+    /// `arguments` (bound for each of the three reads); `keep`: which of those to use. The relationship index reads queued messages through the same code.
     static func interactionMessages(
-        _ db: Database, only: String?, keep: (Int64) -> Bool
+        _ db: Database, only: String?, arguments: StatementArguments = [], keep: (Int64) -> Bool
     ) throws -> (messages: [InteractionMessage], names: [String: String]) {
         let sightingScope = only.map { "AND s.email_id IN (\($0))" } ?? ""
         let participantScope = only.map { "AND email_id IN (\($0))" } ?? ""
@@ -346,7 +426,7 @@ public struct ReadModel: Sendable {
             sql: """
                 SELECT s.email_id, lower(a.email), s.internal_date FROM email_sightings s JOIN email_accounts a ON a.id = s.account_id
                 WHERE s.deleted_at IS NULL \(sightingScope) ORDER BY s.email_id, lower(a.email)
-                """)
+                """, arguments: arguments)
         {
             let id: Int64 = r[0]
             guard keep(id) else { continue }
@@ -360,7 +440,7 @@ public struct ReadModel: Sendable {
             sql: """
                 SELECT email_id, role, address_canonical, name FROM email_participants WHERE address_canonical IS NOT NULL
                 \(participantScope) ORDER BY email_id, role, position
-                """
+                """, arguments: arguments
         ) {
             let id: Int64 = r[0]
             guard keep(id) else { continue }
@@ -371,7 +451,8 @@ public struct ReadModel: Sendable {
         let iso = Date.ISO8601FormatStyle(timeZone: .gmt)
         var out: [InteractionMessage] = []
         for r in try Row.fetchAll(
-            db, sql: "SELECT id, thread_id, sent_at, message_id, in_reply_to, reference_ids FROM emails \(emailScope) ORDER BY id")
+            db, sql: "SELECT id, thread_id, sent_at, message_id, in_reply_to, reference_ids FROM emails \(emailScope) ORDER BY id",
+            arguments: arguments)
         {
             let id: Int64 = r[0]
             guard let owners = holders[id] else { continue }
