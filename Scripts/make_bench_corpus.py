@@ -3,7 +3,8 @@
 
 Usage:
     python3 Scripts/make_bench_corpus.py OUTDIR [--messages 5000] [--seed 1]
-        [--shape attachments|gmail-small|newsletter|mixed] [--large-pct PCT]
+        [--shape attachments|gmail-small|newsletter|mixed|mixed-attach] [--large-pct PCT]
+        [--attach-pct PCT]
 
 Writes OUTDIR/000001.eml ... OUTDIR/NNNNNN.eml (CRLF line endings, like Gmail's
 "raw" / RFC822 format) and prints the total number of messages and bytes, and
@@ -14,7 +15,9 @@ Determinism: message i is generated from its own `random.Random(f"{seed}:{i}")`
 output is byte-identical on every run, and a smaller corpus is a prefix of a
 larger one with the same seed. Shapes other than the default use the seed
 f"{shape}:{seed}:{i}", so they are independent of each other and the default
-shape's output is unchanged by their existence.
+shape's output is unchanged by their existence. (mixed-attach is the exception:
+it draws mixed's messages from mixed's seeds and its added files from
+f"mixed-attach:{seed}:{i}".)
 
 Shapes (--shape):
   attachments  (default) the original attachment-heavy mix described below.
@@ -42,6 +45,13 @@ Shapes (--shape):
                with 1-2 attachments of 20-300 KB, and exactly round(N*PCT/100)
                messages (--large-pct, default 0.7) with a 1-5 MB attachment
                (mostly PDF), evenly spread.
+  mixed-attach mixed's messages (same text and headers, message for message), with
+               files added as in issue #17's mailbox (3,000 messages, ~1,700
+               attachments): --attach-pct (default 48) percent of the personal
+               messages carry 1-4 files of the everyday kinds (PDF, PNG, JPEG, DOCX,
+               XLSX, ZIP, ICS, CSV; 5-200 KB log-uniform), and 0.6 times that share
+               of the notifications a receipt (PDF or .ics). 3,000 messages:
+               1,701 attachments in 1,178 messages, 269 MB (median ~44 KB).
 
 Mix of the default "attachments" shape (approximate, per message):
   29%  personal text/plain (some replies with References/In-Reply-To + quoting)
@@ -1325,9 +1335,11 @@ def thread_bodies(rng, ctx, fresh, history):
     return plain, html
 
 
-def gen_gmail_personal(ctx, body_lo=2000, body_hi=15000, n_attach=0, large=False, raw_utf8_prob=0.15):
+def gen_gmail_personal(ctx, body_lo=2000, body_hi=15000, n_attach=0, large=False, raw_utf8_prob=0.15, extra_attach=0):
     """A personal/work Gmail message: 2-15 KB body (by default), multi-KB Gmail header
-    block, 1-20 recipients, mostly QP multipart/alternative, replies with quoted history."""
+    block, 1-20 recipients, mostly QP multipart/alternative, replies with quoted history.
+    extra_attach: that many more files of the everyday kinds (ATTACH_KINDS, 5-200 KB),
+    after the n_attach ones (shape mixed-attach; 0 leaves the message as it was)."""
     rng = ctx.rng
     lang = pick_lang(rng)
     charset = lang_charset(lang)
@@ -1377,7 +1389,7 @@ def gen_gmail_personal(ctx, body_lo=2000, body_hi=15000, n_attach=0, large=False
         if body_lo <= n <= body_hi:
             break
         budget = max(100.0, budget * (body_target / n))
-    if not n_attach and not large:
+    if not n_attach and not large and not extra_attach:
         return top + entity(first_ct, first_body)
     parts = [entity(first_ct, first_body)]
     if large:
@@ -1386,6 +1398,8 @@ def gen_gmail_personal(ctx, body_lo=2000, body_hi=15000, n_attach=0, large=False
         parts.append(attachment_part(rng, int(1_000_000 * (5 ** (rng.random() ** 2))), ctx.dt, kind))
     for _ in range(n_attach):
         parts.append(attachment_part(rng, int(log_uniform(rng, 20_000, 300_000)), ctx.dt))
+    for _ in range(extra_attach):
+        parts.append(attachment_part(rng, attachment_size(rng), ctx.dt))
     ct, body = multipart(rng, "mixed", parts)
     return top + entity(ct, body)
 
@@ -1394,10 +1408,12 @@ LIST_MAILERS = ["MailChimp Mailer - **CID%s**", "Customer.io", "SendGrid", "Braz
                 "Klaviyo", "HubSpot"]
 
 
-def gen_bulk(ctx, html_lo=30_000, html_hi=150_000, notification=False):
+def gen_bulk(ctx, html_lo=30_000, html_hi=150_000, notification=False, extra_attach=0):
     """Bulk mail: newsletter (30-150 KB of inline-CSS table HTML, small text/plain
     alternative, sometimes base64 HTML, sometimes inline images) or, with
-    notification=True, a transactional notification (smaller HTML)."""
+    notification=True, a transactional notification (smaller HTML).
+    extra_attach: that many receipt-like files (PDF 5-200 KB, or an .ics invite) in a
+    multipart/mixed around the alternative (shape mixed-attach; 0 leaves it as it was)."""
     rng = ctx.rng
     name, local, domain = rng.choice(NOTIFY_SENDERS if notification else NEWS_SENDERS)
     faddr = "%s@%s" % (local, domain)
@@ -1432,6 +1448,12 @@ def gen_bulk(ctx, html_lo=30_000, html_hi=150_000, notification=False):
     html_cte = rng.choices(["quoted-printable", "base64", "8bit"], weights=[60, 30, 10])[0]
     p2 = text_part(rng, "html", html, "UTF-8", cte=html_cte)
     act, abody = multipart(rng, "alternative", [p1, p2])
+    if not related and extra_attach:
+        receipt = [k for k in ATTACH_KINDS if k[2] in ("pdf", "pdf", "ics")]
+        parts = [entity(act, abody)] + [attachment_part(rng, attachment_size(rng), ctx.dt, rng.choice(receipt))
+                                        for _ in range(extra_attach)]
+        ct, body = multipart(rng, "mixed", parts)
+        return top + entity(ct, body)
     if not related:
         return top + entity(act, abody)
     png = next(k for k in ATTACH_KINDS if k[2] == "png")
@@ -1447,18 +1469,35 @@ def scheduled(idx, pct):
     return math.floor(idx * p + 0.5) > math.floor((idx - 1) * p + 0.5)
 
 
-def make_mixed(ctx, large_pct):
-    """Roughly the issue #17 corpus: 2,000 messages ~ 116 MB, median ~27 KB."""
+def make_mixed(ctx, large_pct, arng=None, attach_pct=0.0):
+    """Roughly the issue #17 corpus: 2,000 messages ~ 116 MB, median ~27 KB.
+
+    With arng (shape mixed-attach), files are added to mixed's messages: attach_pct% of the
+    small and medium personal messages carry 1-4 (weights 60/25/10/5, 5-200 KB each, the
+    everyday kinds) and attach_pct*0.6% of the notifications a receipt (PDF or .ics). The
+    decisions come from arng, a stream of their own, so every message's text and headers are
+    mixed's; only the added parts (and the multipart/mixed around them) differ."""
     rng = ctx.rng
+
+    def personal_files():
+        if arng is None or arng.random() * 100.0 >= attach_pct:
+            return 0
+        return arng.choices([1, 2, 3, 4], weights=[60, 25, 10, 5])[0]
+
+    def receipts():
+        return 1 if arng is not None and arng.random() * 100.0 < attach_pct * 0.6 else 0
+
     if scheduled(ctx.idx, large_pct):
         return gen_gmail_personal(ctx, large=True)
     r = rng.random() * 100.0
     if r < 39:
-        return gen_gmail_personal(ctx)                                    # small personal (2-15 KB body)
+        return gen_gmail_personal(ctx, extra_attach=personal_files())    # small personal (2-15 KB body)
     if r < 57:
-        return gen_gmail_personal(ctx, body_lo=12_000, body_hi=50_000)   # medium: longer threads
+        return gen_gmail_personal(ctx, body_lo=12_000, body_hi=50_000,   # medium: longer threads
+                                  extra_attach=personal_files())
     if r < 81:
-        return gen_bulk(ctx, 12_000, 45_000, notification=True)          # notifications / receipts
+        return gen_bulk(ctx, 12_000, 45_000, notification=True,          # notifications / receipts
+                        extra_attach=receipts())
     if r < 96:
         return gen_bulk(ctx)                                             # newsletters (30-150 KB HTML)
     return gen_gmail_personal(ctx, n_attach=rng.choice([1, 1, 1, 2]))    # 20-300 KB attachments
@@ -1470,12 +1509,20 @@ SHAPES = {
     "gmail-small": ("small personal messages (2-15 KB body) with multi-KB Gmail header blocks", None),
     "newsletter": ("HTML-heavy newsletters (30-150 KB HTML, bulk headers)", None),
     "mixed": ("issue #17's corpus: mostly Gmail-like messages, newsletters, a few multi-MB attachments", 0.7),
+    "mixed-attach": ("mixed with files added as in issue #17's mailbox (~0.57 attachments a message)", 0.7),
 }
 
+# mixed-attach: default share (%) of personal messages carrying files (see make_mixed).
+MIXED_ATTACH_PCT = 48.0
 
-def make_shaped_message(shape, seed, idx, large_pct):
+
+def make_shaped_message(shape, seed, idx, large_pct, attach_pct=MIXED_ATTACH_PCT):
     if shape == "attachments":
         return make_message(seed, idx, large_pct)
+    if shape == "mixed-attach":
+        # mixed's own stream (so the messages are mixed's), plus a stream for the added files.
+        ctx = Ctx(Random("mixed:%d:%d" % (seed, idx)), idx)
+        return make_mixed(ctx, large_pct, arng=Random("mixed-attach:%d:%d" % (seed, idx)), attach_pct=attach_pct)
     rng = Random("%s:%d:%d" % (shape, seed, idx))
     ctx = Ctx(rng, idx)
     if shape == "gmail-small":
@@ -1522,8 +1569,14 @@ def main(argv=None):
                     help="corpus shape: " + "; ".join("%s = %s" % (k, v[0]) for k, v in SHAPES.items()))
     ap.add_argument("--large-pct", type=float, default=None,
                     help="percentage of messages carrying a multi-MB attachment (attachments: default 1.0, "
-                         "1-8 MB; mixed: default 0.7, 1-5 MB; not used by the other shapes)")
+                         "1-8 MB; mixed and mixed-attach: default 0.7, 1-5 MB; not used by the other shapes)")
+    ap.add_argument("--attach-pct", type=float, default=None,
+                    help="mixed-attach only: percentage of personal messages carrying 1-4 files (default %g; "
+                         "notifications get a receipt at 0.6 times that rate)" % MIXED_ATTACH_PCT)
     args = ap.parse_args(argv)
+    if args.attach_pct is not None and args.shape != "mixed-attach":
+        ap.error("--attach-pct applies only to --shape mixed-attach")
+    attach_pct = MIXED_ATTACH_PCT if args.attach_pct is None else args.attach_pct
     default_pct = SHAPES[args.shape][1]
     if args.large_pct is not None and default_pct is None:
         ap.error("--large-pct does not apply to --shape %s" % args.shape)
@@ -1533,7 +1586,7 @@ def main(argv=None):
     sizes = []
     width = max(6, len(str(args.messages)))
     for i in range(1, args.messages + 1):
-        data = make_shaped_message(args.shape, args.seed, i, large_pct)
+        data = make_shaped_message(args.shape, args.seed, i, large_pct, attach_pct)
         with open(os.path.join(args.outdir, "%0*d.eml" % (width, i)), "wb") as f:
             f.write(data)
         total += len(data)
