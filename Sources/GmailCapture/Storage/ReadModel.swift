@@ -334,8 +334,6 @@ public struct ReadModel: Sendable {
     public enum Party: Sendable, Equatable {
         case address(String)
         case domain(String)
-        /// Any of these canonical addresses.
-        case addresses([String])
     }
 
     /// `interactionsAndNames(for:)` limited to the emails `party` takes part in (read through the
@@ -360,8 +358,6 @@ public struct ReadModel: Sendable {
                     db, sql: "SELECT DISTINCT address_canonical FROM email_participants WHERE address_canonical IS NOT NULL"
                 ).filter(RelationshipParty.domain(d))
                 ids = try Self.emailIds(db, withAnyOf: addresses)
-            case .addresses(let list):
-                ids = try Self.emailIds(db, withAnyOf: list)
             }
             guard !ids.isEmpty else { return ([], [:]) }
             let idList = Self.jsonArray(ids.map(String.init))
@@ -386,23 +382,6 @@ public struct ReadModel: Sendable {
                 SELECT DISTINCT email_id FROM email_participants
                 WHERE address_canonical IN (SELECT value FROM json_each(?)) ORDER BY email_id
                 """, arguments: [jsonArray(addresses)])
-    }
-
-    /// Addresses that sent at least `sent` captured emails and were a To/Cc recipient of at least
-    /// `received` (over all captured mail, before visibility): a superset of the correspondents who can
-    /// have that many visible messages each way, to limit what the suggestions read. Never shown.
-    func twoWayCorrespondents(sent: Int, received: Int) async throws -> [String] {
-        try await database.writer.read { db in
-            try String.fetchAll(
-                db,
-                sql: """
-                    SELECT address_canonical FROM email_participants WHERE role = 'from' AND address_canonical IS NOT NULL
-                    GROUP BY address_canonical HAVING COUNT(DISTINCT email_id) >= ?
-                    INTERSECT
-                    SELECT address_canonical FROM email_participants WHERE role IN ('to', 'cc') AND address_canonical IS NOT NULL
-                    GROUP BY address_canonical HAVING COUNT(DISTINCT email_id) >= ?
-                    """, arguments: [sent, received])
-        }
     }
 
     static func jsonArray(_ items: [String]) -> String {
