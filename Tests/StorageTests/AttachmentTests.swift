@@ -15,6 +15,9 @@ import Testing
         let sha = try store.put(bytes, expectedSize: bytes.count)
         #expect(store.url(sha256: sha).path.hasSuffix("\(sha.prefix(2))/\(sha.dropFirst(2).prefix(2))/\(sha)"))
         #expect(try store.put(bytes) == sha)  // second copy: same file
+        let again = try store.store(bytes)
+        #expect(again.sha256 == sha && !again.fresh)
+        #expect(try store.store(Array("new".utf8)).fresh)
         #expect(try store.get(sha256: sha) == bytes)
         #expect(throws: AttachmentStore.Failure.sizeMismatch(expected: 3, actual: bytes.count)) { try store.put(bytes, expectedSize: 3) }
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("tmp").path)

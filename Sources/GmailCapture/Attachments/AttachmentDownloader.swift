@@ -70,9 +70,8 @@ public struct AttachmentDownloader: Sendable {
                 }
                 let body = try await client.getAttachment(mailbox: job.mailbox, messageId: job.gmailId, attachmentId: aid)
                 let bytes = Base64.decode(Array((body.data ?? "").utf8))
-                let existed = FileManager.default.fileExists(atPath: store.url(sha256: AttachmentStore.hex(bytes)).path)
-                let sha = try store.put(bytes, expectedSize: job.size)
-                return .stored(sha256: sha, size: bytes.count, fresh: !existed)
+                let (sha, fresh) = try store.store(bytes, expectedSize: job.size)
+                return .stored(sha256: sha, size: bytes.count, fresh: fresh)
             } catch let e as GmailAPIError where e.classification == .messageGone && !refetched {
                 // attachmentIds are ephemeral: fetch the message again for a fresh one, once.
                 refetched = true

@@ -41,13 +41,19 @@ public struct AttachmentStore: Sendable {
     /// Stores bytes (verified against `expectedSize`/`expectedSHA256` when given); returns the hash.
     @discardableResult
     public func put(_ bytes: [UInt8], expectedSize: Int? = nil, expectedSHA256: String? = nil) throws -> String {
+        try store(bytes, expectedSize: expectedSize, expectedSHA256: expectedSHA256).sha256
+    }
+
+    /// `put`, also telling whether the blob was written now (`fresh`) or already stored (the same
+    /// content from another message or mailbox). The bytes are hashed once.
+    public func store(_ bytes: [UInt8], expectedSize: Int? = nil, expectedSHA256: String? = nil) throws -> (sha256: String, fresh: Bool) {
         if let e = expectedSize, e != bytes.count { throw Failure.sizeMismatch(expected: e, actual: bytes.count) }
         let sha = Self.hex(bytes)
         if let e = expectedSHA256, e != sha { throw Failure.hashMismatch(expected: e, actual: sha) }
         let target = url(sha256: sha)
         let fm = FileManager.default
         if let attrs = try? fm.attributesOfItem(atPath: target.path), (attrs[.size] as? NSNumber)?.intValue == bytes.count {
-            return sha  // already stored (dedup)
+            return (sha, false)  // already stored (dedup)
         }
         let dir = target.deletingLastPathComponent()
         let tmpDir = root.appendingPathComponent("tmp")
@@ -70,7 +76,7 @@ public struct AttachmentStore: Sendable {
         guard rename(tmp.path, target.path) == 0 else { try? fm.removeItem(at: tmp); throw Failure.io("cannot rename into place") }
         let dfd = open(dir.path, O_RDONLY)
         if dfd >= 0 { fsync(dfd); close(dfd) }
-        return sha
+        return (sha, true)
     }
 
     /// Creates `dir` and any missing directory between the root and it (the root included) with mode
