@@ -28,6 +28,11 @@ public enum QuotedPrintable {
             while i < n {
                 var j = i
                 while j < n {
+                    // Eight bytes at a time while none is `=`, CR or LF (SWAR zero-byte tests).
+                    if j + 8 <= n && !mayBeSpecial(UnsafeRawPointer(src + j).loadUnaligned(as: UInt64.self)) {
+                        j += 8
+                        continue
+                    }
                     let c = src[j]
                     if c == UInt8(ascii: "=") || c == 10 || c == 13 { break }
                     j += 1
@@ -85,6 +90,15 @@ public enum QuotedPrintable {
         }
         malformed += bad
         return result
+    }
+
+    /// False only when none of the eight bytes is `=`, CR or LF (true may be a false alarm).
+    @inline(__always)
+    static func mayBeSpecial(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZeroByte(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
+        return hasZeroByte(w ^ 0x3D3D_3D3D_3D3D_3D3D) || hasZeroByte(w ^ 0x0D0D_0D0D_0D0D_0D0D) || hasZeroByte(w ^ 0x0A0A_0A0A_0A0A_0A0A)
     }
 
     /// The byte-at-a-time decoder the run-copying one replaced; kept as the reference its tests compare

@@ -89,4 +89,19 @@ import Testing
             #expect(fast == reference && m1 == m2, "\(input)")
         }
     }
+
+    /// `=`, CR and LF at every position of long lines (the decoder scans eight bytes at a time).
+    @Test func quotedPrintableSpecialsAtEveryPosition() {
+        for special in [Array("=3D".utf8), Array("=\r\n".utf8), [13, 10], [10], [13], Array("=".utf8), Array("= \n".utf8)] {
+            for position in 0..<40 {
+                var input = Array(String(repeating: "plain tx", count: 6).utf8)
+                input.insert(contentsOf: special, at: position)
+                var m1 = 0
+                var m2 = 0
+                let fast = input.withUnsafeBufferPointer { QuotedPrintable.decode(buffer: $0, malformed: &m1) }
+                let reference = input.withUnsafeBufferPointer { QuotedPrintable.referenceDecode(buffer: $0, malformed: &m2) }
+                #expect(fast == reference && m1 == m2, "\(input)")
+            }
+        }
+    }
 }

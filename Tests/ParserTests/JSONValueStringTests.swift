@@ -39,6 +39,21 @@ import Testing
         #expect(String(decoding: buffer, as: UTF8.self) == #"x{"k":"v\n","n":-3,"a":[null,true]}"#)
     }
 
+    /// Every character that needs an escape, at every position of a long string (the writer tests eight
+    /// bytes at a time), alone and next to multi-byte UTF-8.
+    @Test func everyEscapeAtEveryPosition() {
+        let specials: [String] = ["\"", "\\", "\n", "\r", "\t", "\u{0}", "\u{1F}", "\u{7F}", "\u{1B}"]
+        for special in specials {
+            for position in 0..<40 {
+                for filler in ["abcdefgh", "é日x "] {
+                    var s = String(repeating: filler, count: 6)
+                    s.insert(contentsOf: special, at: s.index(s.startIndex, offsetBy: min(position, s.count)))
+                    #expect(Array(JSONValue.string(s).serialized().utf8) == Self.reference(s), "\(s.debugDescription)")
+                }
+            }
+        }
+    }
+
     /// Line ends normalised by runs (memchr) agree with the byte-at-a-time form: CR LF and lone CR
     /// become LF.
     @Test func lineEndsAgree() {

@@ -76,12 +76,22 @@ public indirect enum JSONValue: Sendable, Equatable {
         out.append(UInt8(ascii: "\""))
         s.utf8.withContiguousStorageIfAvailable { b in
             out.reserveCapacity(out.count + b.count + 16)
+            guard let base = b.baseAddress else { return }
             var runStart = 0
-            for i in 0..<b.count {
+            var i = 0
+            while i < b.count {
+                // Eight bytes at a time while none may need an escape (SWAR; a false alarm falls through
+                // to the byte test).
+                if i + 8 <= b.count && !mayNeedEscape(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) {
+                    i += 8
+                    continue
+                }
                 let c = b[i]
+                i += 1
                 guard needsEscape[Int(c)] else { continue }
-                if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[runStart..<i])) }
-                runStart = i + 1
+                let at = i - 1
+                if runStart < at { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[runStart..<at])) }
+                runStart = at + 1
                 out.append(92)
                 switch c {
                 case UInt8(ascii: "\""), 92: out.append(c)
@@ -102,6 +112,18 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// False only when none of the eight bytes is a control character, `"`, `\\` or DEL (zero-byte tests
+    /// on the word; true may be a false alarm).
+    @inline(__always)
+    static func mayNeedEscape(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZeroByte(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
+        let below20 = (w &- 0x2020_2020_2020_2020) & ~w & highs != 0
+        return below20 || hasZeroByte(w ^ 0x2222_2222_2222_2222) || hasZeroByte(w ^ 0x5C5C_5C5C_5C5C_5C5C)
+            || hasZeroByte(w ^ 0x7F7F_7F7F_7F7F_7F7F)
+    }
     /// Controls, `"`, `\\` and DEL: one table lookup per byte instead of four comparisons.
     private static let needsEscape: [Bool] = (0...255).map { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }
 }
