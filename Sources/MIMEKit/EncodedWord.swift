@@ -1,4 +1,5 @@
 import Foundation
+
 /// RFC 2047 encoded-words (`=?charset?B|Q?text?=`) in unstructured header text and phrases.
 public enum EncodedWord {
     enum Token {
@@ -67,8 +68,17 @@ public enum EncodedWord {
 
     static func containsEncodedWordStart(_ b: [UInt8]) -> Bool {
         if b.count < 2 { return false }
-        for i in 0..<(b.count - 1) where b[i] == UInt8(ascii: "=") && b[i + 1] == UInt8(ascii: "?") { return true }
-        return false
+        // memchr for each `=` (DKIM and ARC values are long and hold few of them).
+        return b.withUnsafeBufferPointer { buf in
+            guard let base = buf.baseAddress else { return false }
+            var i = 0
+            while i < buf.count - 1, let hit = memchr(base + i, Int32(UInt8(ascii: "=")), buf.count - 1 - i) {
+                let at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+                if buf[at + 1] == UInt8(ascii: "?") { return true }
+                i = at + 1
+            }
+            return false
+        }
     }
 
     static func tokenize(_ b: [UInt8], problems: inout [String]) -> [Token] {

@@ -104,4 +104,22 @@ import Testing
             }
         }
     }
+
+    /// The memchr scan for an encoded-word start agrees with the byte-pair scan.
+    @Test func encodedWordStartAgrees() {
+        func reference(_ b: [UInt8]) -> Bool {
+            if b.count < 2 { return false }
+            for i in 0..<(b.count - 1) where b[i] == UInt8(ascii: "=") && b[i + 1] == UInt8(ascii: "?") { return true }
+            return false
+        }
+        let pieces: [[UInt8]] = [
+            Array("=".utf8), Array("?".utf8), Array("=?".utf8), Array("a".utf8), Array("==".utf8), Array("?=".utf8), [0xC3, 0xA9],
+        ]
+        var rng = SeededGenerator(seed: 2_047)
+        for _ in 0..<20_000 {
+            var b: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...10, using: &rng) { b += pieces.randomElement(using: &rng)! }
+            #expect(EncodedWord.containsEncodedWordStart(b) == reference(b), "\(b)")
+        }
+    }
 }
