@@ -304,18 +304,7 @@ public struct RelationshipReports: Sendable {
     }
 
     public func whoKnows(_ query: String, for viewer: Viewer) async throws -> WhoKnows {
-        let q = query.trimmingCharacters(in: .whitespaces).lowercased()
-        let matches: @Sendable (String) -> Bool
-        let party: ReadModel.Party
-        if q.contains("@"), !q.hasPrefix("@") {
-            guard let canonical = AddressNormalizer.canonical(q) else { throw QueryError.notAnAddressOrDomain(query) }
-            matches = RelationshipParty.address(q)
-            party = .address(canonical)
-        } else {
-            guard let domain = AddressNormalizer.validDomain(q) else { throw QueryError.notAnAddressOrDomain(query) }
-            matches = RelationshipParty.domain(domain)
-            party = .domain(domain)
-        }
+        let (matches, party) = try Self.party(query)
         // Only the mail the party is on (`whoKnowsRecomputed` reads all of it; tests hold them equal).
         let (messages, names) = try await readModel.interactionsAndNames(for: viewer, involving: party)
         return try await whoKnows(query, matches: matches, messages: messages, names: names)
@@ -323,17 +312,20 @@ public struct RelationshipReports: Sendable {
 
     /// `whoKnows` from every visible message: the reference the party-limited read is tested against.
     func whoKnowsRecomputed(_ query: String, for viewer: Viewer) async throws -> WhoKnows {
-        let q = query.trimmingCharacters(in: .whitespaces).lowercased()
-        let matches: @Sendable (String) -> Bool
-        if q.contains("@"), !q.hasPrefix("@") {
-            guard AddressNormalizer.canonical(q) != nil else { throw QueryError.notAnAddressOrDomain(query) }
-            matches = RelationshipParty.address(q)
-        } else {
-            guard let domain = AddressNormalizer.validDomain(q) else { throw QueryError.notAnAddressOrDomain(query) }
-            matches = RelationshipParty.domain(domain)
-        }
+        let (matches, _) = try Self.party(query)
         let (messages, names) = try await readModel.interactionsAndNames(for: viewer)
         return try await whoKnows(query, matches: matches, messages: messages, names: names)
+    }
+
+    /// A who-knows query as an address or a domain: the test for an address and the mail to read.
+    static func party(_ query: String) throws -> (matches: @Sendable (String) -> Bool, party: ReadModel.Party) {
+        let q = query.trimmingCharacters(in: .whitespaces).lowercased()
+        if q.contains("@"), !q.hasPrefix("@") {
+            guard let canonical = AddressNormalizer.canonical(q) else { throw QueryError.notAnAddressOrDomain(query) }
+            return (RelationshipParty.address(q), .address(canonical))
+        }
+        guard let domain = AddressNormalizer.validDomain(q) else { throw QueryError.notAnAddressOrDomain(query) }
+        return (RelationshipParty.domain(domain), .domain(domain))
     }
 
     func whoKnows(
