@@ -201,7 +201,8 @@ out = {
     "attachmentFiles": files, "attachmentBlobs": q("SELECT count(*) FROM email_attachment_blobs"),
     "emails": q("SELECT count(*) FROM emails"), "sightings": q("SELECT count(*) FROM email_sightings"),
     "threads": q("SELECT count(*) FROM email_threads"), "investorLinks": q("SELECT count(*) FROM email_investor_links"),
-    "searchDocs": q("SELECT count(*) FROM email_search_docs"), "relEntries": q("SELECT count(*) FROM email_rel_entries"),
+    "searchDocs": sqlite3.connect("file:%s-search?mode=ro" % os.path.join(d, "crm.db"), uri=True).execute(
+        "SELECT count(*) FROM email_search").fetchone()[0], "relEntries": q("SELECT count(*) FROM email_rel_entries"),
     "relDirty": q("SELECT count(*) FROM email_rel_dirty"),
     "syncStdout": open(os.path.join(d, "sync.out")).read().strip(),
     "syncStderrBytes": os.path.getsize(os.path.join(d, "sync.err")),

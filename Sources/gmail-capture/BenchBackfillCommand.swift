@@ -33,7 +33,7 @@ struct BenchBackfillCommand: AsyncParsableCommand {
     @Option(help: "Seed for the synthetic mailbox.") var seed: UInt64 = 8
     @Option(help: "Mailbox mix: realistic (mostly 5-50 KB, attachments) or small (1-8 KB notes).") var mix = "realistic"
     @Flag(help: "One JSON object.") var json = false
-    @Flag(help: "Store without the full-text search index (migration 0009 left out), to measure what indexing costs.")
+    @Flag(help: "Store without the full-text search index (migrations 0009 and 0014 left out), to measure what indexing costs.")
     var withoutSearchIndex = false
 
     func validate() throws {
@@ -51,7 +51,9 @@ struct BenchBackfillCommand: AsyncParsableCommand {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let all = try MigrationRunner.bundled()
-        let runner = withoutSearchIndex ? MigrationRunner(migrations: all.migrations.filter { !$0.name.hasPrefix("0009_") }) : all
+        let runner =
+            withoutSearchIndex
+            ? MigrationRunner(migrations: all.migrations.filter { !$0.name.hasPrefix("0009_") && !$0.name.hasPrefix("0014_") }) : all
         let database = try CaptureDatabase(path: dir.appendingPathComponent("crm.db").path, migrations: runner)
         for a in mailbox.accounts { try await database.upsertAccount(email: a, userId: nil) }
         var logger = Logger(label: "bench")

@@ -18,7 +18,9 @@ func fileMode(_ path: String) -> Int? {
         let path = dir.appendingPathComponent("crm.db").path
         let db = try CaptureDatabase(path: path)
         _ = try await db.upsertAccount(email: "alex@firm.example", userId: nil)
-        for suffix in ["", "-wal", "-shm"] {
+        try await db.catchUpSearchIndex()
+        // The full-text index's own file too (SearchIndex): it holds a copy of every subject and body.
+        for suffix in ["", "-wal", "-shm", "-search", "-search-wal", "-search-shm"] {
             #expect(FileManager.default.fileExists(atPath: path + suffix), "\(suffix)")
             #expect(fileMode(path + suffix) == 0o600, "crm.db\(suffix) is \(String(fileMode(path + suffix) ?? -1, radix: 8))")
         }

@@ -102,8 +102,10 @@ private struct SearchFirm {
     let directory: CRMDirectory
     let accounts: [String: CaptureDatabase.Account]
 
-    static func make(path: String? = nil, migrations: MigrationRunner? = nil) async throws -> SearchFirm {
-        let db = try path.map { try CaptureDatabase(path: $0, migrations: migrations) } ?? CaptureDatabase(inMemory: migrations)
+    static func make(path: String? = nil, migrations: MigrationRunner? = nil, searchBatch: Int = 500) async throws -> SearchFirm {
+        let db =
+            try path.map { try CaptureDatabase(path: $0, migrations: migrations, searchBatch: searchBatch) }
+            ?? CaptureDatabase(inMemory: migrations)
         let directory = CRMDirectory(database: db)
         var accounts: [String: CaptureDatabase.Account] = [:]
         for t in [alex, bob, kim] {
@@ -323,7 +325,7 @@ struct SearchStoreTests {
         #expect(threads(try await rm.search("quarterly", for: .operator, surface: .cli)) == [t.quill])
         // The index holds exactly what its source gives (no token left behind by the deletions), one
         // document per email some mailbox holds.
-        #expect(try f.db.checkSearchIndex() == 6)
+        #expect(try await f.db.checkSearchIndex() == 6)
     }
 
     @Test func rematchIsSeenByInvestorSearch() async throws {
@@ -407,9 +409,110 @@ struct SearchStoreTests {
         let found = try await rm.search("allocation", for: .operator, surface: .cli)
         #expect(found.results.count == 2)  // Harborline and the internal thread; Quillstone was deleted first
         #expect(try await rm.search("filename:term", for: .operator, surface: .cli).results.count == 1)
-        #expect(try f.db.checkSearchIndex() == 5)
+        #expect(try await f.db.checkSearchIndex() == 5)
         // The email tables, the index and its view drop cleanly.
         let dropped = try CaptureDatabase.dropEmailTables(path: path)
         #expect(dropped.contains("email_search") && dropped.contains("emails"))
+    }
+}
+
+// The index lives in its own SQLite file, written by its own connection from a queue the store path
+// fills (SearchIndex): storing never waits for it, search catches it up before answering, and the file is
+// derived data that is rebuilt (resumably, in steps) when it is missing or belongs to another store.
+@Suite("Search index in its own file")
+struct SearchIndexFileTests {
+    private func tempPath(_ name: String) -> (URL, String) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+        return (dir, dir.appendingPathComponent("crm.db").path)
+    }
+
+    @Test func storingNeverWaitsForTheIndexAndSearchCatchesUp() async throws {
+        let (dir, path) = tempPath("search-lock")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let f = try await SearchFirm.make(path: path, searchBatch: 2)
+        let t = try await f.seed()
+        let rm = try await f.readModel()
+        #expect(try await f.db.checkSearchIndex() == 6)
+        // Another connection holds the index file's write lock: mail is still stored at once (with the
+        // index inside the store transaction, each store would wait out the 10 s busy timeout and fail).
+        let lock = try CaptureDatabase.lockSearchIndexFile(databasePath: path)
+        let started = Date()
+        for n in 0..<5 {
+            try await f.deliver(
+                "late\(n)@harborline.vc", from: ana, to: [bob], subject: "Allocation follow-up \(n)", body: "Wire details \(n).",
+                daysAgo: 1, thread: "L", in: [bob])
+        }
+        #expect(Date().timeIntervalSince(started) < 5)
+        lock.release()
+        // Search drains the queue first: everything stored before the query is found.
+        let found = try await rm.search("wire", for: .operator, surface: .cli)
+        #expect(found.results.count == 1 && found.results.first?.threadId != t.harborline)
+        #expect(try await f.db.checkSearchIndex() == 11)
+        // Applied queue rows are deleted by the next store: the queue does not grow with the mailbox.
+        try await f.deliver("last@harborline.vc", from: ana, to: [bob], subject: "Last", body: "Done.", daysAgo: 0, in: [bob])
+        #expect(try await f.db.searchQueueLength() <= 1)
+    }
+
+    @Test func aMissingOrForeignIndexFileIsRebuiltInSteps() async throws {
+        let (dir, path) = tempPath("search-rebuild")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let index = path + "-search"
+        var before: [Int64] = []
+        do {
+            let f = try await SearchFirm.make(path: path, searchBatch: 2)
+            _ = try await f.seed()
+            before = threads(try await f.readModel().search("allocation", for: .operator, surface: .cli))
+            #expect(before.count == 3)
+            #expect(try await f.db.checkSearchIndex() == 6)
+        }
+        // Copied away (with its WAL) for the foreign-file case below, then removed.
+        let (otherDir, otherPath) = tempPath("search-foreign")
+        defer { try? FileManager.default.removeItem(at: otherDir) }
+        try FileManager.default.createDirectory(at: otherDir, withIntermediateDirectories: true)
+        for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: index + suffix) {
+            try FileManager.default.copyItem(atPath: index + suffix, toPath: otherPath + "-search" + suffix)
+        }
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: index + suffix) }
+        // Reopened without its index file: rebuilt from every email, two at a time, same answers.
+        do {
+            let f = try await SearchFirm.make(path: path, searchBatch: 2)
+            #expect(threads(try await f.readModel().search("allocation", for: .operator, surface: .cli)) == before)
+            #expect(try await f.db.checkSearchIndex() == 6)
+        }
+        // Another store's index file next to a new, empty capture file: it has applied more of a queue
+        // than this file has ever written, so it is emptied and rebuilt (nothing of the other store leaks).
+        let other = try await SearchFirm.make(path: otherPath, searchBatch: 2)
+        #expect(try await other.readModel().search("allocation", for: .operator, surface: .cli).results.isEmpty)
+        #expect(try await other.db.checkSearchIndex() == 0)
+        try await other.deliver("o1@harborline.vc", from: ana, to: [bob], subject: "Allocation", body: "New store.", daysAgo: 1, in: [bob])
+        #expect(try await other.readModel().search("allocation", for: .operator, surface: .cli).results.count == 1)
+        #expect(try await other.db.checkSearchIndex() == 1)
+    }
+
+    @Test func concurrentStoresDeletionsAndDrainsEndInAgreement() async throws {
+        let (dir, path) = tempPath("search-concurrent")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let f = try await SearchFirm.make(path: path, searchBatch: 3)
+        _ = try await f.seed()
+        // Two mailboxes storing at once (each store nudges the background drain), deletions in between.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for mailbox in [bob, kim] {
+                group.addTask {
+                    for n in 0..<30 {
+                        try await f.deliver(
+                            "c\(n)@harborline.vc", from: ana, to: [bob, kim], subject: "Round \(n)", body: "Body \(n) allocation.",
+                            daysAgo: Double(n), thread: "C\(n)", in: [mailbox])
+                        if n % 7 == 3 {
+                            _ = try await f.db.markDeleted(
+                                accountId: f.accounts[mailbox]!.id, gmailIds: [f.gmailId("c\(n - 1)@harborline.vc", mailbox)], at: now)
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        // c2, c9, c16, c23 were deleted in both mailboxes: out of the index; the other 26 and the seed's 6 in.
+        #expect(try await f.db.checkSearchIndex() == 32)
+        #expect(try await f.readModel().search("round", for: .operator, limit: 100, surface: .cli).results.count == 26)
     }
 }

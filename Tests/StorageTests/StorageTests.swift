@@ -52,7 +52,7 @@ func message(
             names == [
                 "0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens", "0005_hardening",
                 "0006_state_checks", "0007_visibility", "0008_references", "0009_search", "0010_push", "0011_web_sessions",
-                "0012_message_id_index", "0013_relationship_index",
+                "0012_message_id_index", "0013_relationship_index", "0014_search_side_file",
             ])
         var changed = runner.migrations
         changed[0].sql += "\n-- edited after release\n"
@@ -92,7 +92,7 @@ func message(
             try db.applyMigrations(MigrationRunner.bundled()) == [
                 "0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens", "0005_hardening",
                 "0006_state_checks", "0007_visibility", "0008_references", "0009_search", "0010_push", "0011_web_sessions",
-                "0012_message_id_index", "0013_relationship_index",
+                "0012_message_id_index", "0013_relationship_index", "0014_search_side_file",
             ])
     }
 }

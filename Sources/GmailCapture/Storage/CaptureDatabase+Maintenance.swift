@@ -20,7 +20,14 @@ extension CaptureDatabase {
     public static func dropEmailTables(path: String) throws -> [String] {
         let pool = try DatabasePool(path: path)
         defer { try? pool.close() }
-        return try MigrationRunner.drop(pool)
+        var dropped = try MigrationRunner.drop(pool)
+        // The full-text index's own file (SearchIndex) goes with the tables it indexes.
+        let index = SearchIndex.path(for: path)
+        if FileManager.default.fileExists(atPath: index) {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: index + suffix) }
+            dropped = (dropped + ["email_search"]).sorted()
+        }
+        return dropped
     }
 
     /// What the demo's summary reports.

@@ -181,16 +181,57 @@ extension CaptureDatabase {
         }
     }
 
-    /// The email tables (the ones `dropEmailTables` removes) present in the file, sorted.
-    /// FTS5's own check that the full-text index matches what its source gives for every indexed email
-    /// (throws `SQLITE_CORRUPT_VTAB` when a deletion left tokens behind). Also the number of documents.
-    @_spi(Testing) public func checkSearchIndex() throws -> Int {
-        try writer.write { db in
-            try db.execute(sql: "INSERT INTO email_search (email_search, rank) VALUES ('integrity-check', 1)")
-            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_search_docs") ?? 0
+    /// Catches the full-text index up, then checks it: FTS5's own integrity check (throws
+    /// `SQLITE_CORRUPT_VTAB` when a deletion left tokens behind), and the index compared with the capture
+    /// file, document by document (`SearchIndex.check`). Returns the number of documents.
+    @_spi(Testing) public func checkSearchIndex() async throws -> Int {
+        guard let searchIndex else { return 0 }
+        try await searchIndex.catchUp()
+        return try searchIndex.check()
+    }
+
+    /// Rows in the capture file's search queue (applied rows are deleted by later stores).
+    @_spi(Testing) public func searchQueueLength() async throws -> Int {
+        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_search_queue") ?? 0 }
+    }
+
+    /// Holds the write lock of the full-text index's file (the one its indexer takes) from another
+    /// connection until `release()`: the store path must not need it.
+    @_spi(Testing) public final class SearchIndexFileLock: Sendable {
+        let released = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
+        init(databasePath: String) throws {
+            let queue = try DatabaseQueue(path: SearchIndex.path(for: databasePath))
+            let held = DispatchSemaphore(value: 0)
+            let (released, finished) = (released, finished)
+            // A thread of its own sits inside an IMMEDIATE transaction until released.
+            Thread.detachNewThread {
+                do {
+                    try queue.inDatabase { db in
+                        try db.inTransaction(.immediate) {
+                            held.signal()
+                            released.wait()
+                            return .commit
+                        }
+                    }
+                } catch {
+                    held.signal()  // never locked: the test's expectations say so
+                }
+                finished.signal()
+            }
+            held.wait()
+        }
+        public func release() {
+            released.signal()
+            finished.wait()
         }
     }
 
+    @_spi(Testing) public static func lockSearchIndexFile(databasePath: String) throws -> SearchIndexFileLock {
+        try SearchIndexFileLock(databasePath: databasePath)
+    }
+
+    /// The email tables (the ones `dropEmailTables` removes) present in the file, sorted.
     @_spi(Testing) public func emailTableNames() throws -> [String] {
         try writer.read { db in try MigrationRunner.emailTables(db).sorted() }
     }

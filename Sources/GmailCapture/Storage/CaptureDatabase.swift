@@ -18,15 +18,22 @@ public final class CaptureDatabase: Sendable {
     /// The one connection pool. Internal: only Storage/ imports GRDB, so only Storage/ can run SQL on
     /// it; everything else uses the intent-named methods (tests: the `Testing` SPI).
     let writer: any DatabaseWriter
-    /// Whether the store path maintains the full-text index (migration 0009). Always, except for a
-    /// database opened with a runner that leaves that migration out (`bench backfill --without-search-index`
-    /// measures the store without it).
-    let indexesSearch: Bool
+    /// The full-text index, in its own file (`SearchIndex`, migration 0014). Always, except for a
+    /// database opened with a runner that leaves the search migrations out (`bench backfill
+    /// --without-search-index` measures the store without it).
+    let searchIndex: SearchIndex?
+    var indexesSearch: Bool { searchIndex != nil }
 
     /// Opens (creating) the SQLite file in WAL mode and applies pending migrations. A file created here
     /// is created 0600 whatever the umask, and so are its -wal and -shm files (SQLite gives them the
     /// database file's mode; they are also set explicitly).
-    public init(path: String, migrations: MigrationRunner? = nil) throws {
+    public convenience init(path: String, migrations: MigrationRunner? = nil) throws {
+        try self.init(path: path, migrations: migrations, searchBatch: 500)
+    }
+
+    /// `searchBatch`: emails the full-text indexer reconciles per transaction (tests make it small to
+    /// step through rebuilds and queues).
+    @_spi(Testing) public init(path: String, migrations: MigrationRunner?, searchBatch: Int) throws {
         let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         let created = Self.createPrivateFile(path)
@@ -37,13 +44,21 @@ public final class CaptureDatabase: Sendable {
         // they cover, so a rolled-back commit rolls back its cursor too and the next sync refetches it.
         // No mmap for readers: it took 10-20% off search medians at 104,598 emails but every mapped page
         // counts in the process's RSS (234 MB instead of 88 MB for `threads --as`; BENCHMARKS.md "Search").
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        let runner = try migrations ?? MigrationRunner.bundled()
+        // The index file exists (with its tables) before any capture connection attaches it.
+        let search = runner.indexesSearch ? try SearchIndex(databasePath: path, batch: searchBatch) : nil
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Readers only: the pool's writer begins IMMEDIATE transactions, which would take the write
+            // lock of every attached file and so serialise the store path with the indexer again.
+            if search != nil, db.configuration.readonly { try SearchIndex.attach(db, databasePath: path) }
+        }
         writer = try DatabasePool(path: path, configuration: config)
         if created || Self.isPrivate(path) {
             for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) { chmod(path + suffix, 0o600) }
         }
-        try (migrations ?? MigrationRunner.bundled()).migrate(writer)
-        indexesSearch = try writer.read { db in try db.tableExists("email_search") }
+        try runner.migrate(writer)
+        searchIndex = search
     }
 
     /// Creates an empty file with mode 0600 when none exists (an empty file is a valid new SQLite
@@ -63,9 +78,13 @@ public final class CaptureDatabase: Sendable {
 
     /// An in-memory database through the same initialisation (tests).
     public init(inMemory migrations: MigrationRunner? = nil) throws {
-        writer = try DatabaseQueue()
-        try (migrations ?? MigrationRunner.bundled()).migrate(writer)
-        indexesSearch = try writer.read { db in try db.tableExists("email_search") }
+        let runner = try migrations ?? MigrationRunner.bundled()
+        var config = Configuration()
+        if runner.indexesSearch { config.prepareDatabase { db in try SearchIndex.attach(db, databasePath: nil) } }
+        let queue = try DatabaseQueue(configuration: config)
+        writer = queue
+        try runner.migrate(writer)
+        searchIndex = runner.indexesSearch ? try SearchIndex(inMemory: queue) : nil
     }
 
     // MARK: - Accounts
@@ -141,7 +160,12 @@ public final class CaptureDatabase: Sendable {
     /// attachment stubs and investor links; a failed-item ledger entry for it is cleared in the same commit.
     public func store(_ m: ParsedMessage, account: Account, links: [InvestorLink]) async throws -> Stored {
         let row = Prepared(m, account: account, links: links)
-        return try await writer.write { [indexesSearch] db in try Self.insert(db, row, index: indexesSearch) }
+        let cleanUpTo = searchIndex?.queueToClean()
+        defer { searchIndex?.nudge() }
+        return try await writer.write { db in
+            try Self.cleanSearchQueue(db, upTo: cleanUpTo)
+            return try Self.insert(db, row)
+        }
     }
 
     /// Stores several messages of one mailbox in one transaction (the backfill's chunks): each message
@@ -155,15 +179,20 @@ public final class CaptureDatabase: Sendable {
     /// `store(batch:)` for rows already prepared (the sync engine prepares them in its fetch tasks, off
     /// the writer's path).
     func store(prepared rows: [Prepared]) async throws -> [Stored] {
+        let cleanUpTo = searchIndex?.queueToClean()
+        defer { searchIndex?.nudge() }
         do {
-            return try await writer.write { [indexesSearch] db in try rows.map { try Self.insert(db, $0, index: indexesSearch) } }
+            return try await writer.write { db in
+                try Self.cleanSearchQueue(db, upTo: cleanUpTo)
+                return try rows.map { try Self.insert(db, $0) }
+            }
         } catch is CancellationError {
             throw CancellationError()
         } catch {
             var out: [Stored] = []
             var firstFailure: (any Error)?
             for row in rows {
-                do { out.append(try await writer.write { [indexesSearch] db in try Self.insert(db, row, index: indexesSearch) }) } catch {
+                do { out.append(try await writer.write { db in try Self.insert(db, row) }) } catch {
                     firstFailure = firstFailure ?? error
                 }
             }
@@ -243,7 +272,7 @@ public final class CaptureDatabase: Sendable {
         return (row.key + "#" + row.fingerprint.prefix(32), json)
     }
 
-    static func insert(_ db: Database, _ row: Prepared, index: Bool) throws -> Stored {
+    static func insert(_ db: Database, _ row: Prepared) throws -> Stored {
         let (m, account, links, direction, sentAt, labels) = (row.m, row.account, row.links, row.direction, row.sentAt, row.labels)
         let (key, problems) = try resolveIdentity(db, row)
         var input = row.threadInput
@@ -299,7 +328,6 @@ public final class CaptureDatabase: Sendable {
             ).execute(arguments: [emailId, sightingId, a.partId, a.filename, a.mimeType, a.size, a.contentId, a.inline, a.attachmentId])
         }
         try Self.writeLinks(db, emailId: emailId, links: links)
-        if index { try Self.indexForSearch(db, emailId: emailId, newEmail: newEmail) }
         if let gmailId = m.gmailId {
             // Stored: an earlier failure of this item is settled in the same commit.
             try db.cachedStatement(sql: "DELETE FROM email_item_ledger WHERE account_id = ? AND gmail_id = ? AND state = ?")
@@ -313,30 +341,16 @@ public final class CaptureDatabase: Sendable {
         return Stored(emailId: emailId, sightingId: sightingId, threadId: threadId, newEmail: newEmail)
     }
 
-    /// Adds an email to the full-text index when it is not in it: new, or held by no mailbox until this
-    /// sighting (the triggers of migration 0009 take it out when the last mailbox deletes it). Runs after
-    /// the participants and attachment stubs are written; the filenames are recorded once, with the
-    /// document, so a later deletion gives FTS5 exactly what was indexed.
-    static func indexForSearch(_ db: Database, emailId: Int64, newEmail: Bool) throws {
-        if !newEmail,
-            try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM email_search_docs WHERE email_id = ?"), arguments: [emailId])
-                == true
-        {
-            return
-        }
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO email_search_docs (email_id, filenames)
-                VALUES (?1, COALESCE((SELECT group_concat(f, ' ') FROM (SELECT DISTINCT a.filename AS f FROM email_attachments a
-                        WHERE a.email_id = ?1 AND a.filename IS NOT NULL AND a.filename <> '' ORDER BY a.filename)), ''))
-                """
-        ).execute(arguments: [emailId])
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO email_search (rowid, subject, body, sender, recipients, filenames)
-                SELECT id, subject, body, sender, recipients, filenames FROM email_search_source WHERE id = ?
-                """
-        ).execute(arguments: [emailId])
+    /// Deletes the search queue's rows the index has applied (SearchIndex), inside a store transaction
+    /// that runs anyway.
+    static func cleanSearchQueue(_ db: Database, upTo seq: Int64?) throws {
+        guard let seq else { return }
+        try db.cachedStatement(sql: "DELETE FROM email_search_queue WHERE seq <= ?").execute(arguments: [seq])
+    }
+
+    /// Brings the full-text index up to date with everything stored so far (`SearchIndex.catchUp`).
+    public func catchUpSearchIndex() async throws {
+        try await searchIndex?.catchUp()
     }
 
     static func writeLinks(_ db: Database, emailId: Int64, links: [InvestorLink]) throws {

@@ -36,6 +36,10 @@ public struct MigrationRunner: Sendable {
         self.migrations = migrations.sorted { $0.name < $1.name }
     }
 
+    /// Whether these migrations keep a full-text index: the search queue of migration 0014 (the index
+    /// itself lives in its own file, `SearchIndex`).
+    var indexesSearch: Bool { migrations.contains { $0.name.hasPrefix("0014_") } }
+
     /// The migrations shipped in Sources/GmailCapture/Migrations.
     public static func bundled() throws -> MigrationRunner {
         guard let dir = Bundle.module.url(forResource: "Migrations", withExtension: nil),

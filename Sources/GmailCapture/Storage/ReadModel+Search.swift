@@ -51,6 +51,7 @@ extension ReadModel {
     /// viewer may see. Results are threads ordered by their best-matching visible message (by BM25 when
     /// the query has words, else newest first), each with a snippet from that message's visible fields.
     /// A snippet of another teammate's message at subject or full level is written to the access log.
+    /// The index is first brought up to date with everything already stored (`SearchIndex`).
     public func search(
         _ text: String, for viewer: Viewer, limit: Int = 20, cursor: String? = nil, surface: ReadSurface
     ) async throws -> SearchPage {
@@ -58,6 +59,8 @@ extension ReadModel {
         guard (1...100).contains(limit) else { throw SearchQueryError.badLimit(limit) }
         let stamp = Self.cursorStamp(text, viewer)
         let offset = try cursor.map { c throws(SearchQueryError) in try Self.decodeCursor(c, stamp: stamp) } ?? 0
+        // Everything stored before the query is in the index before it answers.
+        try await database.catchUpSearchIndex()
         let found = try await database.writer.read { db in
             try searchThreads(db, query, viewer: viewer, want: offset + limit + 1)
         }

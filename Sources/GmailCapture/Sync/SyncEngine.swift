@@ -104,6 +104,12 @@ public struct SyncEngine: Sendable {
                     counts.attachmentsFailed += report.failed
                     counts.attachmentsSkipped += report.skipped
                 }
+                // The full-text index has been filling in the background since the first chunk was stored
+                // (SearchIndex); the run ends with it complete. Its failure loses no mail (the queue keeps
+                // every change, and search catches up before answering), so it is logged, not fatal.
+                do { try await database.catchUpSearchIndex() } catch is CancellationError { throw CancellationError() } catch {
+                    logger.error("search index not caught up: \(error)", metadata: ["mailbox": "\(mailbox)"])
+                }
                 if counts.failed > 0 || counts.parked > 0 || state == .needsAttention { status = .partial }
                 if state == .idle { try await database.markSuccess(accountId: account.id, at: clock.now()) }
             } catch let e as GmailAPIError where e.classification == .needsAdmin {
