@@ -53,6 +53,7 @@ func message(
                 "0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens", "0005_hardening",
                 "0006_state_checks", "0007_visibility", "0008_references", "0009_search", "0010_push", "0011_web_sessions",
                 "0012_message_id_index", "0013_relationship_index", "0014_search_side_file",
+                "0015_attachments_by_email",
             ])
         var changed = runner.migrations
         changed[0].sql += "\n-- edited after release\n"
@@ -93,6 +94,7 @@ func message(
                 "0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens", "0005_hardening",
                 "0006_state_checks", "0007_visibility", "0008_references", "0009_search", "0010_push", "0011_web_sessions",
                 "0012_message_id_index", "0013_relationship_index", "0014_search_side_file",
+                "0015_attachments_by_email",
             ])
     }
 }
@@ -106,6 +108,16 @@ func message(
         let plan = try await db.messageIdLookupPlan()
         #expect(plan.contains { $0.contains("USING INDEX emails_message_id") }, "\(plan)")
         #expect(!plan.contains { $0.hasPrefix("SCAN emails") }, "\(plan)")
+    }
+
+    /// The search indexer reads each email's participants and attachment filenames through indexes
+    /// (without `email_attachments_email` every email scanned every attachment row).
+    @Test func theSearchIndexersSourceUsesTheIndexes() async throws {
+        let (db, dir) = try DBKind.inMemory.open()
+        defer { dir.map { try? FileManager.default.removeItem(at: $0) } }
+        let plan = try await db.searchSourcePlan()
+        #expect(plan.contains { $0.contains("USING INDEX email_attachments_email") }, "\(plan)")
+        #expect(!plan.contains { $0.hasPrefix("SCAN") && !$0.contains("json_each") && !$0.contains("subquery") }, "\(plan)")
     }
 }
 

@@ -15,6 +15,15 @@ extension CaptureDatabase {
         }
     }
 
+    /// The plan of the search indexer's source query (what it indexes for a list of emails).
+    @_spi(Testing) public func searchSourcePlan() async throws -> [String] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SearchIndex.source("main"), arguments: ["[1,2]"]).map {
+                $0["detail"] as String
+            }
+        }
+    }
+
     /// One canonical email as stored.
     @_spi(Testing) public struct EmailRecord: Sendable, Equatable {
         public var id: Int64
