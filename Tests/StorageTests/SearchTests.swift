@@ -464,6 +464,7 @@ struct SearchIndexFileTests {
             before = threads(try await f.readModel().search("allocation", for: .operator, surface: .cli))
             #expect(before.count == 3)
             #expect(try await f.db.checkSearchIndex() == 6)
+            try await f.db.closeFiles()
         }
         // Copied away (with its WAL) for the foreign-file case below, then removed.
         let (otherDir, otherPath) = tempPath("search-foreign")
@@ -487,6 +488,39 @@ struct SearchIndexFileTests {
         try await other.deliver("o1@harborline.vc", from: ana, to: [bob], subject: "Allocation", body: "New store.", daysAgo: 1, in: [bob])
         #expect(try await other.readModel().search("allocation", for: .operator, surface: .cli).results.count == 1)
         #expect(try await other.db.checkSearchIndex() == 1)
+    }
+
+    /// The database deleted and started again beside its old index file: the new queue may already be
+    /// past the old index's position when the index is first read, so only the database's own id
+    /// (migration 0016) tells the index is not its own.
+    @Test func anIndexFileOfAnEarlierDatabaseAtThePathIsRebuilt() async throws {
+        let (dir, path) = tempPath("search-restart")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        do {
+            let f = try await SearchFirm.make(path: path)
+            try await f.deliver("old@harborline.vc", from: ana, to: [bob], subject: "Allocation", body: "Old store.", daysAgo: 2, in: [bob])
+            #expect(try await f.db.checkSearchIndex() == 1)  // queue position 1
+            try await f.db.closeFiles()
+        }
+        // The index file is kept aside while a new database at the path fills its queue well past 1.
+        let index = path + "-search"
+        try FileManager.default.moveItem(atPath: index, toPath: index + ".kept")
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: index + suffix) }
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        do {
+            let f = try await SearchFirm.make(path: path)
+            for n in 0..<4 {
+                try await f.deliver(
+                    "new\(n)@quillstone.com", from: "carl@quillstone.com", to: [kim], subject: "Quarterly \(n)", body: "New store.",
+                    daysAgo: 1, in: [kim])
+            }
+            try await f.db.closeFiles()
+        }
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: index + suffix) }
+        try FileManager.default.moveItem(atPath: index + ".kept", toPath: index)
+        let f = try await SearchFirm.make(path: path)
+        #expect(try await f.readModel().search("allocation", for: .operator, surface: .cli).results.isEmpty)
+        #expect(try await f.db.checkSearchIndex() == 4)
     }
 
     @Test func concurrentStoresDeletionsAndDrainsEndInAgreement() async throws {

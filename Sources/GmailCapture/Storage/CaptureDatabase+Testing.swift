@@ -199,6 +199,15 @@ extension CaptureDatabase {
         return try searchIndex.check()
     }
 
+    /// Catches the search index up, then closes every connection to the database and to the index file
+    /// (their WAL files are checkpointed into the files), so a test can move or copy the files.
+    @_spi(Testing) public func closeFiles() async throws {
+        try await searchIndex?.catchUp()
+        if let pool = writer as? DatabasePool { try pool.close() }
+        // In memory the index shares the database's one queue; on disk it has its own.
+        if let queue = searchIndex?.writer as? DatabaseQueue, queue !== (writer as AnyObject) { try queue.close() }
+    }
+
     /// Rows in the capture file's search queue (applied rows are deleted by later stores).
     @_spi(Testing) public func searchQueueLength() async throws -> Int {
         try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM email_search_queue") ?? 0 }

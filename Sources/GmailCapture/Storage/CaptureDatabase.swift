@@ -22,7 +22,6 @@ public final class CaptureDatabase: Sendable {
     /// database opened with a runner that leaves the search migrations out (`bench backfill
     /// --without-search-index` measures the store without it).
     let searchIndex: SearchIndex?
-    var indexesSearch: Bool { searchIndex != nil }
 
     /// Opens (creating) the SQLite file in WAL mode and applies pending migrations. A file created here
     /// is created 0600 whatever the umask, and so are its -wal and -shm files (SQLite gives them the

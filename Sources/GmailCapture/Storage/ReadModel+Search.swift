@@ -130,7 +130,7 @@ extension ReadModel {
             if let me = viewer.email {
                 let unknown = Set(batch.map(\.id)).filter { known[$0] == nil }
                 if !unknown.isEmpty {
-                    let ids = "[" + unknown.map(String.init).joined(separator: ",") + "]"
+                    let ids = Self.jsonArray(unknown)
                     for row in try Row.fetchAll(
                         db, sql: Self.visibleSQL(.ids) + " SELECT email_id, lvl, mine FROM visible",
                         arguments: StatementArguments(arguments(me, ids: ids)))
@@ -185,7 +185,7 @@ extension ReadModel {
             // Kept reversed, so the best is last and popped in O(1).
             var threads: [Int64: Int64] = [:]
             if rows.contains(where: { $0[1] == nil }) {
-                let ids = "[" + rows.map { String($0[0] as Int64) }.joined(separator: ",") + "]"
+                let ids = ReadModel.jsonArray(rows.map { $0[0] as Int64 })
                 for r in try Row.fetchAll(
                     db, sql: "SELECT id, thread_id FROM emails WHERE id IN (SELECT value FROM json_each(?))", arguments: [ids])
                 {
@@ -283,7 +283,7 @@ extension ReadModel {
                 EXISTS (SELECT 1 FROM email_sightings h WHERE h.email_id = \(key) AND h.deleted_at IS NULL
                     AND h.account_id IN (SELECT value FROM json_each(?)))
                 """)
-            arguments += ["[" + holders.map(String.init).joined(separator: ",") + "]"]
+            arguments += [Self.jsonArray(holders)]
         }
         if let notHeldBy {
             conditions.append(

@@ -388,6 +388,11 @@ public struct ReadModel: Sendable {
         String(decoding: (try? JSONEncoder().encode(items)) ?? Data("[]".utf8), as: UTF8.self)
     }
 
+    /// Ids as a JSON array of numbers (for `json_each`).
+    static func jsonArray(_ ids: some Sequence<Int64>) -> String {
+        "[" + ids.map(String.init).joined(separator: ",") + "]"
+    }
+
     /// Captured messages as the relationship figures see them (holders: the mailboxes whose copies are not
     /// deleted; a message no mailbox holds is left out), ordered by id, and the display name last seen for
     /// each address among them. `only`: an SQL subquery of the email ids to read (else every email), with

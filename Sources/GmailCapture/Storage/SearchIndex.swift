@@ -16,8 +16,9 @@ import Synchronization
 ///
 /// The index keeps its own copy of each document's text (an FTS5 table with content): it cannot read
 /// the text back from another file for snippets and deletions. When the index file is missing or new,
-/// or has applied more of the queue than the capture file has ever written (the capture file was
-/// replaced), it is rebuilt from every email, in steps, resumably.
+/// was built for another capture file (the random `search_index_owner` of migration 0016 differs), or
+/// has applied more of the queue than the capture file has ever written (a restored backup), it is
+/// rebuilt from every email, in steps, resumably.
 ///
 /// Readers see the index through the capture connections, which attach the index file as `search`:
 /// `email_search` names it in queries (ReadModel+Search.swift). `ReadModel.search` calls `catchUp()`
@@ -44,7 +45,8 @@ final class SearchIndex: Sendable {
         var again = false
     }
 
-    static let schemaVersion = 1
+    /// 2: `search_state.owner` (migration 0016).
+    static let schemaVersion = 2
 
     /// The index file that belongs to a capture database file.
     static func path(for databasePath: String) -> String { databasePath + "-search" }
@@ -69,7 +71,7 @@ final class SearchIndex: Sendable {
     }
 
     /// The index of an in-memory capture database: the same connection, index attached as `search`
-    /// (`CaptureDatabase.attach`).
+    /// (`SearchIndex.attach`, run by `CaptureDatabase.init(inMemory:)`).
     init(inMemory queue: DatabaseQueue, batch: Int = 500) throws {
         writer = queue
         capture = "main"
@@ -78,7 +80,8 @@ final class SearchIndex: Sendable {
         try writer.write { db in try Self.createSchema(db, in: "search") }
     }
 
-    /// What every connection of the capture database runs when it opens: the index attached as `search`.
+    /// What the capture database's reader connections (in memory: its one connection) run when they open:
+    /// the index attached as `search`, where queries find `email_search`.
     static func attach(_ db: Database, databasePath: String?) throws {
         try db.execute(sql: "ATTACH DATABASE ? AS search", arguments: [databasePath.map(path(for:)) ?? ":memory:"])
     }
@@ -98,7 +101,8 @@ final class SearchIndex: Sendable {
                 CREATE TABLE \(s).search_state (
                     id INTEGER PRIMARY KEY CHECK (id = 1),
                     applied_seq INTEGER NOT NULL,
-                    rebuild_after INTEGER
+                    rebuild_after INTEGER,
+                    owner TEXT NOT NULL
                 );
                 CREATE VIRTUAL TABLE \(s).email_search USING fts5(
                     subject, body, sender, recipients, filenames,
@@ -167,14 +171,16 @@ final class SearchIndex: Sendable {
     func step(_ db: Database) throws -> Bool {
         let (c, s) = (capture, index)
         let top = try Int64.fetchOne(db, sql: "SELECT seq FROM \(c).sqlite_sequence WHERE name = 'email_search_queue'") ?? 0
-        let state = try Row.fetchOne(db, sql: "SELECT applied_seq, rebuild_after FROM \(s).search_state WHERE id = 1")
+        let owner = try String.fetchOne(db, sql: "SELECT value FROM \(c).email_meta WHERE key = 'search_index_owner'") ?? ""
+        let state = try Row.fetchOne(db, sql: "SELECT applied_seq, rebuild_after, owner FROM \(s).search_state WHERE id = 1")
         var applied: Int64 = state?["applied_seq"] ?? 0
         var rebuildAfter: Int64? = state?["rebuild_after"]
-        if state == nil || applied > top {
-            // New, or ahead of the capture file's queue (which then is not the file it was built from).
+        if state == nil || (state?["owner"] as String?) != owner || applied > top {
+            // New, built for another capture file, or ahead of this one's queue (a copy from before).
             try db.execute(sql: "DELETE FROM \(s).email_search")
             try db.execute(
-                sql: "INSERT OR REPLACE INTO \(s).search_state (id, applied_seq, rebuild_after) VALUES (1, ?, 0)", arguments: [top])
+                sql: "INSERT OR REPLACE INTO \(s).search_state (id, applied_seq, rebuild_after, owner) VALUES (1, ?, 0, ?)",
+                arguments: [top, owner])
             applied = top
             rebuildAfter = 0
         }
@@ -211,7 +217,7 @@ final class SearchIndex: Sendable {
     func reconcile(_ db: Database, _ ids: [Int64]) throws {
         guard !ids.isEmpty else { return }
         let (c, s) = (capture, index)
-        let list = "[" + ids.map(String.init).joined(separator: ",") + "]"
+        let list = ReadModel.jsonArray(ids)
         let held = Set(
             try Int64.fetchAll(
                 db,
@@ -227,12 +233,12 @@ final class SearchIndex: Sendable {
         if !remove.isEmpty {
             try db.execute(
                 sql: "DELETE FROM \(s).email_search WHERE rowid IN (SELECT value FROM json_each(?))",
-                arguments: ["[" + remove.map(String.init).joined(separator: ",") + "]"])
+                arguments: [ReadModel.jsonArray(remove)])
         }
         if !add.isEmpty {
             try db.execute(
                 sql: "INSERT INTO \(s).email_search (rowid, subject, body, sender, recipients, filenames) \(Self.source(c))",
-                arguments: ["[" + add.map(String.init).joined(separator: ",") + "]"])
+                arguments: [ReadModel.jsonArray(add)])
         }
     }
 
@@ -267,7 +273,7 @@ final class SearchIndex: Sendable {
         let held = try Int64.fetchAll(
             db, sql: "SELECT DISTINCT email_id FROM \(c).email_sightings WHERE deleted_at IS NULL ORDER BY email_id")
         guard indexed == held else { throw SearchIndexMismatch(detail: "indexed \(indexed), held \(held)") }
-        let list = "[" + held.map(String.init).joined(separator: ",") + "]"
+        let list = ReadModel.jsonArray(held)
         let differing =
             try Int.fetchOne(
                 db,
