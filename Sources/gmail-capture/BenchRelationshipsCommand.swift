@@ -5,7 +5,8 @@ import GmailCapture
 struct BenchRelationshipsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "relationships",
-        abstract: "Relationship query latency on an existing store: the investors report and a timeline page, per viewer.",
+        abstract:
+            "Relationship query latency on an existing store: the investors report, a timeline page, who-knows and suggestions, per viewer.",
         discussion: """
             Opens the database once (as `investors relationships` does), derives whatever the relationship index \
             has queued (timed separately: the first use after a migration, or after a large capture, derives \
@@ -16,6 +17,8 @@ struct BenchRelationshipsCommand: AsyncParsableCommand {
     @Option(name: .customLong("as"), help: "Also time the report as this teammate.") var teammate: [String] = []
     @Option(help: "Timed runs per viewer.") var runs = 20
     @Option(help: "Compute as of this date (YYYY-MM-DD), else now.") var asOf: String?
+    @Option(name: .customLong("who-knows"), help: "Also time who-knows for this address or domain (repeatable).")
+    var whoKnows: [String] = []
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
@@ -57,14 +60,37 @@ struct BenchRelationshipsCommand: AsyncParsableCommand {
                     pages.append(Self.ms(ContinuousClock.now - s))
                 }
             }
+            // who-knows per query and contact suggestions, the same way.
+            var extra: [String: Double] = [:]
+            for q in whoKnows {
+                var t: [Double] = []
+                for _ in 0..<runs {
+                    let s = ContinuousClock.now
+                    _ = try await reports.whoKnows(q, for: viewer)
+                    t.append(Self.ms(ContinuousClock.now - s))
+                }
+                extra["who-knows " + q] = t.sorted()[t.count / 2]
+            }
+            var sug: [Double] = []
+            for _ in 0..<runs {
+                let s = ContinuousClock.now
+                _ = try await reports.suggestions(for: viewer)
+                sug.append(Self.ms(ContinuousClock.now - s))
+            }
+            extra["contacts suggest"] = sug.sorted()[sug.count / 2]
             times.sort()
             pages.sort()
             let median = times[times.count / 2], p90 = times[min(times.count - 1, Int(Double(times.count) * 0.9))]
             let pageMedian = pages.isEmpty ? 0 : pages[pages.count / 2]
-            perViewer[name] = ["medianMs": median, "p90Ms": p90, "timelineMedianMs": pageMedian]
+            perViewer[name] = [
+                "medianMs": median, "p90Ms": p90, "timelineMedianMs": pageMedian,
+                "otherMedianMs": extra,
+            ]
             lines.append(
                 "\(name): median \(String(format: "%.1f", median)) ms, p90 \(String(format: "%.1f", p90)) ms over \(runs) reports; "
-                    + "busiest investor's timeline page median \(String(format: "%.1f", pageMedian)) ms")
+                    + "busiest investor's timeline page median \(String(format: "%.1f", pageMedian)) ms; "
+                    + extra.sorted { $0.key < $1.key }.map { "\($0.key) median \(String(format: "%.1f", $0.value)) ms" }.joined(
+                        separator: "; "))
         }
         if json {
             let data = try JSONSerialization.data(

@@ -53,6 +53,7 @@ import Testing
         ]
         let viewers: [Viewer] = [.operator] + teammates.map { .teammate($0) }
         var compared = 0
+        var suggestedAtAll = 0
         for now in readings {
             var reports = f.runtime.relationships
             reports.asOf = now
@@ -88,7 +89,10 @@ import Testing
                     #expect(paged.map(key) == all.map(key), "\(label): pages of \(investor)", sourceLocation: sourceLocation)
                 }
                 // who-knows reads only the mail its party is on; it answers as it does from all the mail.
-                var queries: [String] = ["gmail.com", "rosainvests@gmail.com", "ROSA.INVESTS@GMAIL.COM", "nobody@nowhere.example"]
+                var queries: [String] = [
+                    "gmail.com", "rosainvests@gmail.com", "ROSA.INVESTS@GMAIL.COM", "nobody@nowhere.example", "quillstone.example",
+                    "eu.quillstone.example", "eva@eu.quillstone.example", "firm.example", "kim@firm.example", "co.example",
+                ]
                 for investor in f.firm.investors.prefix(3) { queries += [investor.emails[0], Self.domain(of: investor.emails[0])] }
                 for investor in f.firm.investors.filter({ $0.emails.count > 1 }).prefix(2) {
                     queries.append(Self.domain(of: investor.emails[1]))
@@ -100,6 +104,12 @@ import Testing
                     let reference = try encoder.encode(try await reports.whoKnowsRecomputed(q, for: viewer))
                     #expect(fast == reference, "\(label): who-knows \(q) for \(viewer) at \(now)", sourceLocation: sourceLocation)
                 }
+                // Suggestions from the people's index as from all the mail.
+                let suggested = try await reports.suggestions(for: viewer)
+                #expect(
+                    try encoder.encode(suggested) == encoder.encode(try await reports.suggestionsRecomputed(for: viewer)),
+                    "\(label): suggestions for \(viewer) at \(now)", sourceLocation: sourceLocation)
+                suggestedAtAll += suggested.count
                 // Every figure, windows included (the report shows only some of them).
                 let indexed = try await reports.indexedFigures(for: viewer)
                 let recomputed = try await reports.recomputedFigures(for: viewer)
@@ -111,6 +121,7 @@ import Testing
             }
         }
         #expect(compared > 0, "\(label): nothing compared", sourceLocation: sourceLocation)
+        #expect(suggestedAtAll > 0, "\(label): no suggestion compared", sourceLocation: sourceLocation)
     }
 
     @Test func theIndexAgreesWithTheRecomputedReportThroughChanges() async throws {
@@ -140,7 +151,7 @@ import Testing
             """
             From: Omar <omar@quillstone.example>\r
             To: kim@firm.example\r
-            Cc: alex@firm.example\r
+            Cc: alex@firm.example, Eva <eva@eu.quillstone.example>\r
             Subject: Follow-up\r
             Date: \(DateFormatter.rfc2822(Date(timeIntervalSince1970: Double(f.firm.deliveries.map(\.internalDate).max()!) / 1000 - 3600)))\r
             Message-ID: <rel-index-new@quillstone.example>\r

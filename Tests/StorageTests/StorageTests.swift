@@ -53,7 +53,7 @@ func message(
                 "0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens", "0005_hardening",
                 "0006_state_checks", "0007_visibility", "0008_references", "0009_search", "0010_push", "0011_web_sessions",
                 "0012_message_id_index", "0013_relationship_index", "0014_search_side_file",
-                "0015_attachments_by_email", "0016_search_index_owner",
+                "0015_attachments_by_email", "0016_search_index_owner", "0017_relationship_people",
             ])
         var changed = runner.migrations
         changed[0].sql += "\n-- edited after release\n"
@@ -94,7 +94,7 @@ func message(
                 "0001_email_tables", "0002_crm_standalone", "0003_sync_recoveries", "0004_api_tokens", "0005_hardening",
                 "0006_state_checks", "0007_visibility", "0008_references", "0009_search", "0010_push", "0011_web_sessions",
                 "0012_message_id_index", "0013_relationship_index", "0014_search_side_file",
-                "0015_attachments_by_email", "0016_search_index_owner",
+                "0015_attachments_by_email", "0016_search_index_owner", "0017_relationship_people",
             ])
     }
 }

@@ -303,14 +303,38 @@ public struct RelationshipReports: Sendable {
         }
     }
 
+    /// Read from the people's relationship index (`RelationshipIndex`, migration 0017): the party's
+    /// per-teammate summaries, and for a domain the team summaries of its addresses (its subdomains'
+    /// included); `whoKnowsRecomputed` is the same answer computed from every visible message.
     public func whoKnows(_ query: String, for viewer: Viewer) async throws -> WhoKnows {
-        let (matches, party) = try Self.party(query)
-        // Only the mail the party is on (`whoKnowsRecomputed` reads all of it; tests hold them equal).
-        let (messages, names) = try await readModel.interactionsAndNames(for: viewer, involving: party)
-        return try await whoKnows(query, matches: matches, messages: messages, names: names)
+        let (_, party) = try Self.party(query)
+        let now = self.now
+        let readModel = self.readModel
+        let (byTeammate, people, names) = try await withIndex(viewer) { _, db, hidden in
+            let ledger = RelationshipLedger.people
+            switch party {
+            case .address(let a):
+                let mine = try ledger.figures(db, now: now, hidden: hidden, parties: [a])[a]
+                let people = mine.map { [a: $0.team] } ?? [:]
+                return (mine?.byTeammate ?? [:], people, try readModel.lastNames(db, of: Array(people.keys), viewer: viewer))
+            case .domain(let d):
+                let mine = try ledger.figures(db, now: now, hidden: hidden, parties: [d])[d]
+                let people = try ledger.figures(
+                    db, now: now, hidden: hidden, parties: try RelationshipIndex.addresses(db, at: d), teamOnly: true
+                ).mapValues(\.team)
+                return (mine?.byTeammate ?? [:], people, try readModel.lastNames(db, of: Array(people.keys), viewer: viewer))
+            }
+        }
+        return WhoKnows(query: query, teammates: Self.teammates(byTeammate), people: Self.people(people, names: names))
     }
 
-    /// `whoKnows` from every visible message: the reference the party-limited read is tested against.
+    static func people(_ figures: [String: RelationshipFigures], names: [String: String]) -> [WhoKnows.Person] {
+        figures.map { address, f in
+            WhoKnows.Person(address: address, name: names[address], lastContactAt: iso(f.lastContactAt), strength: f.strength)
+        }.sorted { ($0.strength, $1.address) > ($1.strength, $0.address) }
+    }
+
+    /// `whoKnows` from every visible message: the reference the index is tested against.
     func whoKnowsRecomputed(_ query: String, for viewer: Viewer) async throws -> WhoKnows {
         let (matches, _) = try Self.party(query)
         let (messages, names) = try await readModel.interactionsAndNames(for: viewer)
@@ -373,10 +397,32 @@ public struct RelationshipReports: Sendable {
     /// excluding the workspace domain, public mail providers' bulk senders (no-reply, newsletters,
     /// notifications and the like) and blocklisted addresses or domains; strongest first.
     ///
-    /// Reads all visible mail (2.6-3.1 s at 104,598 emails, BENCHMARKS.md): limiting it to the mail of
-    /// addresses that could qualify read every email of the demo firm anyway and cost a grouping query
-    /// more, so it was not kept.
+    /// Read from the people's relationship index: the addresses whose team summary has two messages each
+    /// way (a superset: the viewer's hidden messages can only take some away), then their figures for
+    /// the viewer. `suggestionsRecomputed` computes the same from every visible message.
     public func suggestions(for viewer: Viewer) async throws -> [Suggestion] {
+        let investors = try await directory.investors()
+        let known = Set(investors.flatMap { $0.emails.compactMap { AddressNormalizer.canonical($0) } })
+        let now = self.now
+        let readModel = self.readModel
+        let reports = self
+        let (figures, names) = try await withIndex(viewer) { _, db, hidden in
+            let candidates = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT party FROM email_rel_people_summary
+                    WHERE scope = '' AND n_in >= 2 AND n_out >= 2 AND instr(party, '@') > 0 ORDER BY party
+                    """
+            ).filter { reports.suggestible($0, known: known) }
+            let figures = try RelationshipLedger.people.figures(db, now: now, hidden: hidden, parties: candidates, teamOnly: true)
+                .mapValues(\.team).filter { $0.value.messagesIn >= 2 && $0.value.messagesOut >= 2 }
+            return (figures, try readModel.lastNames(db, of: Array(figures.keys), viewer: viewer))
+        }
+        return Self.suggestions(figures, names: names)
+    }
+
+    /// `suggestions` computed from every visible message (no index): the reference.
+    func suggestionsRecomputed(for viewer: Viewer) async throws -> [Suggestion] {
         let investors = try await directory.investors()
         let known = Set(investors.flatMap { $0.emails.compactMap { AddressNormalizer.canonical($0) } })
         let (messages, names) = try await readModel.interactionsAndNames(for: viewer)
@@ -397,12 +443,18 @@ public struct RelationshipReports: Sendable {
 
     func suggestions(messages: [InteractionMessage], names: [String: String], known: Set<String>) async throws -> [Suggestion] {
         let calc = try await calculator()
-        return calc.people(messages: messages).compactMap { address, f -> Suggestion? in
-            guard f.messagesIn >= 2, f.messagesOut >= 2, suggestible(address, known: known) else { return nil }
-            let host = String(address.split(separator: "@", maxSplits: 1)[1])
-            return Suggestion(
-                address: address, name: names[address], domain: host, messagesIn: f.messagesIn, messagesOut: f.messagesOut,
-                threads: f.threads, lastContactAt: Self.iso(f.lastContactAt), strength: f.strength)
+        let figures = calc.people(messages: messages).filter { address, f in
+            f.messagesIn >= 2 && f.messagesOut >= 2 && suggestible(address, known: known)
+        }
+        return Self.suggestions(figures, names: names)
+    }
+
+    static func suggestions(_ figures: [String: RelationshipFigures], names: [String: String]) -> [Suggestion] {
+        figures.map { address, f in
+            Suggestion(
+                address: address, name: names[address], domain: String(address.split(separator: "@", maxSplits: 1)[1]),
+                messagesIn: f.messagesIn, messagesOut: f.messagesOut, threads: f.threads, lastContactAt: iso(f.lastContactAt),
+                strength: f.strength)
         }.sorted { ($0.strength, $1.address) > ($1.strength, $0.address) }
     }
 

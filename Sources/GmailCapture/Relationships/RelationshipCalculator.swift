@@ -236,7 +236,7 @@ public struct RelationshipCalculator: Sendable {
         var weight: Double
     }
 
-    private func isTeammate(_ address: String) -> Bool { teammateByAddress[address] != nil }
+    func isTeammate(_ address: String) -> Bool { teammateByAddress[address] != nil }
 
     /// The message's holders that are teammates (lowercased).
     private func teammateHolders(_ m: InteractionMessage) -> [String] {

@@ -277,7 +277,8 @@ public struct CRMDirectory: Sendable {
         let index = InvestorIndex(investors: list, workspaceDomain: workspaceDomain)
         let result = try await database.writer.write { db in
             // The relationship index is derived again from scratch below.
-            try db.execute(sql: "DELETE FROM email_meta WHERE key = ?", arguments: [RelationshipIndex.metaKey])
+            try db.execute(
+                sql: "DELETE FROM email_meta WHERE key IN (?, ?)", arguments: [RelationshipIndex.metaKey, RelationshipIndex.peopleMetaKey])
             try db.execute(sql: "DELETE FROM email_investor_links WHERE rule != ?", arguments: [MatchRule.manual])
             var byEmail: [Int64: [String]] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT email_id, address FROM email_participants") {

@@ -329,59 +329,53 @@ public struct ReadModel: Sendable {
         }
     }
 
-    /// Which emails `interactionsAndNames(for:involving:)` reads: those with a participant (any role) at
-    /// this address, or at this domain or one of its subdomains.
+    /// A who-knows party: one address, or a domain with its subdomains.
     public enum Party: Sendable, Equatable {
         case address(String)
         case domain(String)
     }
 
-    /// `interactionsAndNames(for:)` limited to the emails `party` takes part in (read through the
-    /// participants' address index, graded for visibility by id): every figure about that party, and the
-    /// display names of its addresses, come out as they do from all the mail (a party's interactions and
-    /// the replies between them are all mail it is on), at a fraction of the reading.
-    public func interactionsAndNames(
-        for viewer: Viewer, involving party: Party
-    ) async throws -> (
-        messages: [InteractionMessage], names: [String: String]
-    ) {
-        try await database.writer.read { db in
-            let ids: [Int64]
-            switch party {
-            case .address(let a):
-                ids = try Int64.fetchAll(
-                    db, sql: "SELECT DISTINCT email_id FROM email_participants WHERE address_canonical = ? ORDER BY email_id",
-                    arguments: [a])
-            case .domain(let d):
-                // The distinct addresses first (a short index scan), then their mail through the index.
-                let addresses = try String.fetchAll(
-                    db, sql: "SELECT DISTINCT address_canonical FROM email_participants WHERE address_canonical IS NOT NULL"
-                ).filter(RelationshipParty.domain(d))
-                ids = try Self.emailIds(db, withAnyOf: addresses)
-            }
-            guard !ids.isEmpty else { return ([], [:]) }
-            let idList = Self.jsonArray(ids.map(String.init))
-            let visible: Set<Int64>
-            if let me = viewer.email {
-                visible = Set(
-                    try Int64.fetchAll(
-                        db, sql: Self.visibleSQL(.ids) + " SELECT email_id FROM visible WHERE lvl > 0",
-                        arguments: StatementArguments(arguments(me, ids: idList))))
-            } else {
-                visible = Set(ids)
-            }
-            return try Self.interactionMessages(
-                db, only: "SELECT value FROM json_each(?)", arguments: [idList], keep: { visible.contains($0) })
-        }
-    }
-
-    static func emailIds(_ db: Database, withAnyOf addresses: [String]) throws -> [Int64] {
-        try Int64.fetchAll(
+    /// The display name last seen for each of `addresses` among the emails `viewer` may see, in the order
+    /// `interactionMessages` keeps (the highest email id, then role, then position): what who-knows and
+    /// suggestions show next to an address, read by address (each address's newest candidates are graded
+    /// for visibility first, more only when none of them is visible).
+    func lastNames(_ db: Database, of addresses: [String], viewer: Viewer) throws -> [String: String] {
+        guard !addresses.isEmpty else { return [:] }
+        var candidates: [String: [(id: Int64, name: String)]] = [:]
+        for r in try Row.fetchAll(
             db,
             sql: """
-                SELECT DISTINCT email_id FROM email_participants
-                WHERE address_canonical IN (SELECT value FROM json_each(?)) ORDER BY email_id
-                """, arguments: [jsonArray(addresses)])
+                SELECT address_canonical, email_id, name FROM email_participants
+                WHERE address_canonical IN (SELECT value FROM json_each(?)) AND name IS NOT NULL AND name <> ''
+                ORDER BY email_id DESC, role DESC, position DESC
+                """, arguments: [Self.jsonArray(addresses)])
+        {
+            candidates[r[0], default: []].append((r[1], r[2]))
+        }
+        // The operator sees every email.
+        guard let me = viewer.email else { return candidates.compactMapValues { $0.first?.name } }
+        var out: [String: String] = [:]
+        var pending = Set(candidates.keys)
+        var start = 0, width = 4
+        while !pending.isEmpty {
+            let ids = Set(pending.flatMap { a in candidates[a]!.dropFirst(start).prefix(width).map(\.id) })
+            let visible = Set(
+                try Int64.fetchAll(
+                    db, sql: Self.visibleSQL(.ids) + " SELECT email_id FROM visible WHERE lvl > 0",
+                    arguments: StatementArguments(arguments(me, ids: Self.jsonArray(ids)))))
+            for a in pending {
+                let list = candidates[a]!
+                if let hit = list.dropFirst(start).prefix(width).first(where: { visible.contains($0.id) }) {
+                    out[a] = hit.name
+                    pending.remove(a)
+                } else if start + width >= list.count {
+                    pending.remove(a)
+                }
+            }
+            start += width
+            width *= 2
+        }
+        return out
     }
 
     static func jsonArray(_ items: [String]) -> String {
