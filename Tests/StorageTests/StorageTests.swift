@@ -54,6 +54,7 @@ func message(
                 "0006_state_checks", "0007_visibility", "0008_references", "0009_search", "0010_push", "0011_web_sessions",
                 "0012_message_id_index", "0013_relationship_index", "0014_search_side_file",
                 "0015_attachments_by_email", "0016_search_index_owner", "0017_relationship_people",
+                "0018_participants_by_address_and_email",
             ])
         var changed = runner.migrations
         changed[0].sql += "\n-- edited after release\n"
@@ -95,6 +96,7 @@ func message(
                 "0006_state_checks", "0007_visibility", "0008_references", "0009_search", "0010_push", "0011_web_sessions",
                 "0012_message_id_index", "0013_relationship_index", "0014_search_side_file",
                 "0015_attachments_by_email", "0016_search_index_owner", "0017_relationship_people",
+                "0018_participants_by_address_and_email",
             ])
     }
 }

@@ -191,6 +191,11 @@ struct RelationshipIndex {
             try db.execute(sql: "INSERT OR IGNORE INTO email_rel_dirty (email_id) SELECT id FROM emails")
             try record(Self.peopleMetaKey, peopleFp)
         }
+        // A larger page cache while deriving: the entries' indexes take inserts all over (by party, by
+        // time), which SQLite's default 2 MB cache turns into a read and a write per page touched.
+        let cacheSize = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2_000
+        try db.execute(sql: "PRAGMA cache_size = -65536")
+        defer { try? db.execute(sql: "PRAGMA cache_size = \(cacheSize)") }
         var byAddress: [String: [Int]] = [:]
         for (i, p) in investors.enumerated() { for a in p.addresses { byAddress[a, default: []].append(i) } }
         var hosts = Set<String>()
@@ -308,5 +313,16 @@ extension CaptureDatabase {
         let teammates = Set(try await accounts().map { $0.email.lowercased() })
         let index = RelationshipIndex(teammates: teammates, investors: investors, workspaceDomain: workspaceDomain)
         return try await writer.write { db in try index.drain(db) }
+    }
+
+    /// Derives every message's relationship entries again, in both ledgers (what `rematch` does after it
+    /// relinks, and `bench backfill --rederive-relationships` times). Returns how many messages it looked at.
+    @discardableResult
+    public func rebuildRelationshipIndex(investors: [Investor], workspaceDomain: String?) async throws -> Int {
+        try await writer.write { db in
+            try db.execute(
+                sql: "DELETE FROM email_meta WHERE key IN (?, ?)", arguments: [RelationshipIndex.metaKey, RelationshipIndex.peopleMetaKey])
+        }
+        return try await refreshRelationshipIndex(investors: investors, workspaceDomain: workspaceDomain)
     }
 }

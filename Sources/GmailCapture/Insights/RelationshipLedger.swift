@@ -50,6 +50,13 @@ struct RelationshipLedger: Sendable {
         var recompute = Set<Key>()
         var summaries: [Key: Summary] = [:]
         var months: [MonthKey: Window] = [:]
+        /// (party, scope, thread)s this batch has added an entry to (no need to ask the table again).
+        var threads = Set<ThreadKey>()
+    }
+
+    struct ThreadKey: Hashable {
+        var key: Key
+        var thread: Int64
     }
 
     struct MonthKey: Hashable {
@@ -97,7 +104,8 @@ struct RelationshipLedger: Sendable {
                 }
             } else {
                 let threadNew =
-                    try Bool.fetchOne(
+                    try batch.threads.insert(ThreadKey(key: k, thread: n.thread)).inserted
+                    && Bool.fetchOne(
                         db.cachedStatement(sql: "SELECT 1 FROM \(entries) WHERE \(party) = ? AND scope = ? AND thread_id = ? LIMIT 1"),
                         arguments: [k.party, k.scope, n.thread]) != true
                 try db.cachedStatement(

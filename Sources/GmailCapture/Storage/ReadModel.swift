@@ -337,42 +337,43 @@ public struct ReadModel: Sendable {
 
     /// The display name last seen for each of `addresses` among the emails `viewer` may see, in the order
     /// `interactionMessages` keeps (the highest email id, then role, then position): what who-knows and
-    /// suggestions show next to an address, read by address (each address's newest candidates are graded
-    /// for visibility first, more only when none of them is visible).
+    /// suggestions show next to an address. Read newest first through the participants' (address, email)
+    /// index, a few rows per address: the operator takes the first; a teammate's candidates are graded
+    /// for visibility together, and only addresses with none visible read further.
     func lastNames(_ db: Database, of addresses: [String], viewer: Viewer) throws -> [String: String] {
-        guard !addresses.isEmpty else { return [:] }
-        var candidates: [String: [(id: Int64, name: String)]] = [:]
-        for r in try Row.fetchAll(
-            db,
-            sql: """
-                SELECT address_canonical, email_id, name FROM email_participants
-                WHERE address_canonical IN (SELECT value FROM json_each(?)) AND name IS NOT NULL AND name <> ''
-                ORDER BY email_id DESC, role DESC, position DESC
-                """, arguments: [Self.jsonArray(addresses)])
-        {
-            candidates[r[0], default: []].append((r[1], r[2]))
-        }
-        // The operator sees every email.
-        guard let me = viewer.email else { return candidates.compactMapValues { $0.first?.name } }
         var out: [String: String] = [:]
-        var pending = Set(candidates.keys)
-        var start = 0, width = 4
+        var pending = addresses
+        var offset = 0, width = viewer.email == nil ? 1 : 4
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT email_id, name FROM email_participants
+                WHERE address_canonical = ? AND name IS NOT NULL AND name <> ''
+                ORDER BY email_id DESC, role DESC, position DESC LIMIT ? OFFSET ?
+                """)
         while !pending.isEmpty {
-            let ids = Set(pending.flatMap { a in candidates[a]!.dropFirst(start).prefix(width).map(\.id) })
-            let visible = Set(
-                try Int64.fetchAll(
-                    db, sql: Self.visibleSQL(.ids) + " SELECT email_id FROM visible WHERE lvl > 0",
-                    arguments: StatementArguments(arguments(me, ids: Self.jsonArray(ids)))))
+            var candidates: [String: [(id: Int64, name: String)]] = [:]
+            for a in pending {
+                candidates[a] = try Row.fetchAll(statement, arguments: [a, width, offset]).map { ($0[0], $0[1]) }
+            }
+            var visible: Set<Int64>?
+            if let me = viewer.email {
+                let ids = Set(candidates.values.joined().map(\.id))
+                visible = Set(
+                    try Int64.fetchAll(
+                        db, sql: Self.visibleSQL(.ids) + " SELECT email_id FROM visible WHERE lvl > 0",
+                        arguments: StatementArguments(arguments(me, ids: Self.jsonArray(ids)))))
+            }
+            var next: [String] = []
             for a in pending {
                 let list = candidates[a]!
-                if let hit = list.dropFirst(start).prefix(width).first(where: { visible.contains($0.id) }) {
+                if let hit = list.first(where: { visible?.contains($0.id) ?? true }) {
                     out[a] = hit.name
-                    pending.remove(a)
-                } else if start + width >= list.count {
-                    pending.remove(a)
+                } else if list.count == width {
+                    next.append(a)
                 }
             }
-            start += width
+            pending = next
+            offset += width
             width *= 2
         }
         return out
