@@ -185,3 +185,26 @@ extension DateFormatter {
         return f.string(from: d)
     }
 }
+
+/// The index's month arithmetic against Foundation's Gregorian calendar (UTC), which it replaced.
+@Suite struct RelationshipMonthTests {
+    @Test func monthsAgreeWithFoundationsCalendar() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var rng = FakeRandom(seed: 14)
+        // 1600-01-01 to 2400-01-01, random instants plus every month boundary's neighbours.
+        var instants = (0..<20_000).map { _ in Double.random(in: -11_676_096_000...13_569_465_600, using: &rng).rounded(.down) }
+        for year in [1600, 1899, 1900, 1969, 1970, 2000, 2024, 2026, 2083, 2100, 2399] {
+            for month in 1...12 {
+                let start = calendar.date(from: DateComponents(year: year, month: month, day: 1))!.timeIntervalSince1970
+                instants += [start - 1, start, start + 0.5]
+            }
+        }
+        for at in instants {
+            let c = calendar.dateComponents([.year, .month], from: Date(timeIntervalSince1970: at))
+            let expected = c.year! * 12 + c.month! - 1
+            #expect(RelationshipIndex.month(at) == expected, "\(at)")
+            #expect(RelationshipIndex.monthStart(expected) <= at && at < RelationshipIndex.monthStart(expected + 1), "\(at)")
+        }
+    }
+}

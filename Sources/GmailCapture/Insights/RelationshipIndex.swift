@@ -69,23 +69,33 @@ struct RelationshipIndex {
 
     // MARK: - Months
 
-    static let calendar: Calendar = {
-        var c = Calendar(identifier: .gregorian)
-        c.timeZone = TimeZone(identifier: "UTC")!
-        return c
-    }()
+    // Months are counted in the proleptic Gregorian calendar in UTC, by arithmetic (Howard Hinnant's
+    // civil-from-days): the drain buckets every entry, and Foundation's calendar cost microseconds each.
 
     /// year × 12 + month − 1 (UTC).
     static func month(_ at: Double) -> Int {
-        let c = calendar.dateComponents([.year, .month], from: Date(timeIntervalSince1970: at))
-        return c.year! * 12 + c.month! - 1
+        let days = Int(max(-1e13, min(1e13, at / 86_400)).rounded(.down))
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        return y * 12 + m - 1
     }
 
     /// The first instant of a month index (Unix seconds).
     static func monthStart(_ month: Int) -> Double {
         let year = month >= 0 ? month / 12 : (month - 11) / 12
         let m = month - year * 12 + 1
-        return calendar.date(from: DateComponents(year: year, month: m, day: 1))!.timeIntervalSince1970
+        let y = m <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return Double(era * 146_097 + doe - 719_468) * 86_400
     }
 
     // MARK: - Parties of a message
@@ -95,7 +105,7 @@ struct RelationshipIndex {
     func people(of m: InteractionMessage) -> [String] {
         var seen = Set<String>()
         return ([m.from].compactMap { $0 } + m.to + m.cc).filter {
-            $0.contains("@") && !calculator.isTeammate($0) && external($0) && seen.insert($0).inserted
+            $0.utf8.contains(UInt8(ascii: "@")) && !calculator.isTeammate($0) && external($0) && seen.insert($0).inserted
         }
     }
 
@@ -106,11 +116,11 @@ struct RelationshipIndex {
         guard let at = address.lastIndex(of: "@") else { return [] }
         let host = address[address.index(after: at)...]
         var out: [String] = []
-        if host.contains(".") { out.append(String(host)) }
+        if host.utf8.contains(UInt8(ascii: ".")) { out.append(String(host)) }
         var i = host.startIndex
         while let dot = host[i...].firstIndex(of: ".") {
             let rest = host[host.index(after: dot)...]
-            if rest.contains(".") { out.append(String(rest)) }
+            if rest.utf8.contains(UInt8(ascii: ".")) { out.append(String(rest)) }
             i = host.index(after: dot)
         }
         return out
@@ -135,15 +145,13 @@ struct RelationshipIndex {
                     thread: m.threadId, at: m.at.timeIntervalSince1970, dir: c.direction.rawValue, weight: c.weight, credited: c.credited)
             }
         }
-        var domains: [String] = []
-        var seenDomains = Set<String>()
-        for a in addresses {
-            add(a, calculator.contributions(party: { $0 == a }, message: m))
-            for d in Self.domains(of: a) where seenDomains.insert(d).inserted { domains.append(d) }
+        var parties = addresses
+        var seen = Set(addresses)
+        for a in addresses { for d in Self.domains(of: a) where seen.insert(d).inserted { parties.append(d) } }
+        let predicates: [(String) -> Bool] = parties.map { p in
+            p.utf8.contains(UInt8(ascii: "@")) ? { $0 == p } : { AddressNormalizer.isAt($0, domain: p) && self.external($0) }
         }
-        for d in domains {
-            add(d, calculator.contributions(party: { AddressNormalizer.isAt($0, domain: d) && self.external($0) }, message: m))
-        }
+        for (p, c) in zip(parties, calculator.contributions(parties: predicates, message: m)) { add(p, c) }
         return out
     }
 
@@ -216,7 +224,7 @@ struct RelationshipIndex {
                     into: &investorBatch)
                 let people = m.map(peopleEntries) ?? [:]
                 try RelationshipLedger.people.apply(db, id, old: oldPeople[id] ?? [:], new: people, into: &peopleBatch)
-                for k in people.keys where k.scope.isEmpty && k.party.contains("@") && hosts.insert(k.party).inserted {
+                for k in people.keys where k.scope.isEmpty && k.party.utf8.contains(UInt8(ascii: "@")) && hosts.insert(k.party).inserted {
                     try db.cachedStatement(sql: "INSERT OR IGNORE INTO email_rel_people_hosts (address, rhost) VALUES (?, ?)")
                         .execute(arguments: [k.party, Self.reversedHost(k.party)])
                 }

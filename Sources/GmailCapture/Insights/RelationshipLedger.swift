@@ -14,6 +14,24 @@ struct RelationshipLedger: Sendable {
     /// every party (an index on at).
     let windowsByParty: Bool
 
+    /// The statements the drain runs per entry, built once (a drain runs them hundreds of thousands of times).
+    let deleteSQL: String, updateSQL: String, lastBySQL: String, threadSQL: String, insertSQL: String
+
+    init(entries: String, summary: String, months: String, party: String, windowsByParty: Bool) {
+        self.entries = entries
+        self.summary = summary
+        self.months = months
+        self.party = party
+        self.windowsByParty = windowsByParty
+        deleteSQL = "DELETE FROM \(entries) WHERE \(party) = ? AND scope = ? AND email_id = ?"
+        updateSQL =
+            "UPDATE \(entries) SET thread_id = ?, at = ?, dir = ?, weight = ?, credited = ? WHERE \(party) = ? AND scope = ? AND email_id = ?"
+        lastBySQL = "UPDATE \(summary) SET last_by = ? WHERE \(party) = ? AND scope = ? AND last_email = ?"
+        threadSQL = "SELECT 1 FROM \(entries) WHERE \(party) = ? AND scope = ? AND thread_id = ? LIMIT 1"
+        insertSQL =
+            "INSERT INTO \(entries) (\(party), scope, email_id, thread_id, at, dir, weight, credited) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    }
+
     static let investors = RelationshipLedger(
         entries: "email_rel_entries", summary: "email_rel_summary", months: "email_rel_months", party: "investor_id",
         windowsByParty: false)
@@ -83,21 +101,20 @@ struct RelationshipLedger: Sendable {
     /// (party, scope)s that lost or changed an entry are marked for recomputing.
     func apply(_ db: Database, _ id: Int64, old: [Key: Entry], new: [Key: Entry], into batch: inout Batch) throws {
         for (k, _) in old where new[k] == nil {
-            try db.cachedStatement(sql: "DELETE FROM \(entries) WHERE \(party) = ? AND scope = ? AND email_id = ?").execute(
+            try db.cachedStatement(sql: deleteSQL).execute(
                 arguments: [k.party, k.scope, id])
             batch.recompute.insert(k)
         }
         for (k, n) in new {
             if let o = old[k] {
                 if o == n { continue }
-                try db.cachedStatement(
-                    sql:
-                        "UPDATE \(entries) SET thread_id = ?, at = ?, dir = ?, weight = ?, credited = ? WHERE \(party) = ? AND scope = ? AND email_id = ?"
-                ).execute(arguments: [n.thread, n.at, n.dir, n.weight, n.credited, k.party, k.scope, id])
+                try db.cachedStatement(sql: updateSQL).execute(arguments: [
+                    n.thread, n.at, n.dir, n.weight, n.credited, k.party, k.scope, id,
+                ])
                 if o.sameFacts(n) {
                     // Only the credited teammate changed (another mailbox now holds it). The summary row
                     // already counts this message (it was derived in an earlier batch).
-                    try db.cachedStatement(sql: "UPDATE \(summary) SET last_by = ? WHERE \(party) = ? AND scope = ? AND last_email = ?")
+                    try db.cachedStatement(sql: lastBySQL)
                         .execute(arguments: [n.credited, k.party, k.scope, id])
                 } else {
                     batch.recompute.insert(k)
@@ -106,12 +123,11 @@ struct RelationshipLedger: Sendable {
                 let threadNew =
                     try batch.threads.insert(ThreadKey(key: k, thread: n.thread)).inserted
                     && Bool.fetchOne(
-                        db.cachedStatement(sql: "SELECT 1 FROM \(entries) WHERE \(party) = ? AND scope = ? AND thread_id = ? LIMIT 1"),
+                        db.cachedStatement(sql: threadSQL),
                         arguments: [k.party, k.scope, n.thread]) != true
-                try db.cachedStatement(
-                    sql:
-                        "INSERT INTO \(entries) (\(party), scope, email_id, thread_id, at, dir, weight, credited) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                ).execute(arguments: [k.party, k.scope, id, n.thread, n.at, n.dir, n.weight, n.credited])
+                try db.cachedStatement(sql: insertSQL).execute(arguments: [
+                    k.party, k.scope, id, n.thread, n.at, n.dir, n.weight, n.credited,
+                ])
                 guard !batch.recompute.contains(k) else { continue }
                 batch.summaries[k, default: Summary.empty].add(id, n, threadNew: threadNew)
                 batch.months[MonthKey(key: k, month: RelationshipIndex.month(n.at)), default: Window()].add(dir: n.dir, weight: n.weight)

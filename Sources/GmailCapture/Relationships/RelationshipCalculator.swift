@@ -80,23 +80,35 @@ public struct RelationshipCalculator: Sendable {
     /// credited to `contactTeammate`) and one for each holding teammate (credited to them). The per-query
     /// figures and the maintained relationship index both derive from this, so they cannot disagree.
     public func contributions(party: (String) -> Bool, message m: InteractionMessage) -> [Contribution] {
-        let isParty: (String) -> Bool = { party($0) && !self.isTeammate($0) }
+        withoutActuallyEscaping(party) { contributions(parties: [$0], message: m)[0] }
+    }
+
+    /// `contributions(party:message:)` for several parties of one message (the relationship index derives
+    /// every external address and domain of each message), the per-message work done once.
+    public func contributions(parties: [(String) -> Bool], message m: InteractionMessage) -> [[Contribution]] {
         let holders = teammateHolders(m)
-        guard !holders.isEmpty, let directness = Self.directness(m, isParty) else { return [] }
-        let weight = Self.messageWeight(directness: directness, recipients: Self.recipientCount(m))
-        let partySent = m.from.map(isParty) ?? false
+        guard !holders.isEmpty else { return parties.map { _ in [] } }
+        let recipients = Self.recipientCount(m)
         let sender = m.from.flatMap { teammateByAddress[$0] }
-        var out = [
-            Contribution(
-                teammate: nil, direction: partySent ? .inbound : sender != nil ? .outbound : .neither, weight: weight,
-                credited: contactTeammate(of: m))
-        ]
-        for t in holders {
-            out.append(
-                Contribution(teammate: t, direction: partySent ? .inbound : sender == t ? .outbound : .neither, weight: weight, credited: t)
-            )
+        let credited = contactTeammate(of: m, holders: holders)
+        return parties.map { party in
+            let isParty: (String) -> Bool = { party($0) && !self.isTeammate($0) }
+            guard let directness = Self.directness(m, isParty) else { return [] }
+            let weight = Self.messageWeight(directness: directness, recipients: recipients)
+            let partySent = m.from.map(isParty) ?? false
+            var out = [
+                Contribution(
+                    teammate: nil, direction: partySent ? .inbound : sender != nil ? .outbound : .neither, weight: weight,
+                    credited: credited)
+            ]
+            out.reserveCapacity(holders.count + 1)
+            for t in holders {
+                out.append(
+                    Contribution(
+                        teammate: t, direction: partySent ? .inbound : sender == t ? .outbound : .neither, weight: weight, credited: t))
+            }
+            return out
         }
-        return out
     }
 
     /// One message's part in a relationship (see `contributions`).
@@ -273,7 +285,11 @@ public struct RelationshipCalculator: Sendable {
     /// The teammate credited with a message: its sender if a teammate holding it sent it, else the first
     /// holding teammate in To, then in Cc, then the first holder in address order.
     private func contactTeammate(of m: InteractionMessage) -> String? {
-        let holders = Set(teammateHolders(m))
+        contactTeammate(of: m, holders: teammateHolders(m))
+    }
+
+    private func contactTeammate(of m: InteractionMessage, holders list: [String]) -> String? {
+        let holders = Set(list)
         if let f = m.from, let t = teammateByAddress[f], holders.contains(t) { return t }
         for a in m.to { if let t = teammateByAddress[a], holders.contains(t) { return t } }
         for a in m.cc { if let t = teammateByAddress[a], holders.contains(t) { return t } }
