@@ -216,7 +216,18 @@ private func teammates(_ o: [String: Any]) -> [[String: Any]] { o["teammates"] a
             #expect(all.status == .ok)
             #expect(Set(all.object.keys) == ["investor", "timeline", "limit", "offset", "nextOffset"])
             let investor = all.object["investor"] as? [String: Any] ?? [:]
-            #expect(Set(investor.keys) == relationshipKeys && investor["strength"] as? Double == 52.6)
+            #expect(Set(investor.keys) == relationshipKeys.union(["replies"]) && investor["strength"] as? Double == 52.6)
+            // Reply times, by hand: maya answered bob's a1 in 3 h (a2); the team answered her in 2 h (a3, alex)
+            // and 1 h (k2, kim): median 1.5 h. Per teammate only their own exchanges count.
+            let replies = investor["replies"] as? [String: Any] ?? [:]
+            #expect(replies["theirMedianSeconds"] as? Double == 10_800 && replies["ourMedianSeconds"] as? Double == 5_400)
+            var perTeammate: [String: String] = [:]
+            for t in investor["teammates"] as? [[String: Any]] ?? [] {
+                let r = t["replies"] as? [String: Any] ?? [:]
+                perTeammate[t["email"] as? String ?? "?"] =
+                    "\(r["theirMedianSeconds"] as? Double ?? -1) \(r["ourMedianSeconds"] as? Double ?? -1)"
+            }
+            #expect(perTeammate == [bob: "10800.0 -1.0", alex: "-1.0 7200.0", kim: "-1.0 3600.0"])
             #expect(all.object["limit"] as? Int == 50 && all.object["offset"] as? Int == 0 && all.object["nextOffset"] is NSNull)
             let items = all.object["timeline"] as? [[String: Any]] ?? []
             for i in items { #expect(Set(i.keys) == ["threadId", "messageId", "at", "direction", "teammates"]) }

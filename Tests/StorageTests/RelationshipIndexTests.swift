@@ -54,6 +54,7 @@ import Testing
         let viewers: [Viewer] = [.operator] + teammates.map { .teammate($0) }
         var compared = 0
         var suggestedAtAll = 0
+        var withReplies = 0
         for now in readings {
             var reports = f.runtime.relationships
             reports.asOf = now
@@ -67,6 +68,15 @@ import Testing
                     let coldReference = try await reports.coldRecomputed(for: viewer, minInteractions: minimum, days: days)
                     #expect(
                         cold == coldReference, "\(label): cold \(minimum)/\(days) for \(viewer) at \(now)", sourceLocation: sourceLocation)
+                }
+                // One investor at a time: the same object, reply-time medians included (read per investor).
+                for investor in reference.prefix(3).map(\.investorId) {
+                    let one = try await reports.investors(for: viewer, investor: investor)
+                    #expect(
+                        one == (try await reports.investorsRecomputed(for: viewer, investor: investor)),
+                        "\(label): \(investor) alone for \(viewer) at \(now)", sourceLocation: sourceLocation)
+                    #expect(one.allSatisfy { $0.replies != nil } && !one.isEmpty, sourceLocation: sourceLocation)
+                    withReplies += one.filter { $0.replies?.theirMedianSeconds != nil && $0.replies?.ourMedianSeconds != nil }.count
                 }
                 // Timelines: the same items (ties in time may be ordered differently by the reference), and
                 // pages that cover the list exactly once.
@@ -122,6 +132,7 @@ import Testing
         }
         #expect(compared > 0, "\(label): nothing compared", sourceLocation: sourceLocation)
         #expect(suggestedAtAll > 0, "\(label): no suggestion compared", sourceLocation: sourceLocation)
+        #expect(withReplies > 0, "\(label): no reply-time median compared", sourceLocation: sourceLocation)
     }
 
     @Test func theIndexAgreesWithTheRecomputedReportThroughChanges() async throws {

@@ -100,7 +100,16 @@ import Testing
             let id = try #require(o["investorId"] as? String)
             let one = try Self.relationships(db, ["--as-of", "2024-01-02", "--investor", id])
             #expect(one.count == 1 && one.first?["investorId"] as? String == id)
-            #expect(try Self.canonical(one) == Self.canonical([o]))
+            // The list's object, plus reply-time medians (read per investor) for the team and each teammate.
+            #expect(one.first?["replies"] is [String: Any])
+            #expect((one.first?["teammates"] as? [[String: Any]] ?? []).allSatisfy { $0["replies"] is [String: Any] })
+            func withoutReplies(_ o: [String: Any]) -> [String: Any] {
+                var o = o
+                o["replies"] = nil
+                o["teammates"] = (o["teammates"] as? [[String: Any]])?.map { t in t.filter { $0.key != "replies" } }
+                return o
+            }
+            #expect(try Self.canonical(one.map(withoutReplies)) == Self.canonical([o]))
         }
         #expect(try Self.relationships(db, ["--as-of", "2024-01-02", "--investor", "inv-nobody"]).isEmpty)
 

@@ -32,6 +32,24 @@ public struct RelationshipReports: Sendable {
         return !AddressNormalizer.isAt(address, domain: d)
     }
 
+    /// Median reply times within a relationship (seconds; null without any reply): how long the other
+    /// side takes to answer the team (or this teammate), and the team (or this teammate) to answer them.
+    /// Shown on single-investor reads (`--investor ID`, `GET /api/email/investors/{id}`).
+    public struct ReplyTimes: Sendable, Equatable, Encodable {
+        public var theirMedianSeconds: Double?
+        public var ourMedianSeconds: Double?
+        enum CodingKeys: String, CodingKey { case theirMedianSeconds, ourMedianSeconds }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(theirMedianSeconds, forKey: .theirMedianSeconds)
+            try c.encode(ourMedianSeconds, forKey: .ourMedianSeconds)
+        }
+        init(_ f: RelationshipFigures) {
+            theirMedianSeconds = f.medianTheirReplySeconds
+            ourMedianSeconds = f.medianOurReplySeconds
+        }
+    }
+
     /// A teammate's side of a relationship.
     public struct TeammateFigure: Sendable, Equatable, Encodable {
         public var email: String
@@ -40,8 +58,10 @@ public struct RelationshipReports: Sendable {
         public var messagesIn: Int
         public var messagesOut: Int
         public var lastContactAt: String?
+        /// Only on single-investor reads.
+        public var replies: ReplyTimes?
 
-        enum CodingKeys: String, CodingKey { case email, strength, grade, messagesIn, messagesOut, lastContactAt }
+        enum CodingKeys: String, CodingKey { case email, strength, grade, messagesIn, messagesOut, lastContactAt, replies }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(email, forKey: .email)
@@ -50,6 +70,7 @@ public struct RelationshipReports: Sendable {
             try c.encode(messagesIn, forKey: .messagesIn)
             try c.encode(messagesOut, forKey: .messagesOut)
             try c.encode(lastContactAt, forKey: .lastContactAt)
+            try c.encodeIfPresent(replies, forKey: .replies)
         }
     }
 
@@ -70,11 +91,13 @@ public struct RelationshipReports: Sendable {
         public var teammates: [TeammateFigure]
         /// Interactions all time (for "going cold"); not part of the JSON.
         public var interactions: Int
+        /// Only on single-investor reads.
+        public var replies: ReplyTimes?
 
         enum CodingKeys: String, CodingKey {
             case investorId, name, firstContactAt, lastContactAt, lastContactBy, lastInboundAt, lastOutboundAt, messagesIn, messagesOut,
                 threads
-            case strength, grade, teammates
+            case strength, grade, teammates, replies
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -91,18 +114,30 @@ public struct RelationshipReports: Sendable {
             try c.encode(strength, forKey: .strength)
             try c.encode(grade, forKey: .grade)
             try c.encode(teammates, forKey: .teammates)
+            try c.encodeIfPresent(replies, forKey: .replies)
         }
     }
 
     static func iso(_ d: Date?) -> String? { d.map { CaptureDatabase.isoString($0) } }
 
-    static func teammates(_ byTeammate: [String: RelationshipFigures]) -> [TeammateFigure] {
+    static func teammates(_ byTeammate: [String: RelationshipFigures], replies: Bool = false) -> [TeammateFigure] {
         // The calculator's documented order: strongest first, ties to the later last contact, then the address.
         RelationshipCalculator.ranked(byTeammate).map { email, f in
             TeammateFigure(
                 email: email, strength: f.strength, grade: f.grade, messagesIn: f.messagesIn, messagesOut: f.messagesOut,
-                lastContactAt: iso(f.lastContactAt))
+                lastContactAt: iso(f.lastContactAt), replies: replies ? ReplyTimes(f) : nil)
         }
+    }
+
+    /// An investor's report object from its team and per-teammate figures (with reply times when `replies`).
+    static func relationship(
+        id: String, name: String, team t: RelationshipFigures, byTeammate: [String: RelationshipFigures], replies: Bool
+    ) -> InvestorRelationship {
+        InvestorRelationship(
+            investorId: id, name: name, firstContactAt: iso(t.firstContactAt), lastContactAt: iso(t.lastContactAt),
+            lastContactBy: t.lastContactBy, lastInboundAt: iso(t.lastInboundAt), lastOutboundAt: iso(t.lastOutboundAt),
+            messagesIn: t.messagesIn, messagesOut: t.messagesOut, threads: t.threads, strength: t.strength, grade: t.grade,
+            teammates: teammates(byTeammate, replies: replies), interactions: t.interactions, replies: replies ? ReplyTimes(t) : nil)
     }
 
     /// Message positions by sender and To/Cc address, so a party's figures read only the mail it is on
@@ -132,18 +167,23 @@ public struct RelationshipReports: Sendable {
     /// from every visible message (the reference the index is tested against).
     public func investors(for viewer: Viewer, investor: String? = nil) async throws -> [InvestorRelationship] {
         let now = self.now
-        let (index, figures) = try await withIndex(viewer) { index, db, hidden in
-            (index, try index.figures(db, now: now, hidden: hidden, only: investor))
+        let (index, figures, medians) = try await withIndex(viewer) { index, db, hidden in
+            (
+                index, try index.figures(db, now: now, hidden: hidden, only: investor),
+                try investor.map { try index.replyMedians(db, investor: $0, hidden: hidden) } ?? [:]
+            )
         }
         var out: [InvestorRelationship] = []
         for p in index.investors where investor == nil || p.id == investor {
-            guard let (t, byTeammate) = figures[p.id], t.interactions > 0 else { continue }
-            out.append(
-                InvestorRelationship(
-                    investorId: p.id, name: p.name, firstContactAt: Self.iso(t.firstContactAt), lastContactAt: Self.iso(t.lastContactAt),
-                    lastContactBy: t.lastContactBy, lastInboundAt: Self.iso(t.lastInboundAt), lastOutboundAt: Self.iso(t.lastOutboundAt),
-                    messagesIn: t.messagesIn, messagesOut: t.messagesOut, threads: t.threads, strength: t.strength, grade: t.grade,
-                    teammates: Self.teammates(byTeammate), interactions: t.interactions))
+            guard var (t, byTeammate) = figures[p.id], t.interactions > 0 else { continue }
+            if investor != nil {
+                // One investor: its reply-time medians too (per scope; the index keeps no medians).
+                (t.medianTheirReplySeconds, t.medianOurReplySeconds) = medians[""] ?? (nil, nil)
+                for k in byTeammate.keys {
+                    (byTeammate[k]!.medianTheirReplySeconds, byTeammate[k]!.medianOurReplySeconds) = medians[k] ?? (nil, nil)
+                }
+            }
+            out.append(Self.relationship(id: p.id, name: p.name, team: t, byTeammate: byTeammate, replies: investor != nil))
         }
         return out.sorted { ($0.strength, $1.investorId) > ($1.strength, $0.investorId) }
     }
@@ -213,11 +253,7 @@ public struct RelationshipReports: Sendable {
             let theirs = Self.involving(addresses, messages, index)
             let (team, byTeammate) = calc.figures(party: { addresses.contains($0) && external($0) }, messages: theirs)
             guard let t = team, t.interactions > 0 else { continue }
-            let r = InvestorRelationship(
-                investorId: inv.id, name: inv.name, firstContactAt: Self.iso(t.firstContactAt), lastContactAt: Self.iso(t.lastContactAt),
-                lastContactBy: t.lastContactBy, lastInboundAt: Self.iso(t.lastInboundAt), lastOutboundAt: Self.iso(t.lastOutboundAt),
-                messagesIn: t.messagesIn, messagesOut: t.messagesOut, threads: t.threads, strength: t.strength, grade: t.grade,
-                teammates: Self.teammates(byTeammate), interactions: t.interactions)
+            let r = Self.relationship(id: inv.id, name: inv.name, team: t, byTeammate: byTeammate, replies: investor != nil)
             out.append((r, addresses, theirs))
         }
         return out.sorted {

@@ -340,22 +340,43 @@ public struct RelationshipCalculator: Sendable {
         f.lastContactAt = latest?.at
         f.interactions = entries.count
         f.threads = threads.count
-        var theirs: [Double] = []
-        var ours: [Double] = []
-        for e in entries {
-            switch e.direction {
-            case .inbound: if let t = Self.replyTime(e.message, to: outboundByMid) { theirs.append(t) }
-            case .outbound: if let t = Self.replyTime(e.message, to: inboundByMid) { ours.append(t) }
-            case .copied: break
-            }
-        }
-        f.medianTheirReplySeconds = Self.median(theirs)
-        f.medianOurReplySeconds = Self.median(ours)
+        (f.medianTheirReplySeconds, f.medianOurReplySeconds) = Self.replyMedians(
+            entries.map { ($0.message, $0.direction == .inbound ? true : $0.direction == .outbound ? false : nil) },
+            inboundByMid: inboundByMid, outboundByMid: outboundByMid)
         let days = (f.lastContactAt.map { now.timeIntervalSince($0) } ?? 0) / day
         f.strength = Self.strength(daysSinceLastContact: days, weightedInbound: wIn, weightedOutbound: wOut, weightedCopied: wCopied)
         f.grade = Self.grade(f.strength)
         f.lastContactBy = latest.flatMap(lastContactBy)
         return f
+    }
+
+    /// The medians of reply times within one relationship (see **Replies**): each interaction with its
+    /// side (true: the party's, inbound; false: ours, outbound; nil: neither), in the order the figures
+    /// read them (by message id). The relationship index computes a single party's medians with it.
+    public static func replyMedians(_ items: [(message: InteractionMessage, inbound: Bool?)]) -> (theirs: Double?, ours: Double?) {
+        var inboundByMid: [String: InteractionMessage] = [:]
+        var outboundByMid: [String: InteractionMessage] = [:]
+        for (m, inbound) in items {
+            guard let inbound, let mid = m.messageId else { continue }
+            if inbound { keepEarliest(&inboundByMid, mid, m) } else { keepEarliest(&outboundByMid, mid, m) }
+        }
+        return replyMedians(items, inboundByMid: inboundByMid, outboundByMid: outboundByMid)
+    }
+
+    private static func replyMedians(
+        _ items: [(message: InteractionMessage, inbound: Bool?)], inboundByMid: [String: InteractionMessage],
+        outboundByMid: [String: InteractionMessage]
+    ) -> (theirs: Double?, ours: Double?) {
+        var theirs: [Double] = []
+        var ours: [Double] = []
+        for (m, inbound) in items {
+            switch inbound {
+            case true?: if let t = replyTime(m, to: outboundByMid) { theirs.append(t) }
+            case false?: if let t = replyTime(m, to: inboundByMid) { ours.append(t) }
+            case nil: break
+            }
+        }
+        return (median(theirs), median(ours))
     }
 
     private static func keepEarliest(_ map: inout [String: InteractionMessage], _ mid: String, _ m: InteractionMessage) {
