@@ -71,6 +71,15 @@ struct BenchRelationshipsCommand: AsyncParsableCommand {
                 }
                 extra["who-knows " + q] = t.sorted()[t.count / 2]
             }
+            if let busiest = first.max(by: { $0.interactions < $1.interactions }) {
+                var t: [Double] = []
+                for _ in 0..<runs {
+                    let s = ContinuousClock.now
+                    _ = try await reports.investors(for: viewer, investor: busiest.investorId)
+                    t.append(Self.ms(ContinuousClock.now - s))
+                }
+                extra["busiest investor alone (reply medians)"] = t.sorted()[t.count / 2]
+            }
             var sug: [Double] = []
             for _ in 0..<runs {
                 let s = ContinuousClock.now

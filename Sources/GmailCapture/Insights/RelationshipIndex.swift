@@ -260,23 +260,32 @@ struct RelationshipIndex {
     /// Read per investor (about 10 ms for one with 3,200 interactions), so only single-investor reads
     /// show them.
     func replyMedians(_ db: Database, investor: String, hidden: Set<Int64>) throws -> [String: (theirs: Double?, ours: Double?)] {
+        // Only inbound and outbound entries take part in replies; each email is read once for all its scopes.
         var perScope: [String: [(message: InteractionMessage, inbound: Bool?)]] = [:]
+        var messages: [Int64: InteractionMessage] = [:]
+        let decoder = JSONDecoder()
         for r in try Row.fetchAll(
             db,
             sql: """
                 SELECT r.scope, r.email_id, r.at, r.dir, e.message_id, e.in_reply_to, e.reference_ids
                 FROM email_rel_entries r JOIN emails e ON e.id = r.email_id
-                WHERE r.investor_id = ? ORDER BY r.email_id
+                WHERE r.investor_id = ? AND r.dir <> 0 ORDER BY r.email_id
                 """, arguments: [investor])
         {
             let id: Int64 = r[1]
             guard !hidden.contains(id) else { continue }
+            let m: InteractionMessage
+            if let known = messages[id] {
+                m = known
+            } else {
+                let refs = (r[6] as String?).flatMap { try? decoder.decode([String].self, from: Data($0.utf8)) } ?? []
+                m = InteractionMessage(
+                    id: id, threadId: 0, at: Date(timeIntervalSince1970: r[2]), messageId: MessageIdentity.normalizedMessageID(r[4]),
+                    inReplyTo: MessageIdentity.normalizedMessageID(r[5]), references: refs, from: nil, holders: [])
+                messages[id] = m
+            }
             let dir: Int = r[3]
-            let refs = (r[6] as String?).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
-            let m = InteractionMessage(
-                id: id, threadId: 0, at: Date(timeIntervalSince1970: r[2]), messageId: MessageIdentity.normalizedMessageID(r[4]),
-                inReplyTo: MessageIdentity.normalizedMessageID(r[5]), references: refs, from: nil, holders: [])
-            perScope[r[0], default: []].append((m, dir == 1 ? true : dir == 2 ? false : nil))
+            perScope[r[0], default: []].append((m, dir == 1))
         }
         return perScope.mapValues { RelationshipCalculator.replyMedians($0) }
     }
