@@ -84,6 +84,7 @@ extension CaptureMCPServer {
                 "investorId": .string(id), "name": .string(investor.name), "firstContactAt": .null, "lastContactAt": .null,
                 "lastContactBy": .null, "lastInboundAt": .null, "lastOutboundAt": .null, "messagesIn": 0, "messagesOut": 0, "threads": 0,
                 "strength": 0, "grade": .string(StrengthGrade.veryWeak.rawValue), "teammates": [],
+                "replies": ["theirMedianSeconds": .null, "ourMedianSeconds": .null],
             ]
         let summary = figures.map(Self.describe) ?? "no interactions in the mail you can see"
         return Prepared { _ in

@@ -14,6 +14,14 @@ extension WebUI {
         return String(chars[0..<10]) + " " + String(chars[11..<16])
     }
 
+    /// A median reply time: `45 min`, `5.2 h` (under two days), `3.1 d`; a dash without any reply.
+    static func duration(_ seconds: Double?) -> String {
+        guard let seconds else { return "—" }
+        if seconds < 3_600 { return "\(Int((seconds / 60).rounded())) min" }
+        if seconds < 172_800 { return String(format: "%.1f h", seconds / 3_600) }
+        return String(format: "%.1f d", seconds / 86_400)
+    }
+
     static func strength(_ value: Double) -> String { String(Int(value.rounded())) }
     static func gradeClass(_ grade: StrengthGrade) -> String { grade.rawValue.replacingOccurrences(of: " ", with: "-") }
 
@@ -175,6 +183,9 @@ extension WebUI {
         var messagesIn: Int
         var messagesOut: Int
         var threads: Int
+        /// Median reply times: theirs to the team, the team's to them.
+        var theirReply: String
+        var ourReply: String
         var teammates: [TeammateRow]
         var timeline: [TimelineRow]
         var prevOffset: String?
@@ -201,7 +212,8 @@ extension WebUI {
             firstContact: Self.when(figures?.firstContactAt), lastContact: Self.when(figures?.lastContactAt),
             lastContactBy: figures?.lastContactBy, lastInbound: Self.when(figures?.lastInboundAt),
             lastOutbound: Self.when(figures?.lastOutboundAt), messagesIn: figures?.messagesIn ?? 0, messagesOut: figures?.messagesOut ?? 0,
-            threads: figures?.threads ?? 0, teammates: (figures?.teammates ?? []).map(TeammateRow.init),
+            threads: figures?.threads ?? 0, theirReply: Self.duration(figures?.replies?.theirMedianSeconds),
+            ourReply: Self.duration(figures?.replies?.ourMedianSeconds), teammates: (figures?.teammates ?? []).map(TeammateRow.init),
             timeline: timeline.prefix(Self.timelinePage).map {
                 TimelineRow(
                     at: $0.at, when: Self.when($0.at), direction: $0.direction, threadId: $0.threadId,

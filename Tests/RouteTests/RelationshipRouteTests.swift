@@ -259,7 +259,8 @@ private func teammates(_ o: [String: Any]) -> [[String: Any]] { o["teammates"] a
             let quiet = try await get(c, "investors/inv-quiet", token)
             #expect(quiet.status == .ok && (quiet.object["timeline"] as? [Any])?.isEmpty == true)
             let q = quiet.object["investor"] as? [String: Any] ?? [:]
-            #expect(Set(q.keys) == relationshipKeys && q["messagesIn"] as? Int == 0 && q["lastContactAt"] is NSNull)
+            #expect(Set(q.keys) == relationshipKeys.union(["replies"]) && q["messagesIn"] as? Int == 0 && q["lastContactAt"] is NSNull)
+            #expect((q["replies"] as? [String: Any]).map { $0["theirMedianSeconds"] is NSNull && $0["ourMedianSeconds"] is NSNull } == true)
             #expect(q["name"] as? String == "Nobody writes" && q["strength"] as? Double == 0)
             // Unknown id: 404.
             let unknown = try await get(c, "investors/inv-nobody", token)

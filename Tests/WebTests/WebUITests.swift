@@ -169,6 +169,8 @@ import Testing
         let busiest = try #require(figures.max { $0.messagesIn + $0.messagesOut < $1.messagesIn + $1.messagesOut })
         let all = try #require(
             try await reports.timeline(investorId: busiest.investorId, for: .teammate(WebFirm.alex), limit: 10_000, offset: 0))
+        let one = try #require(try await reports.investors(for: .teammate(WebFirm.alex), investor: busiest.investorId).first)
+        #expect(one.replies?.theirMedianSeconds != nil && one.replies?.ourMedianSeconds != nil)
         try await firm.app(try await firm.web()).test(.router) { client in
             let cookie = try await signIn(client, token: token)
             var seen: [String] = []
@@ -179,6 +181,9 @@ import Testing
                 ) { r -> Int? in
                     #expect(r.status == .ok)
                     #expect(r.text.contains("id=\"figures\""))
+                    // The reply-time medians of the single-investor read, formatted.
+                    #expect(r.text.contains("id=\"their-reply\">\(WebUI.duration(one.replies?.theirMedianSeconds))<"))
+                    #expect(r.text.contains("id=\"our-reply\">\(WebUI.duration(one.replies?.ourMedianSeconds))<"))
                     #expect(r.text.contains("id=\"teammates\""))
                     seen += hrefs(prefix: "/threads/", in: r.text.components(separatedBy: "id=\"timeline\"").last ?? "")
                     return r.text.range(of: "rel=\"next\" href=\"/investors/\(busiest.investorId)?offset=").map { range in
@@ -531,4 +536,14 @@ final class ManualWebClock: CaptureClock, @unchecked Sendable {
     func now() -> Date { lock.withLock { current } }
     func sleep(for duration: Duration) async throws {}
     func advance(_ seconds: TimeInterval) { lock.withLock { current = current.addingTimeInterval(seconds) } }
+}
+
+@Suite struct WebDurationTests {
+    @Test func medianReplyTimesRead() {
+        #expect(WebUI.duration(nil) == "—")
+        #expect(WebUI.duration(45 * 60) == "45 min")
+        #expect(WebUI.duration(5_400) == "1.5 h")
+        #expect(WebUI.duration(47.9 * 3_600) == "47.9 h")
+        #expect(WebUI.duration(3.1 * 86_400) == "3.1 d")
+    }
 }

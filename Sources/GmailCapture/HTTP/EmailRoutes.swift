@@ -340,7 +340,8 @@ public struct EmailRoutes: Sendable {
             ?? RelationshipReports.InvestorRelationship(
                 investorId: id, name: name, firstContactAt: nil, lastContactAt: nil, lastContactBy: nil, lastInboundAt: nil,
                 lastOutboundAt: nil,
-                messagesIn: 0, messagesOut: 0, threads: 0, strength: 0, grade: .veryWeak, teammates: [], interactions: 0)
+                messagesIn: 0, messagesOut: 0, threads: 0, strength: 0, grade: .veryWeak, teammates: [], interactions: 0,
+                replies: .init(RelationshipFigures()))
         struct Out: Encodable {
             var investor: RelationshipReports.InvestorRelationship
             var timeline: [RelationshipReports.TimelineItem]
