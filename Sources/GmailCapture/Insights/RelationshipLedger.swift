@@ -1,3 +1,4 @@
+import CaptureParsing
 import Foundation
 import GRDB
 
@@ -201,6 +202,41 @@ struct RelationshipLedger: Sendable {
     }
 
     // MARK: - Reading
+
+    /// One party's reply-time medians per scope ('' for the team), from its entries (both sides) and
+    /// their emails' Message-ID, In-Reply-To and References, leaving out `hidden`: what
+    /// `RelationshipCalculator` computes for the same messages (its `replyMedians`, in the same order).
+    /// Read per party, so only single-party reads (one investor, who-knows) show them.
+    func replyMedians(_ db: Database, party p: String, hidden: Set<Int64>) throws -> [String: (theirs: Double?, ours: Double?)] {
+        // Only inbound and outbound entries take part in replies; each email is read once for all its scopes.
+        var perScope: [String: [(message: InteractionMessage, inbound: Bool?)]] = [:]
+        var messages: [Int64: InteractionMessage] = [:]
+        let decoder = JSONDecoder()
+        for r in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT r.scope, r.email_id, r.at, r.dir, e.message_id, e.in_reply_to, e.reference_ids
+                FROM \(entries) r JOIN emails e ON e.id = r.email_id
+                WHERE r.\(party) = ? AND r.dir <> 0 ORDER BY r.email_id
+                """, arguments: [p])
+        {
+            let id: Int64 = r[1]
+            guard !hidden.contains(id) else { continue }
+            let m: InteractionMessage
+            if let known = messages[id] {
+                m = known
+            } else {
+                let refs = (r[6] as String?).flatMap { try? decoder.decode([String].self, from: Data($0.utf8)) } ?? []
+                m = InteractionMessage(
+                    id: id, threadId: 0, at: Date(timeIntervalSince1970: r[2]), messageId: MessageIdentity.normalizedMessageID(r[4]),
+                    inReplyTo: MessageIdentity.normalizedMessageID(r[5]), references: refs, from: nil, holders: [])
+                messages[id] = m
+            }
+            let dir: Int = r[3]
+            perScope[r[0], default: []].append((m, dir == 1))
+        }
+        return perScope.mapValues { RelationshipCalculator.replyMedians($0) }
+    }
 
     /// Sums of one (party, scope) over a window.
     struct Window {
