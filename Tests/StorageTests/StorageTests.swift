@@ -123,6 +123,20 @@ func message(
     }
 }
 
+extension QueryPlanTests {
+    /// who-knows and suggestions read a few rows per party: display names newest first through the
+    /// participants' (address, email) index (0018; before it, every row of the address was read and sorted),
+    /// and the month a window starts in through the people's (party, at) index.
+    @Test func relationshipReadsPerPartyUseTheIndexes() async throws {
+        let (db, dir) = try DBKind.inMemory.open()
+        defer { dir.map { try? FileManager.default.removeItem(at: $0) } }
+        let (names, window) = try await db.relationshipReadPlans()
+        #expect(names.contains { $0.contains("USING INDEX email_participants_address (address_canonical=?)") }, "\(names)")
+        #expect(!names.contains { $0 == "USE TEMP B-TREE FOR ORDER BY" }, "\(names)")
+        #expect(window.contains { $0.contains("USING INDEX email_rel_people_entries_at (party=? AND at>? AND at<?)") }, "\(window)")
+    }
+}
+
 @Suite struct StoreTests {
     @Test(arguments: DBKind.allCases)
     func oneEmailTwoSightingsAndOneThread(kind: DBKind) async throws {

@@ -11,19 +11,17 @@ struct RelationshipLedger: Sendable {
     let summary: String
     let months: String
     let party: String
-    /// Whether the month a window starts in is read by party (an index on (party, at)) rather than across
-    /// every party (an index on at).
-    let windowsByParty: Bool
 
     /// The statements the drain runs per entry, built once (a drain runs them hundreds of thousands of times).
     let deleteSQL: String, updateSQL: String, lastBySQL: String, threadSQL: String, insertSQL: String
 
-    init(entries: String, summary: String, months: String, party: String, windowsByParty: Bool) {
+    /// The month a window starts in is read through an index on `at` (investors: across all of them) or on
+    /// (party, at) (people: a report reads a few parties); SQLite picks it from the same statement.
+    init(entries: String, summary: String, months: String, party: String) {
         self.entries = entries
         self.summary = summary
         self.months = months
         self.party = party
-        self.windowsByParty = windowsByParty
         deleteSQL = "DELETE FROM \(entries) WHERE \(party) = ? AND scope = ? AND email_id = ?"
         updateSQL =
             "UPDATE \(entries) SET thread_id = ?, at = ?, dir = ?, weight = ?, credited = ? WHERE \(party) = ? AND scope = ? AND email_id = ?"
@@ -34,11 +32,9 @@ struct RelationshipLedger: Sendable {
     }
 
     static let investors = RelationshipLedger(
-        entries: "email_rel_entries", summary: "email_rel_summary", months: "email_rel_months", party: "investor_id",
-        windowsByParty: false)
+        entries: "email_rel_entries", summary: "email_rel_summary", months: "email_rel_months", party: "investor_id")
     static let people = RelationshipLedger(
-        entries: "email_rel_people_entries", summary: "email_rel_people_summary", months: "email_rel_people_months", party: "party",
-        windowsByParty: true)
+        entries: "email_rel_people_entries", summary: "email_rel_people_summary", months: "email_rel_people_months", party: "party")
 
     struct Key: Hashable {
         var party: String
@@ -304,6 +300,14 @@ struct RelationshipLedger: Sendable {
         return f
     }
 
+    /// The entries of the month a window starts in (from :cut to :end), with the party and scope conditions.
+    func windowEntriesSQL(_ conditions: String) -> String {
+        "SELECT \(party), scope, dir, weight FROM \(entries) WHERE at >= :cut AND at < :end\(conditions)"
+    }
+
+    /// The condition on a list of parties (bound as :parties).
+    func partiesClause() -> String { " AND \(party) IN (SELECT value FROM json_each(:parties))" }
+
     /// Team and per-teammate figures (only the team's with `teamOnly`) of every party — or of `parties` —
     /// with an interaction `hidden` leaves visible, as of `now`.
     func figures(
@@ -314,7 +318,7 @@ struct RelationshipLedger: Sendable {
         let cuts = [30.0, 90.0, 365.0].map { now.timeIntervalSince1970 - $0 * day }
         let partyList = parties.map { ReadModel.jsonArray($0) }
         // Conditions on the party and the scope (constants; the party list is bound as :parties).
-        let partyClause = partyList == nil ? "" : " AND \(party) IN (SELECT value FROM json_each(:parties))"
+        let partyClause = partyList == nil ? "" : partiesClause()
         let scopeClause = teamOnly ? " AND scope = ''" : ""
         var touched = Set<String>()
         if !hidden.isEmpty {
@@ -351,11 +355,8 @@ struct RelationshipLedger: Sendable {
                 windows[w][Key(party: r[0], scope: r[1])] = Window(nIn: r[2], nOut: r[3], wIn: r[4], wOut: r[5], wCc: r[6])
             }
             for r in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(party), scope, dir, weight FROM \(entries)
-                    WHERE at >= :cut AND at < :end\(partyClause)\(scopeClause)
-                    """, arguments: StatementArguments(["cut": cut, "end": RelationshipIndex.monthStart(m + 1), "parties": partyList]))
+                db, sql: windowEntriesSQL(partyClause + scopeClause),
+                arguments: StatementArguments(["cut": cut, "end": RelationshipIndex.monthStart(m + 1), "parties": partyList]))
             {
                 windows[w][Key(party: r[0], scope: r[1]), default: Window()].add(dir: r[2], weight: r[3])
             }

@@ -24,6 +24,21 @@ extension CaptureDatabase {
         }
     }
 
+    /// The query plans of who-knows' and suggestions' per-party reads: display names newest first, and
+    /// the people's entries of the month a window starts in.
+    @_spi(Testing) public func relationshipReadPlans() async throws -> (names: [String], window: [String]) {
+        try await writer.read { db in
+            func plan(_ sql: String, _ arguments: StatementArguments) throws -> [String] {
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String }
+            }
+            let people = RelationshipLedger.people
+            return (
+                try plan(ReadModel.lastNamesSQL, ["a@fund.example", 4, 0]),
+                try plan(people.windowEntriesSQL(people.partiesClause()), ["cut": 0, "end": 1, "parties": "[\"fund.example\"]"])
+            )
+        }
+    }
+
     /// One canonical email as stored.
     @_spi(Testing) public struct EmailRecord: Sendable, Equatable {
         public var id: Int64

@@ -340,16 +340,17 @@ public struct ReadModel: Sendable {
     /// suggestions show next to an address. Read newest first through the participants' (address, email)
     /// index, a few rows per address: the operator takes the first; a teammate's candidates are graded
     /// for visibility together, and only addresses with none visible read further.
+    static let lastNamesSQL = """
+        SELECT email_id, name FROM email_participants
+        WHERE address_canonical = ? AND name IS NOT NULL AND name <> ''
+        ORDER BY email_id DESC, role DESC, position DESC LIMIT ? OFFSET ?
+        """
+
     func lastNames(_ db: Database, of addresses: [String], viewer: Viewer) throws -> [String: String] {
         var out: [String: String] = [:]
         var pending = addresses
         var offset = 0, width = viewer.email == nil ? 1 : 4
-        let statement = try db.cachedStatement(
-            sql: """
-                SELECT email_id, name FROM email_participants
-                WHERE address_canonical = ? AND name IS NOT NULL AND name <> ''
-                ORDER BY email_id DESC, role DESC, position DESC LIMIT ? OFFSET ?
-                """)
+        let statement = try db.cachedStatement(sql: Self.lastNamesSQL)
         while !pending.isEmpty {
             var candidates: [String: [(id: Int64, name: String)]] = [:]
             for a in pending {
