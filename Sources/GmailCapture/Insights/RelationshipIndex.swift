@@ -139,20 +139,25 @@ struct RelationshipIndex {
         var out: [RelationshipLedger.Key: RelationshipLedger.Entry] = [:]
         let addresses = people(of: m)
         guard !addresses.isEmpty else { return out }
-        func add(_ party: String, _ contributions: [RelationshipCalculator.Contribution]) {
-            for c in contributions {
-                out[RelationshipLedger.Key(party: party, scope: c.teammate ?? "")] = RelationshipLedger.Entry(
-                    thread: m.threadId, at: m.at.timeIntervalSince1970, dir: c.direction.rawValue, weight: c.weight, credited: c.credited)
-            }
-        }
         var parties = addresses
         var seen = Set(addresses)
         for a in addresses { for d in Self.domains(of: a) where seen.insert(d).inserted { parties.append(d) } }
         let predicates: [(String) -> Bool] = parties.map { p in
             p.utf8.contains(UInt8(ascii: "@")) ? { $0 == p } : { AddressNormalizer.isAt($0, domain: p) && self.external($0) }
         }
-        for (p, c) in zip(parties, calculator.contributions(parties: predicates, message: m)) { add(p, c) }
+        for (p, c) in zip(parties, calculator.contributions(parties: predicates, message: m)) { Self.add(&out, p, c, of: m) }
         return out
+    }
+
+    /// A party's contributions from one message as ledger entries, one per scope.
+    static func add(
+        _ out: inout [RelationshipLedger.Key: RelationshipLedger.Entry], _ party: String,
+        _ contributions: [RelationshipCalculator.Contribution], of m: InteractionMessage
+    ) {
+        for c in contributions {
+            out[RelationshipLedger.Key(party: party, scope: c.teammate ?? "")] = RelationshipLedger.Entry(
+                thread: m.threadId, at: m.at.timeIntervalSince1970, dir: c.direction.rawValue, weight: c.weight, credited: c.credited)
+        }
     }
 
     /// A message's entries in the investors ledger: one party per investor whose addresses it names.
@@ -164,11 +169,7 @@ struct RelationshipIndex {
         for a in [m.from].compactMap({ $0 }) + m.to + m.cc {
             for i in byAddress[a] ?? [] where seen.insert(i).inserted {
                 let p = investors[i]
-                for c in calculator.contributions(party: { p.addresses.contains($0) }, message: m) {
-                    out[RelationshipLedger.Key(party: p.id, scope: c.teammate ?? "")] = RelationshipLedger.Entry(
-                        thread: m.threadId, at: m.at.timeIntervalSince1970, dir: c.direction.rawValue, weight: c.weight,
-                        credited: c.credited)
-                }
+                Self.add(&out, p.id, calculator.contributions(party: { p.addresses.contains($0) }, message: m), of: m)
             }
         }
         return out
@@ -199,6 +200,8 @@ struct RelationshipIndex {
             try db.execute(sql: "INSERT OR IGNORE INTO email_rel_dirty (email_id) SELECT id FROM emails")
             try record(Self.peopleMetaKey, peopleFp)
         }
+        // Every report drains first; with nothing queued that is one read.
+        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM email_rel_dirty)") == true else { return 0 }
         // A larger page cache while deriving: the entries' indexes take inserts all over (by party, by
         // time), which SQLite's default 2 MB cache turns into a read and a write per page touched.
         let cacheSize = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2_000
