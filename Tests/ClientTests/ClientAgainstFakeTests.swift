@@ -135,6 +135,59 @@ struct Harness {
     }
 }
 
+/// Answers `labels.list` with well-formed JSON of the wrong shape for the first `wrongAnswers` calls, then
+/// passes every request to the fake.
+final class WrongShapeTransport: HTTPTransport, @unchecked Sendable {
+    let inner: InProcessFakeTransport
+    let lock = NSLock()
+    var wrongAnswers: Int
+    init(inner: InProcessFakeTransport, wrongAnswers: Int) {
+        self.inner = inner
+        self.wrongAnswers = wrongAnswers
+    }
+    func send(_ request: TransportRequest) async throws -> TransportResponse {
+        if request.operation == "gmail.users.labels.list" {
+            let wrong = lock.withLock {
+                defer { wrongAnswers -= 1 }
+                return wrongAnswers > 0
+            }
+            if wrong {
+                return TransportResponse(
+                    status: 200, headers: [("Content-Type", "application/json")], body: Array(#"{"labels": "not a list"}"#.utf8))
+            }
+        }
+        return try await inner.send(request)
+    }
+}
+
+@Suite struct ClientBodyShapeTests {
+    func client(_ h: Harness, wrongAnswers: Int, maxRetries: Int) -> GmailClient {
+        GmailClient(
+            baseURL: "http://fake.test", transport: WrongShapeTransport(inner: h.transport, wrongAnswers: wrongAnswers), tokens: h.tokens,
+            limiter: h.limiter, costs: .classic, retry: RetryPolicy(maxRetries: maxRetries), clock: h.clock, seed: 99)
+    }
+
+    /// Each body is parsed once, by the decoder that keeps it: JSON of the wrong shape is malformed like
+    /// truncated JSON, and retried.
+    @Test func jsonOfTheWrongShapeIsRetried() async throws {
+        let h = try await Harness.make()
+        let labels = try await client(h, wrongAnswers: 2, maxRetries: 5).listLabels(mailbox: Harness.user)
+        #expect(labels.contains { $0.id == "INBOX" })
+        #expect(await h.calls("gmail.users.labels.list") == 1)
+    }
+
+    @Test func jsonOfTheWrongShapeFailsTypedAtTheBudget() async throws {
+        let h = try await Harness.make()
+        do {
+            _ = try await client(h, wrongAnswers: 100, maxRetries: 2).listLabels(mailbox: Harness.user)
+            Issue.record("expected a malformedBody failure")
+        } catch let e as GmailAPIError {
+            #expect(e.reason == "malformedBody" && e.attempts == 3 && e.method == GmailCapture.GmailMethod.labelsList && e.status == 200)
+        }
+        #expect(await h.calls("gmail.users.labels.list") == 0)
+    }
+}
+
 @Suite struct ClientBatchTests {
     @Test func onlyFailedPartsAreRetriedAndOrderIsKept() async throws {
         let h = try await Harness.make(messages: 10)

@@ -69,7 +69,7 @@ public struct AttachmentDownloader: Sendable {
                         status: 404, reason: "notFound", message: "no attachment id")
                 }
                 let body = try await client.getAttachment(mailbox: job.mailbox, messageId: job.gmailId, attachmentId: aid)
-                let bytes = Base64.decode(Array((body.data ?? "").utf8))
+                let bytes = Base64.decode((body.data ?? "").utf8)
                 let (sha, fresh) = try store.store(bytes, expectedSize: job.size)
                 return .stored(sha256: sha, size: bytes.count, fresh: fresh)
             } catch let e as GmailAPIError where e.classification == .messageGone && !refetched {

@@ -52,13 +52,14 @@ public struct AttachmentStore: Sendable {
         if let e = expectedSHA256, e != sha { throw Failure.hashMismatch(expected: e, actual: sha) }
         let target = url(sha256: sha)
         let fm = FileManager.default
-        if let attrs = try? fm.attributesOfItem(atPath: target.path), (attrs[.size] as? NSNumber)?.intValue == bytes.count {
+        var existing = stat()
+        if stat(target.path, &existing) == 0, Int(existing.st_size) == bytes.count {
             return (sha, false)  // already stored (dedup)
         }
         let dir = target.deletingLastPathComponent()
         let tmpDir = root.appendingPathComponent("tmp")
-        try makePrivateDirectories(dir)
-        try makePrivateDirectories(tmpDir)
+        try ensureDirectory(dir)
+        try ensureDirectory(tmpDir)
         let tmp = tmpDir.appendingPathComponent("\(sha).\(UUID().uuidString).part")
         let fd = open(tmp.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else { throw Failure.io("cannot create a temporary file") }
@@ -77,6 +78,17 @@ public struct AttachmentStore: Sendable {
         let dfd = open(dir.path, O_RDONLY)
         if dfd >= 0 { fsync(dfd); close(dfd) }
         return (sha, true)
+    }
+
+    /// `dir` exists afterwards: one `mkdir` when it already exists or only it is missing (the usual
+    /// cases: a blob's `ab/cd` directory, the temporary directory), `makePrivateDirectories` otherwise.
+    func ensureDirectory(_ dir: URL) throws {
+        if mkdir(dir.path, 0o700) == 0 {
+            chmod(dir.path, 0o700)
+            return
+        }
+        if errno == EEXIST { return }
+        try makePrivateDirectories(dir)
     }
 
     /// Creates `dir` and any missing directory between the root and it (the root included) with mode

@@ -13,24 +13,22 @@ extension GmailClient {
             body["labelFilterBehavior"] = "INCLUDE"
         }
         let bytes = Array(try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]))
-        let response = try await post(.watch, mailbox: mailbox, path: "watch", body: bytes)
-        do {
-            return try JSONDecoder().decode(GmailWatchResponse.self, from: Data(response.body))
-        } catch {
-            throw GmailAPIError(
-                classification: .retryAfterBackoff, method: .watch, status: response.status, reason: "malformedBody",
-                message: "response body is not the expected GmailWatchResponse JSON")
-        }
+        return try await post(.watch, mailbox: mailbox, path: "watch", body: bytes, decode: Self.json(GmailWatchResponse.self))
     }
 
     /// Stops push notifications for `mailbox` (Gmail answers 204 with no body).
     public func stop(mailbox: String) async throws {
-        _ = try await post(.stop, mailbox: mailbox, path: "stop", body: [])
+        // Gmail answers 204 with no body; a body, if any, must be JSON.
+        try await post(.stop, mailbox: mailbox, path: "stop", body: []) { r in
+            r.body.isEmpty || (try? JSONSerialization.jsonObject(with: Data(r.body))) != nil ? () : nil
+        }
     }
 
-    func post(_ method: GmailMethod, mailbox: String, path: String, body: [UInt8]) async throws -> TransportResponse {
+    func post<T>(
+        _ method: GmailMethod, mailbox: String, path: String, body: [UInt8], decode: (TransportResponse) -> T?
+    ) async throws -> T {
         let target = url(mailbox, path, [])
-        return try await perform(method: method, mailbox: mailbox, units: costs.cost(method)) { token in
+        return try await perform(method: method, mailbox: mailbox, units: costs.cost(method), decode: decode) { token in
             TransportRequest(
                 method: "POST", url: target,
                 headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")], body: body, operation: method)

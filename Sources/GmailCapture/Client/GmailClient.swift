@@ -113,20 +113,23 @@ public actor GmailClient {
 
     func call<T: Decodable>(_ method: GmailMethod, mailbox: String, path: String, query: [(String, String)]) async throws -> T {
         let target = url(mailbox, path, query)
-        let response = try await perform(method: method, mailbox: mailbox, units: costs.cost(method)) { token in
+        return try await perform(method: method, mailbox: mailbox, units: costs.cost(method), decode: Self.json(T.self)) { token in
             TransportRequest(method: "GET", url: target, headers: [("Authorization", "Bearer \(token)")], operation: method)
-        }
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(response.body))
-        } catch {
-            throw GmailAPIError(
-                classification: .retryAfterBackoff, method: method, status: response.status, reason: "malformedBody",
-                message: "response body is not the expected \(T.self) JSON")
         }
     }
 
-    /// Sends with retries; returns the 2xx response or throws the classified error.
-    func perform(method: GmailMethod, mailbox: String, units: Int, build: (String) -> TransportRequest) async throws -> TransportResponse {
+    /// A body decoder for `perform`: the body as `T`'s JSON, or nil (malformed: retried).
+    static func json<T: Decodable>(_: T.Type) -> @Sendable (TransportResponse) -> T? {
+        { try? JSONDecoder().decode(T.self, from: Data($0.body)) }
+    }
+
+    /// Sends with retries and returns the 2xx response's body decoded by `decode`. A body `decode`
+    /// refuses (nil: truncated, not JSON, not the expected shape) is a `malformedBody` failure and
+    /// retried like any other; each body is parsed once, by the decoder that keeps the result.
+    func perform<T>(
+        method: GmailMethod, mailbox: String, units: Int, decode: (TransportResponse) -> T?,
+        build: (String) -> TransportRequest
+    ) async throws -> T {
         var machine = RetryStateMachine(policy: retry, random: random.fork())
         var forceRefresh = false
         var attempts = 0
@@ -137,10 +140,10 @@ public actor GmailClient {
                 method: method, mailbox: mailbox, units: units, forceRefresh: forceRefresh, attempts: attempts, build: build)
             {
             case .success(let r):
-                if (try? JSONSerialization.jsonObject(with: Data(r.body))) != nil || r.body.isEmpty || method == .batch { return r }
+                if let value = decode(r) { return value }
                 failure = GmailAPIError(
                     classification: .retryAfterBackoff, method: method, status: r.status, reason: "malformedBody",
-                    message: "response body is not JSON (truncated or malformed)", attempts: attempts)
+                    message: "response body is not the expected JSON (truncated or malformed)", attempts: attempts)
             case .failure(let e):
                 failure = e
             }
