@@ -46,7 +46,7 @@
 # WARM (1; 0: no warm-up run), BIN (.build/release: gmail-capture and fakegmail-server),
 # BENCH (.build-bench/sync), CACHE ($BENCH/scenarios), OUT ($BENCH/runs-<time>: raw JSON lines
 # swift.jsonl, python.jsonl, scenarios.jsonl, and the logs), KEEP_RUNS=1 (keep each run's database
-# and attachment files; by default they are removed once checked, and kept when a check fails).
+# and attachment files; by default they are removed when the script ends, and kept when a check fails).
 # CACHE is reused as it is: delete it (or the one scenario) after changing a generator.
 # Needs: release binaries in BIN, python3 with google-api-python-client and google-auth, /usr/bin/time.
 set -euo pipefail
@@ -94,6 +94,13 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "bench_sync: FAILED: $*" >&2; exit 1; }
+# Run directories are removed when the script ends, not between runs: on ext4 without a journal (this
+# machine's root), every new inode skips the inodes deleted in the last 30 s (dirty_expire_centisecs),
+# reading their inode blocks (find_inode_bit, recently_deleted), so removing one run's thousands of
+# attachment files made the next run's file creation several times slower (11% of the capture's CPU,
+# 29% of its attachment phase under perf), for whichever side ran next. A user's first sync has no
+# such neighbour.
+discard() { echo "$1" >>"$OUT/discard.list"; }
 
 # Builds (or reuses) the scenario $1 with N messages; prints its directory.
 scenario_dir() {
@@ -222,7 +229,7 @@ if problems:
     sys.stderr.write("swift run %s of %s: %s\n" % (run, scenario, "; ".join(problems)))
     sys.exit(1)
 EOF
-    [ -n "$KEEP_RUNS" ] || rm -rf "$dir"
+    discard "$dir"
     rm -f "$dir.rss"
 }
 
@@ -261,7 +268,7 @@ if problems:
     sys.stderr.write("python run %s of %s: %s\n" % (run, scenario, "; ".join(problems)))
     sys.exit(1)
 EOF
-    [ -n "$KEEP_RUNS" ] || rm -rf "$dir"
+    discard "$dir"
     rm -f "$dir.rss"
 }
 
@@ -288,7 +295,8 @@ for SCENARIO in $SCENARIOS; do
     if [ "$WARM" != 0 ]; then
         sync_once "$WORKDIR/warm"
         echo "   warm-up sync --once: $(awk -v a="$T0" -v b="$T1" 'BEGIN {printf "%.2f s", b - a}'); $(cat "$WORKDIR/warm/sync.out")"
-        rm -rf "$WORKDIR/warm" "$WORKDIR/warm.rss"
+        discard "$WORKDIR/warm"
+        rm -f "$WORKDIR/warm.rss"
     fi
     for r in $(seq "$RUNS"); do
         if [ $((r % 2)) -eq 1 ]; then swift_run "$r" 1; python_run "$r" 2; else python_run "$r" 1; swift_run "$r" 2; fi
@@ -304,8 +312,13 @@ EOF
     done
     awk '/VmHWM/ {printf "   fakegmail-server peak RSS %.0f MiB\n", $2 / 1024}' "/proc/$SERVER_PID/status" || true
     stop_server
-    [ -n "$KEEP_RUNS" ] || rmdir "$WORKDIR" 2>/dev/null || true
 done
+
+if [ -z "$KEEP_RUNS" ] && [ -f "$OUT/discard.list" ]; then
+    xargs -d '\n' rm -rf <"$OUT/discard.list"
+    rm -f "$OUT/discard.list"
+    for s in $SCENARIOS; do rmdir "$OUT/$s/work" 2>/dev/null || true; done
+fi
 
 echo "== summary (medians; raw JSON lines in $OUT)"
 python3 - "$OUT" "$SCENARIOS" <<'EOF'

@@ -314,7 +314,7 @@ public final class CaptureDatabase: Sendable {
                 """
         ).execute(arguments: [emailId, account.id, m.gmailId ?? key, m.threadId, labels, direction, m.internalDateMillis, m.historyId])
         let sightingId = try Int64.fetchOne(
-            db, sql: "SELECT id FROM email_sightings WHERE account_id = ? AND gmail_id = ?",
+            db.cachedStatement(sql: "SELECT id FROM email_sightings WHERE account_id = ? AND gmail_id = ?"),
             arguments: [account.id, m.gmailId ?? key])!
         let threadId = try Self.joinThread(db, emailId: emailId, keys: threadKeys, subject: m.subject, sentAt: sentAt)
         for a in m.attachments {
@@ -333,9 +333,9 @@ public final class CaptureDatabase: Sendable {
                 .execute(arguments: [account.id, gmailId, LedgerState.failed])
         }
         if let d = m.internalDateMillis {
-            try db.execute(
-                sql: "UPDATE email_accounts SET last_internal_date = MAX(COALESCE(last_internal_date, 0), ?) WHERE id = ?",
-                arguments: [d, account.id])
+            try db.cachedStatement(
+                sql: "UPDATE email_accounts SET last_internal_date = MAX(COALESCE(last_internal_date, 0), ?) WHERE id = ?"
+            ).execute(arguments: [d, account.id])
         }
         return Stored(emailId: emailId, sightingId: sightingId, threadId: threadId, newEmail: newEmail)
     }
@@ -369,8 +369,9 @@ public final class CaptureDatabase: Sendable {
     /// into the oldest (smallest id). Returns the thread id.
     static func joinThread(_ db: Database, emailId: Int64, keys: [String], subject: String?, sentAt: String?) throws -> Int64 {
         let placeholders = databaseQuestionMarks(count: keys.count)
+        // Cached per key count (a handful of distinct statements): preparing runs GRDB's authorizer.
         var threads = try Int64.fetchAll(
-            db, sql: "SELECT DISTINCT thread_id FROM email_thread_keys WHERE key IN (\(placeholders))",
+            db.cachedStatement(sql: "SELECT DISTINCT thread_id FROM email_thread_keys WHERE key IN (\(placeholders))"),
             arguments: StatementArguments(keys))
         if let current = try Int64.fetchOne(db.cachedStatement(sql: "SELECT thread_id FROM emails WHERE id = ?"), arguments: [emailId]) {
             threads.append(current)
@@ -408,12 +409,11 @@ public final class CaptureDatabase: Sendable {
             ])
             keep = db.lastInsertedRowID
         }
-        for k in keys {
-            try db.execute(
-                sql:
-                    "INSERT INTO email_thread_keys (key, thread_id) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET thread_id = excluded.thread_id",
-                arguments: [k, keep])
-        }
+        let insertKey = try db.cachedStatement(
+            sql:
+                "INSERT INTO email_thread_keys (key, thread_id) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET thread_id = excluded.thread_id"
+        )
+        for k in keys { try insertKey.execute(arguments: [k, keep]) }
         try db.cachedStatement(sql: "UPDATE emails SET thread_id = ? WHERE id = ?").execute(arguments: [keep, emailId])
         try db.cachedStatement(
             sql: """
