@@ -103,4 +103,64 @@ import Testing
         #expect(try AttachmentStore(root: root).get(sha256: AttachmentStore.hex(pdf)) == pdf)
         #expect(await fake.stats().requests["gmail.users.messages.get"] == 4)  // three ingests + one refetch
     }
+
+    /// Downloads go on while the writer is busy: outcomes are recorded in batches by a task of their
+    /// own (before, each outcome was recorded before the next download started, so a long write such as
+    /// the relationship drain held every download back).
+    @Test func downloadsGoOnWhileTheWriterIsHeld() async throws {
+        let user = "alex@firm.example"
+        let fake = FakeGmail(options: .init(quota: .off, baseURL: "http://fake.test"))
+        await fake.addUser(user)
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("att-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        var ids: [String] = []
+        for i in 0..<12 {
+            let pdf = Array("%PDF-1.4 deck \(i) ".utf8) + Array(repeating: UInt8(0x30 + i), count: 3_000)
+            ids.append(try await fake.insertMessage(user: user, raw: Self.eml("deck\(i)@lumen", to: user, pdf: pdf, name: "d\(i).pdf")).id)
+        }
+        let clock = await VirtualCaptureClock.linked(to: fake)
+        let transport = InProcessFakeTransport(fake: fake)
+        let tokens = try ServiceAccountTokenProvider(keyJSON: try await fake.serviceAccountKeyJSON(), transport: transport, clock: clock)
+        // A file in WAL mode, so reads (the downloader's job list, the checks below) go on beside the held writer.
+        let (db, dir) = try DBKind.onDisk.open()
+        defer { if let dir { try? FileManager.default.removeItem(at: dir) } }
+        var config = CaptureConfig()
+        config.integrationEnabled = true
+        config.apiBaseURL = "http://fake.test"
+        config.rateUnitsPerSecond = 10_000
+        config.attachmentDirectory = root.path
+        let client = try #require(
+            try CaptureRuntime.build(config, database: db, transport: transport, tokens: tokens, clock: clock).gmail?.client)
+        let account = try await db.upsertAccount(email: user, userId: nil)
+        for id in ids {
+            _ = try await db.store(
+                try MessageParser().parse(gmail: try await client.getMessage(mailbox: user, id: id)), account: account, links: [])
+        }
+        let started = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let hold = Task { try await db.holdWriter(started: started, release: release) }
+        await withCheckedContinuation { c in
+            DispatchQueue.global().async {
+                started.wait(); c.resume()
+            }
+        }
+        let downloader = AttachmentDownloader(
+            database: db, store: AttachmentStore(root: root), client: client, concurrency: 2, maxMegabytes: 2)
+        let run = Task { try await downloader.run() }
+        // Every attachment is fetched while the writer is still held (bounded wait: 30 s).
+        var fetched = 0
+        for _ in 0..<3_000 {
+            fetched = await fake.stats().requests["gmail.users.messages.attachments.get"] ?? 0
+            if fetched == ids.count { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let states = try await db.attachments().map(\.state)
+        release.signal()
+        #expect(fetched == ids.count, "only \(fetched) of \(ids.count) attachments fetched while the writer was held")
+        #expect(states == Array(repeating: .pending, count: ids.count))
+        try await hold.value
+        let report = try await run.value
+        #expect(report.stored == ids.count && report.failed == 0)
+        #expect(try await db.attachments().map(\.state) == Array(repeating: .stored, count: ids.count))
+    }
 }

@@ -1,10 +1,14 @@
 import Foundation
 import CaptureParsing
 import MIMEKit
+import NIOPosix
 
 /// Downloads pending attachment stubs with bounded concurrency, stores them by content hash, and
 /// records the outcome on each row: stored, skipped (over the size limit) or failed (with the reason).
-/// A stale attachmentId (404) triggers one refetch of the message for a fresh id.
+/// A stale attachmentId (404) triggers one refetch of the message for a fresh id. Writing a blob
+/// (write, fsync, rename, directory fsync) blocks on the disk, so it runs on a thread pool of its own,
+/// one thread per download in flight: on Swift's cooperative pool (one thread per core) two fsyncs
+/// stalled every other task of the process, downloads and decoding included.
 public struct AttachmentDownloader: Sendable {
     public let database: CaptureDatabase
     public let store: AttachmentStore
@@ -34,21 +38,56 @@ public struct AttachmentDownloader: Sendable {
     public func run(mailbox: String? = nil) async throws -> Report {
         let jobs = try await database.owedAttachmentDownloads(mailbox: mailbox)
         var report = Report()
-        try await withThrowingTaskGroup(of: (Int64, Outcome).self) { group in
+        guard !jobs.isEmpty else { return report }
+        let io = NIOThreadPool(numberOfThreads: concurrency)
+        io.start()
+        defer { io.shutdownGracefully { _ in } }
+        try await withThrowingTaskGroup(of: Event.self) { group in
             var it = jobs.makeIterator()
-            func next() -> Bool {
-                guard let job = it.next() else { return false }
-                group.addTask { (job.id, await self.process(job)) }
-                return true
+            var downloading = 0
+            var pending: [(id: Int64, record: CaptureDatabase.AttachmentOutcome)] = []
+            var recording = false
+            func next() {
+                guard let job = it.next() else { return }
+                downloading += 1
+                group.addTask { .downloaded(job.id, await self.process(job, io: io)) }
             }
-            for _ in 0..<concurrency where !next() { break }
-            while let (id, outcome) = try await group.next() {
-                try await record(id, outcome, &report)
-                if Task.isCancelled { break }
-                _ = next()
+            // Outcomes are recorded by one child task at a time, in batches: downloads go on while the
+            // writer is busy (with a batch, or another writer's long transaction).
+            func record(all: Bool) {
+                guard !recording, !pending.isEmpty, all || pending.count >= Self.recordBatch else { return }
+                let batch = pending
+                pending = []
+                recording = true
+                group.addTask { [database] in
+                    try await database.recordAttachments(batch)
+                    return .recorded
+                }
+            }
+            for _ in 0..<concurrency { next() }
+            while let event = try await group.next() {
+                switch event {
+                case .downloaded(let id, let outcome):
+                    downloading -= 1
+                    report.count(outcome)
+                    pending.append((id, outcome.record))
+                    // Cancelled (shutdown): no new downloads; those in flight are still recorded.
+                    if !Task.isCancelled { next() }
+                case .recorded:
+                    recording = false
+                }
+                record(all: downloading == 0)
             }
         }
         return report
+    }
+
+    /// Outcomes recorded per transaction.
+    static let recordBatch = 32
+
+    enum Event: Sendable {
+        case downloaded(Int64, Outcome)
+        case recorded
     }
 
     enum Outcome: Sendable {
@@ -57,7 +96,7 @@ public struct AttachmentDownloader: Sendable {
         case failed(String)
     }
 
-    func process(_ job: Job) async -> Outcome {
+    func process(_ job: Job, io: NIOThreadPool) async -> Outcome {
         if job.size > maxBytes { return .skipped("larger than CRM_GMAIL_MAX_ATTACHMENT_MB (\(job.size) bytes)") }
         var attachmentId = job.attachmentId
         var refetched = false
@@ -70,7 +109,8 @@ public struct AttachmentDownloader: Sendable {
                 }
                 let body = try await client.getAttachment(mailbox: job.mailbox, messageId: job.gmailId, attachmentId: aid)
                 let bytes = Base64.decode((body.data ?? "").utf8)
-                let (sha, fresh) = try store.store(bytes, expectedSize: job.size)
+                let store = self.store
+                let (sha, fresh) = try await io.runIfActive { try store.store(bytes, expectedSize: job.size) }
                 return .stored(sha256: sha, size: bytes.count, fresh: fresh)
             } catch let e as GmailAPIError where e.classification == .messageGone && !refetched {
                 // attachmentIds are ephemeral: fetch the message again for a fresh one, once.
@@ -94,17 +134,24 @@ public struct AttachmentDownloader: Sendable {
         return nil
     }
 
-    func record(_ id: Int64, _ outcome: Outcome, _ report: inout Report) async throws {
+}
+
+extension AttachmentDownloader.Outcome {
+    var record: CaptureDatabase.AttachmentOutcome {
+        switch self {
+        case .stored(let sha, let size, _): .stored(sha256: sha, size: size)
+        case .skipped(let why): .skipped(reason: why)
+        case .failed(let why): .failed(reason: why)
+        }
+    }
+}
+
+extension AttachmentDownloader.Report {
+    mutating func count(_ outcome: AttachmentDownloader.Outcome) {
         switch outcome {
-        case .stored(let sha, let size, let fresh):
-            if fresh { report.stored += 1 } else { report.deduplicated += 1 }
-            try await database.recordAttachmentStored(id: id, sha256: sha, size: size)
-        case .skipped(let why):
-            report.skipped += 1
-            try await database.recordAttachmentSkipped(id: id, reason: why)
-        case .failed(let why):
-            report.failed += 1
-            try await database.recordAttachmentFailed(id: id, reason: why)
+        case .stored(_, _, let fresh): if fresh { stored += 1 } else { deduplicated += 1 }
+        case .skipped: skipped += 1
+        case .failed: failed += 1
         }
     }
 }

@@ -104,34 +104,56 @@ extension CaptureDatabase {
         }
     }
 
-    /// Records a download stored by content hash (the blob row once, the attachment row pointing at it).
-    public func recordAttachmentStored(id: Int64, sha256: String, size: Int) async throws {
+    /// What a download came to, for `recordAttachments`.
+    public enum AttachmentOutcome: Sendable, Equatable {
+        /// Stored (or found stored) under its content hash.
+        case stored(sha256: String, size: Int)
+        /// Not downloaded on purpose (over the size limit).
+        case skipped(reason: String)
+        /// A failed attempt (retried by later syncs until `maxAttachmentAttempts`).
+        case failed(reason: String)
+    }
+
+    /// Records several downloads' outcomes in one transaction (the downloader records in batches, so a
+    /// long write elsewhere, such as the relationship drain, does not hold its downloads back).
+    public func recordAttachments(_ records: [(id: Int64, record: AttachmentOutcome)]) async throws {
+        guard !records.isEmpty else { return }
         try await writer.write { db in
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO email_attachment_blobs (sha256, size, stored_path) VALUES (?, ?, ?)",
-                arguments: [sha256, size, AttachmentStore.relativePath(sha256: sha256)])
-            try db.execute(
-                sql:
-                    "UPDATE email_attachments SET sha256 = ?, download_state = ?, state_reason = NULL, attempts = attempts + 1 WHERE id = ?",
-                arguments: [sha256, AttachmentState.stored, id])
+            for (id, r) in records { try Self.record(db, attachment: id, r) }
         }
+    }
+
+    /// Records a stored blob for an attachment row (and the blob row, once).
+    public func recordAttachmentStored(id: Int64, sha256: String, size: Int) async throws {
+        try await recordAttachments([(id, .stored(sha256: sha256, size: size))])
     }
 
     /// Records a part not downloaded on purpose (over the size limit).
     public func recordAttachmentSkipped(id: Int64, reason: String) async throws {
-        try await writer.write { db in
-            try db.execute(
-                sql: "UPDATE email_attachments SET download_state = ?, state_reason = ? WHERE id = ?",
-                arguments: [AttachmentState.skipped, reason, id])
-        }
+        try await recordAttachments([(id, .skipped(reason: reason))])
     }
 
     /// Records a failed attempt (retried by later syncs until `maxAttachmentAttempts`).
     public func recordAttachmentFailed(id: Int64, reason: String) async throws {
-        try await writer.write { db in
-            try db.execute(
-                sql: "UPDATE email_attachments SET download_state = ?, state_reason = ?, attempts = attempts + 1 WHERE id = ?",
-                arguments: [AttachmentState.failed, reason, id])
+        try await recordAttachments([(id, .failed(reason: reason))])
+    }
+
+    static func record(_ db: Database, attachment id: Int64, _ record: AttachmentOutcome) throws {
+        switch record {
+        case .stored(let sha256, let size):
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO email_attachment_blobs (sha256, size, stored_path) VALUES (?, ?, ?)")
+                .execute(arguments: [sha256, size, AttachmentStore.relativePath(sha256: sha256)])
+            try db.cachedStatement(
+                sql:
+                    "UPDATE email_attachments SET sha256 = ?, download_state = ?, state_reason = NULL, attempts = attempts + 1 WHERE id = ?"
+            ).execute(arguments: [sha256, AttachmentState.stored, id])
+        case .skipped(let reason):
+            try db.cachedStatement(sql: "UPDATE email_attachments SET download_state = ?, state_reason = ? WHERE id = ?")
+                .execute(arguments: [AttachmentState.skipped, reason, id])
+        case .failed(let reason):
+            try db.cachedStatement(
+                sql: "UPDATE email_attachments SET download_state = ?, state_reason = ?, attempts = attempts + 1 WHERE id = ?"
+            ).execute(arguments: [AttachmentState.failed, reason, id])
         }
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import CaptureParsing
 import GRDB
 
@@ -106,6 +106,15 @@ extension CaptureDatabase {
     }
 
     /// Every canonical email, by id.
+    /// Holds the writer in a transaction: `started` is signalled once it has it, and the transaction
+    /// ends when `release` is signalled (tests of work that must go on while the writer is busy).
+    @_spi(Testing) public func holdWriter(started: DispatchSemaphore, release: DispatchSemaphore) async throws {
+        try await writer.write { _ in
+            started.signal()
+            release.wait()
+        }
+    }
+
     @_spi(Testing) public func emails() async throws -> [EmailRecord] {
         try await writer.read { db in
             try Row.fetchAll(db, sql: "SELECT id, canonical_key, message_id, subject, thread_id, problems FROM emails ORDER BY id").map {

@@ -93,8 +93,10 @@ public struct SyncEngine: Sendable {
                 let index = InvestorIndex(investors: investors, workspaceDomain: settings.workspaceDomain)
                 if !account.backfillComplete { try await backfill(account, index, &counts) }
                 state = try await incremental(mailbox, index, &counts)
-                // The relationship figures follow the mail just stored or deleted (RelationshipIndex).
-                try await database.refreshRelationshipIndex(investors: investors, workspaceDomain: settings.workspaceDomain)
+                // The relationship figures follow the mail just stored or deleted (RelationshipIndex), derived
+                // while the attachments download (the drain is one write; the downloader records in batches
+                // around it).
+                async let drained = database.refreshRelationshipIndex(investors: investors, workspaceDomain: settings.workspaceDomain)
                 if let store = settings.attachmentStore {
                     let downloader = AttachmentDownloader(
                         database: database, store: store, client: client, concurrency: settings.attachmentConcurrency,
@@ -104,6 +106,7 @@ public struct SyncEngine: Sendable {
                     counts.attachmentsFailed += report.failed
                     counts.attachmentsSkipped += report.skipped
                 }
+                _ = try await drained
                 // The full-text index has been filling in the background since the first chunk was stored
                 // (SearchIndex); the run ends with it complete. Its failure loses no mail (the queue keeps
                 // every change, and search catches up before answering), so it is logged, not fatal.
