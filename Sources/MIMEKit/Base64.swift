@@ -183,16 +183,51 @@ public enum Base64 {
     static let standardAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
     static let urlSafeAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
+    /// Appends the base64 of `bytes` (no line breaks) to `out`, written in place: no intermediate
+    /// string, no UTF-8 validation of it (for writers of JSON and HTTP bodies).
+    public static func encode(_ bytes: some Collection<UInt8>, urlSafe: Bool = false, padded: Bool = true, appendingTo out: inout [UInt8]) {
+        let n = bytes.count
+        let chars = padded ? (n + 2) / 3 * 4 : (n * 4 + 2) / 3
+        guard chars > 0 else { return }
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: chars))
+        out.withUnsafeMutableBufferPointer { o in
+            let target = UnsafeMutableBufferPointer(rebasing: o[start..<(start + chars)])
+            let written =
+                bytes.withContiguousStorageIfAvailable {
+                    encode(buffer: $0, urlSafe: urlSafe, padded: padded, lineLength: nil, into: target)
+                }
+                ?? Array(bytes).withUnsafeBufferPointer {
+                    encode(buffer: $0, urlSafe: urlSafe, padded: padded, lineLength: nil, into: target)
+                }
+            precondition(written == chars)
+        }
+    }
+
     /// Writes straight into the string's storage: 4 output bytes per 3 input bytes, CRLF every
     /// `lineLength` characters when given.
     static func encode(buffer input: UnsafeBufferPointer<UInt8>, urlSafe: Bool, padded: Bool, lineLength: Int?) -> String {
-        let line = lineLength.map { max($0, 1) }
-        let chars = padded ? (input.count + 2) / 3 * 4 : (input.count * 4 + 2) / 3
-        let breaks = line.map { chars > 0 ? (chars - 1) / $0 : 0 } ?? 0
-        let total = chars + breaks * 2
+        let total = encodedLength(input.count, padded: padded, lineLength: lineLength)
         guard total > 0 else { return "" }
+        return String(unsafeUninitializedCapacity: total) { out in
+            encode(buffer: input, urlSafe: urlSafe, padded: padded, lineLength: lineLength, into: out)
+        }
+    }
+
+    static func encodedLength(_ count: Int, padded: Bool, lineLength: Int?) -> Int {
+        let line = lineLength.map { max($0, 1) }
+        let chars = padded ? (count + 2) / 3 * 4 : (count * 4 + 2) / 3
+        let breaks = line.map { chars > 0 ? (chars - 1) / $0 : 0 } ?? 0
+        return chars + breaks * 2
+    }
+
+    /// Writes the encoding into `out` (at least `encodedLength` bytes); returns the bytes written.
+    static func encode(
+        buffer input: UnsafeBufferPointer<UInt8>, urlSafe: Bool, padded: Bool, lineLength: Int?, into out: UnsafeMutableBufferPointer<UInt8>
+    ) -> Int {
+        let line = lineLength.map { max($0, 1) }
         return (urlSafe ? urlSafeAlphabet : standardAlphabet).withUnsafeBufferPointer { alphabet in
-            String(unsafeUninitializedCapacity: total) { out in
+            do {
                 var o = 0
                 var col = 0
                 @inline(__always) func put(_ c: UInt8) {

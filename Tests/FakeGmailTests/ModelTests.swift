@@ -1,5 +1,6 @@
 @testable import FakeGmail
 import Foundation
+import MIMEKit
 import Testing
 
 /// The model alone: no HTTP, no actor.
@@ -131,6 +132,25 @@ import Testing
             #expect(
                 try JSONSerialization.jsonObject(with: Data(WireJSON.string(s).render(pretty: false)), options: .fragmentsAllowed)
                     as? String == s)
+        }
+    }
+}
+
+/// `base64url` values (bodies and attachments) render exactly as the string of their base64url would,
+/// inside objects and pretty-printed, and read back as the bytes.
+@Suite struct WireJSONBase64Tests {
+    @Test func rendersAsTheEncodedString() throws {
+        var random = FakeRandom(seed: 78)
+        for length in Array(0..<40) + [299, 300, 301, 4096] {
+            let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            let text = MIMEKit.Base64.encode(bytes, urlSafe: true, padded: true)
+            for pretty in [false, true] {
+                let raw = WireJSON.object([("size", .number(Int64(length))), ("data", .base64url(bytes))]).render(pretty: pretty)
+                #expect(raw == WireJSON.object([("size", .number(Int64(length))), ("data", .string(text))]).render(pretty: pretty))
+            }
+            let back = try JSONSerialization.jsonObject(
+                with: Data(WireJSON.base64url(bytes).render(pretty: false)), options: .fragmentsAllowed)
+            #expect(MIMEKit.Base64.decode(try #require(back as? String)) == bytes)
         }
     }
 }

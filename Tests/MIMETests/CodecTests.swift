@@ -28,6 +28,24 @@ import Testing
         }
     }
 
+    /// The appending encoder writes what the string encoder returns, after whatever `out` held.
+    @Test func appendingAgreesWithTheStringEncoder() {
+        var rng = SeededGenerator(seed: 7)
+        for n in Array(0..<70) + [1000, 4099] {
+            let bytes = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            for urlSafe in [false, true] {
+                for padded in [true, false] {
+                    var out: [UInt8] = Array("prefix:".utf8)
+                    Base64.encode(bytes, urlSafe: urlSafe, padded: padded, appendingTo: &out)
+                    #expect(out == Array("prefix:".utf8) + Array(Base64.encode(bytes, urlSafe: urlSafe, padded: padded).utf8))
+                    var slice: [UInt8] = []
+                    Base64.encode(bytes.dropFirst(n / 2), urlSafe: urlSafe, padded: padded, appendingTo: &slice)
+                    #expect(slice == Array(Base64.encode(Array(bytes.dropFirst(n / 2)), urlSafe: urlSafe, padded: padded).utf8))
+                }
+            }
+        }
+    }
+
     @Test func toleratesNoiseAndMissingPadding() {
         var report = Base64.DecodeReport()
         // "Hello, World!" with spaces, a stray '*' and no padding.

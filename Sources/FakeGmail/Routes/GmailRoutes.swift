@@ -25,13 +25,12 @@ extension FakeGmail {
             }
         case .messagesAttachmentsGet:
             let m = try message(mb, call.params[0])
-            guard let (msgID, partId) = parseAttachmentID(call.params[1]), msgID == m.id,
-                let part = MIMEMessage.parse(m.raw).part(withId: partId)
-            else {
+            let mime = MIMEMessage.parse(m.raw)
+            guard let (msgID, partId) = parseAttachmentID(call.params[1]), msgID == m.id, let part = mime.part(withId: partId) else {
                 throw FakeGmailError(code: 400, message: "Invalid attachment token", reason: "invalidArgument")
             }
-            let bytes = MIMEMessage.parse(m.raw).decodedBody(part)
-            return .object([("size", .number(Int64(bytes.count))), ("data", .string(Base64.encode(bytes, urlSafe: true, padded: true)))])
+            let bytes = mime.decodedBody(part)
+            return .object([("size", .number(Int64(bytes.count))), ("data", .base64url(bytes))])
         case .historyList:
             guard let startText = r.queryValue("startHistoryId"), let start = UInt64(startText) else {
                 throw FakeGmailError.badRequest("Missing/invalid parameter: startHistoryId")

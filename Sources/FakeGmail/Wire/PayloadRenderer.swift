@@ -87,7 +87,7 @@ struct PayloadRenderer {
             utf8 = Array(Charset.decode(decoded, charset: charset).text.utf8)
         }
         if utf8.count >= 3 && utf8[0] == 0xEF && utf8[1] == 0xBB && utf8[2] == 0xBF { utf8.removeFirst(3) }
-        return .object([("size", .number(Int64(decoded.count))), ("data", .string(Base64.encode(utf8, urlSafe: true, padded: true)))])
+        return .object([("size", .number(Int64(decoded.count))), ("data", .base64url(utf8))])
     }
 
     static func header(_ f: HeaderField) -> WireJSON {

@@ -1,4 +1,5 @@
 import Foundation
+import MIMEKit
 
 /// JSON as Gmail writes it: keys in the order the fake chooses (Gmail's observed order), 2-space
 /// pretty printing unless `prettyPrint=false`, `/` unescaped, int64 values as strings by the caller.
@@ -8,6 +9,9 @@ public indirect enum WireJSON: Sendable, Equatable {
     case bool(Bool)
     case number(Int64)
     case string(String)
+    /// A string: the padded base64url of these bytes, encoded straight into the output while rendering
+    /// (bodies and attachments: no intermediate string to build, validate and scan for escapes).
+    case base64url([UInt8])
     case array([WireJSON])
     case object([(String, WireJSON)])
 
@@ -33,6 +37,10 @@ public indirect enum WireJSON: Sendable, Equatable {
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .number(let n): out.append(contentsOf: String(n).utf8)
         case .string(let s): Self.quote(s, &out)
+        case .base64url(let bytes):
+            out.append(UInt8(ascii: "\""))
+            Base64.encode(bytes, urlSafe: true, padded: true, appendingTo: &out)
+            out.append(UInt8(ascii: "\""))
         case .array(let a):
             out.append(UInt8(ascii: "["))
             for (i, v) in a.enumerated() {
