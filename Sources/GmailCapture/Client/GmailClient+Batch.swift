@@ -69,7 +69,7 @@ extension GmailClient {
                 attempts[i, default: 0] += 1
                 let failure: GmailAPIError
                 if let p = parts[i], (200..<300).contains(p.status) {
-                    if let m = try? JSONDecoder().decode(GmailMessageResource.self, from: Data(p.body)) {
+                    if let m = Self.decodeJSON(GmailMessageResource.self, p.body) {
                         results[i] = .success(m)
                         continue
                     }

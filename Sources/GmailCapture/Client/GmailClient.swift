@@ -120,7 +120,17 @@ public actor GmailClient {
 
     /// A body decoder for `perform`: the body as `T`'s JSON, or nil (malformed: retried).
     static func json<T: Decodable>(_: T.Type) -> @Sendable (TransportResponse) -> T? {
-        { try? JSONDecoder().decode(T.self, from: Data($0.body)) }
+        { decodeJSON(T.self, $0.body) }
+    }
+
+    /// `bytes` as `T`'s JSON, or nil. The decoder reads the bytes where they are (a `Data` that does not
+    /// own them, alive only during the call) instead of a copy: attachment bodies run to megabytes.
+    static func decodeJSON<T: Decodable>(_: T.Type, _ bytes: [UInt8]) -> T? {
+        bytes.withUnsafeBytes { raw -> T? in
+            guard let base = raw.baseAddress else { return try? JSONDecoder().decode(T.self, from: Data()) }
+            let view = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: raw.count, deallocator: .none)
+            return try? JSONDecoder().decode(T.self, from: view)
+        }
     }
 
     /// Sends with retries and returns the 2xx response's body decoded by `decode`. A body `decode`
