@@ -1,4 +1,5 @@
 @testable import CaptureParsing
+import Crypto
 import Foundation
 import Testing
 
@@ -79,6 +80,24 @@ import Testing
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             for k in 0..<Int(state >> 60) { s += pieces[Int((state >> UInt64(3 * (k % 20))) & 7)] }
             #expect(Assembler.normalizeLineEnds(s) == reference(s), "\(s.debugDescription)")
+        }
+    }
+}
+
+/// The digest's hex, by table, against the FIPS 180-2 vectors and the per-byte formatter it replaced.
+@Suite struct SHA256HexTests {
+    @Test func knownVectorsAndTheFormatter() {
+        #expect(sha256Hex(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(sha256Hex(Data()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        var state: UInt64 = 1
+        for n in 0..<200 {
+            let bytes = (0..<n).map { _ -> UInt8 in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return UInt8(truncatingIfNeeded: state >> 56)
+            }
+            let formatted = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+            #expect(sha256Hex(Data(bytes)) == formatted)
+            #expect(sha256Hex(bytes) == formatted)
         }
     }
 }
