@@ -54,6 +54,20 @@ import Testing
             """.utf8)
     }
 
+    /// The Gmail client the runtime builds against `fake`, storing attachments under `root`.
+    static func client(_ fake: FakeGmail, _ db: CaptureDatabase, _ root: URL) async throws -> GmailClient {
+        let clock = await VirtualCaptureClock.linked(to: fake)
+        let transport = InProcessFakeTransport(fake: fake)
+        let tokens = try ServiceAccountTokenProvider(keyJSON: try await fake.serviceAccountKeyJSON(), transport: transport, clock: clock)
+        var config = CaptureConfig()
+        config.integrationEnabled = true
+        config.apiBaseURL = "http://fake.test"
+        config.rateUnitsPerSecond = 10_000
+        config.attachmentDirectory = root.path
+        return try #require(
+            try CaptureRuntime.build(config, database: db, transport: transport, tokens: tokens, clock: clock).gmail?.client)
+    }
+
     @Test func sameContentFromTwoMailboxesIsStoredOnceAndLimitsApply() async throws {
         let fake = FakeGmail(options: .init(quota: .off, baseURL: "http://fake.test"))
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("att-\(UUID().uuidString)")
@@ -73,17 +87,8 @@ import Testing
                     user: "alex@firm.example", raw: Self.eml("big@lumen", to: "alex@firm.example", pdf: big, name: "big.pdf")
                 ).id
             ))
-        let clock = await VirtualCaptureClock.linked(to: fake)
-        let transport = InProcessFakeTransport(fake: fake)
-        let tokens = try ServiceAccountTokenProvider(keyJSON: try await fake.serviceAccountKeyJSON(), transport: transport, clock: clock)
         let (db, _) = try DBKind.inMemory.open()
-        var config = CaptureConfig()
-        config.integrationEnabled = true
-        config.apiBaseURL = "http://fake.test"
-        config.rateUnitsPerSecond = 10_000
-        config.attachmentDirectory = root.path
-        let client = try #require(
-            try CaptureRuntime.build(config, database: db, transport: transport, tokens: tokens, clock: clock).gmail?.client)
+        let client = try await Self.client(fake, db, root)
         for (user, id) in stored {
             let account = try await db.upsertAccount(email: user, userId: nil)
             let m = try MessageParser().parse(gmail: try await client.getMessage(mailbox: user, id: id))
@@ -118,19 +123,10 @@ import Testing
             let pdf = Array("%PDF-1.4 deck \(i) ".utf8) + Array(repeating: UInt8(0x30 + i), count: 3_000)
             ids.append(try await fake.insertMessage(user: user, raw: Self.eml("deck\(i)@lumen", to: user, pdf: pdf, name: "d\(i).pdf")).id)
         }
-        let clock = await VirtualCaptureClock.linked(to: fake)
-        let transport = InProcessFakeTransport(fake: fake)
-        let tokens = try ServiceAccountTokenProvider(keyJSON: try await fake.serviceAccountKeyJSON(), transport: transport, clock: clock)
         // A file in WAL mode, so reads (the downloader's job list, the checks below) go on beside the held writer.
         let (db, dir) = try DBKind.onDisk.open()
         defer { if let dir { try? FileManager.default.removeItem(at: dir) } }
-        var config = CaptureConfig()
-        config.integrationEnabled = true
-        config.apiBaseURL = "http://fake.test"
-        config.rateUnitsPerSecond = 10_000
-        config.attachmentDirectory = root.path
-        let client = try #require(
-            try CaptureRuntime.build(config, database: db, transport: transport, tokens: tokens, clock: clock).gmail?.client)
+        let client = try await Self.client(fake, db, root)
         let account = try await db.upsertAccount(email: user, userId: nil)
         for id in ids {
             _ = try await db.store(

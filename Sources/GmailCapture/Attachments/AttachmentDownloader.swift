@@ -45,12 +45,15 @@ public struct AttachmentDownloader: Sendable {
         try await withThrowingTaskGroup(of: Event.self) { group in
             var it = jobs.makeIterator()
             var downloading = 0
-            var pending: [(id: Int64, record: CaptureDatabase.AttachmentOutcome)] = []
+            var pending: [(id: Int64, record: Outcome)] = []
             var recording = false
             func next() {
                 guard let job = it.next() else { return }
                 downloading += 1
-                group.addTask { .downloaded(job.id, await self.process(job, io: io)) }
+                group.addTask {
+                    let (outcome, fresh) = await self.process(job, io: io)
+                    return .downloaded(job.id, outcome, fresh: fresh)
+                }
             }
             // Outcomes are recorded by one child task at a time, in batches: downloads go on while the
             // writer is busy (with a batch, or another writer's long transaction).
@@ -67,10 +70,10 @@ public struct AttachmentDownloader: Sendable {
             for _ in 0..<concurrency { next() }
             while let event = try await group.next() {
                 switch event {
-                case .downloaded(let id, let outcome):
+                case .downloaded(let id, let outcome, let fresh):
                     downloading -= 1
-                    report.count(outcome)
-                    pending.append((id, outcome.record))
+                    report.count(outcome, fresh: fresh)
+                    pending.append((id, outcome))
                     // Cancelled (shutdown): no new downloads; those in flight are still recorded.
                     if !Task.isCancelled { next() }
                 case .recorded:
@@ -86,18 +89,16 @@ public struct AttachmentDownloader: Sendable {
     static let recordBatch = 32
 
     enum Event: Sendable {
-        case downloaded(Int64, Outcome)
+        /// `fresh`: the blob was written now (not found stored already).
+        case downloaded(Int64, Outcome, fresh: Bool)
         case recorded
     }
 
-    enum Outcome: Sendable {
-        case stored(sha256: String, size: Int, fresh: Bool)
-        case skipped(String)
-        case failed(String)
-    }
+    typealias Outcome = CaptureDatabase.AttachmentOutcome
 
-    func process(_ job: Job, io: NIOThreadPool) async -> Outcome {
-        if job.size > maxBytes { return .skipped("larger than CRM_GMAIL_MAX_ATTACHMENT_MB (\(job.size) bytes)") }
+    /// What one download came to, and whether its blob was written now.
+    func process(_ job: Job, io: NIOThreadPool) async -> (Outcome, fresh: Bool) {
+        if job.size > maxBytes { return (.skipped(reason: "larger than CRM_GMAIL_MAX_ATTACHMENT_MB (\(job.size) bytes)"), false) }
         var attachmentId = job.attachmentId
         var refetched = false
         while true {
@@ -111,18 +112,18 @@ public struct AttachmentDownloader: Sendable {
                 let bytes = Base64.decode((body.data ?? "").utf8)
                 let store = self.store
                 let (sha, fresh) = try await io.runIfActive { try store.store(bytes, expectedSize: job.size) }
-                return .stored(sha256: sha, size: bytes.count, fresh: fresh)
+                return (.stored(sha256: sha, size: bytes.count), fresh)
             } catch let e as GmailAPIError where e.classification == .messageGone && !refetched {
                 // attachmentIds are ephemeral: fetch the message again for a fresh one, once.
                 refetched = true
                 guard let m = try? await client.getMessage(mailbox: job.mailbox, id: job.gmailId, format: .full),
                     let part = Self.find(job.partId, in: m.payload)
-                else { return .failed("message gone (404)") }
+                else { return (.failed(reason: "message gone (404)"), false) }
                 attachmentId = part.body?.attachmentId
             } catch let e as GmailAPIError {
-                return .failed(e.shortDescription)
+                return (.failed(reason: e.shortDescription), false)
             } catch {
-                return .failed("\(error)")
+                return (.failed(reason: "\(error)"), false)
             }
         }
     }
@@ -133,23 +134,12 @@ public struct AttachmentDownloader: Sendable {
         for c in p.parts ?? [] { if let f = find(partId, in: c) { return f } }
         return nil
     }
-
-}
-
-extension AttachmentDownloader.Outcome {
-    var record: CaptureDatabase.AttachmentOutcome {
-        switch self {
-        case .stored(let sha, let size, _): .stored(sha256: sha, size: size)
-        case .skipped(let why): .skipped(reason: why)
-        case .failed(let why): .failed(reason: why)
-        }
-    }
 }
 
 extension AttachmentDownloader.Report {
-    mutating func count(_ outcome: AttachmentDownloader.Outcome) {
+    mutating func count(_ outcome: AttachmentDownloader.Outcome, fresh: Bool) {
         switch outcome {
-        case .stored(_, _, let fresh): if fresh { stored += 1 } else { deduplicated += 1 }
+        case .stored: if fresh { stored += 1 } else { deduplicated += 1 }
         case .skipped: skipped += 1
         case .failed: failed += 1
         }

@@ -127,7 +127,7 @@ public actor GmailClient {
     /// own them, alive only during the call) instead of a copy: attachment bodies run to megabytes.
     static func decodeJSON<T: Decodable>(_: T.Type, _ bytes: [UInt8]) -> T? {
         bytes.withUnsafeBytes { raw -> T? in
-            guard let base = raw.baseAddress else { return try? JSONDecoder().decode(T.self, from: Data()) }
+            guard let base = raw.baseAddress else { return nil }  // empty: not JSON
             let view = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: raw.count, deallocator: .none)
             return try? JSONDecoder().decode(T.self, from: view)
         }

@@ -128,16 +128,6 @@ extension CaptureDatabase {
         try await recordAttachments([(id, .stored(sha256: sha256, size: size))])
     }
 
-    /// Records a part not downloaded on purpose (over the size limit).
-    public func recordAttachmentSkipped(id: Int64, reason: String) async throws {
-        try await recordAttachments([(id, .skipped(reason: reason))])
-    }
-
-    /// Records a failed attempt (retried by later syncs until `maxAttachmentAttempts`).
-    public func recordAttachmentFailed(id: Int64, reason: String) async throws {
-        try await recordAttachments([(id, .failed(reason: reason))])
-    }
-
     static func record(_ db: Database, attachment id: Int64, _ record: AttachmentOutcome) throws {
         switch record {
         case .stored(let sha256, let size):
